@@ -1,0 +1,41 @@
+/** `acme-renew check <name…> | --all`: the offline pre-check. */
+import { ConfigError } from "../../config/errors.js";
+import { checkJson, checkLine } from "../../report/check.js";
+import { EXIT, worst, type ExitCode } from "../../report/exit.js";
+import { precheck, type Precheck } from "../../run/precheck.js";
+import { makeContext, selectNames, type GlobalArgs } from "../context.js";
+
+export interface CheckArgs extends GlobalArgs {
+  names?: string[];
+  all?: boolean;
+  json?: boolean;
+}
+
+export function checkCommand(a: CheckArgs): ExitCode {
+  const ctx = makeContext(a);
+  const codes: ExitCode[] = [];
+  const results: Precheck[] = [];
+  const now = ctx.now();
+  for (const name of selectNames(ctx, a.names, a.all)) {
+    try {
+      const p = precheck(ctx.configs.load(name), ctx.stateDir, now, ctx.log);
+      results.push(p);
+      codes.push(p.decision.usable ? EXIT.OK : EXIT.FAILURE);
+      const level = !p.decision.usable ? "error" : p.decision.renew ? "notice" : "info";
+      ctx.log.log(level, "check", p.decision.reasons.join("; "), {
+        cert: name,
+        status: p.decision.status,
+        usable: p.decision.usable,
+        not_after: p.decision.notAfter ?? undefined,
+        renew_at: p.decision.renewAt ?? undefined,
+      });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      ctx.log.error("config-error", e.message, { cert: name });
+      codes.push(EXIT.CONFIG);
+    }
+  }
+  if (a.json) process.stdout.write(`${JSON.stringify(results.map(checkJson), null, 2)}\n`);
+  else if (results.length) process.stdout.write(`${results.map(checkLine).join("\n")}\n`);
+  return worst(codes);
+}

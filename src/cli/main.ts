@@ -1,0 +1,37 @@
+/** Entry: fast path for plain `check`/`run`, yargs for everything else; one place maps errors to exit codes. */
+import { ConfigError } from "../config/errors.js";
+import { EXIT, type ExitCode } from "../report/exit.js";
+import { Logger, type LogFormat } from "../report/log.js";
+import { checkCommand } from "./commands/check.js";
+import { UsageError, type GlobalArgs } from "./context.js";
+import { fastParse } from "./fastpath.js";
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+  let logFormat: LogFormat = "auto";
+  const seen = (a: GlobalArgs) => {
+    logFormat = a.logFormat;
+  };
+  try {
+    const fast = fastParse(argv, env);
+    if (fast) {
+      seen(fast);
+      if (fast.command === "check") return checkCommand(fast);
+      return await (await import("./commands/run.js")).runCommand(fast);
+    }
+    const code = await (await import("./parser.js")).parseAndRun(argv, seen);
+    return code ?? EXIT.OK;
+  } catch (e) {
+    const log = new Logger(logFormat);
+    if (e instanceof UsageError) {
+      log.error("usage", e.message);
+      process.stderr.write("run acme-renew --help for usage\n");
+      return EXIT.USAGE;
+    }
+    if (e instanceof ConfigError) {
+      log.error("config-error", e.message);
+      return EXIT.CONFIG;
+    }
+    log.error("internal-error", (e as Error)?.stack ?? String(e));
+    return EXIT.FAILURE;
+  }
+}

@@ -1,0 +1,74 @@
+/** The full command line, defined with yargs. Loaded only when the fast path (fastpath.ts) declines. */
+import yargs, { type Argv } from "yargs";
+import { jsonSchema } from "../config/schema.js";
+import { EXIT, type ExitCode } from "../report/exit.js";
+import { checkCommand } from "./commands/check.js";
+import { validateCommand } from "./commands/validate.js";
+import { UsageError, type GlobalArgs } from "./context.js";
+
+type Handler<A> = (a: A) => ExitCode | Promise<ExitCode>;
+
+function selection(y: Argv) {
+  return y
+    .positional("names", { type: "string", array: true, describe: "certificate names (config file names without .json)" })
+    .option("all", { type: "boolean", describe: "every certificate in the config dir" });
+}
+
+/**
+ * Parses argv and runs the chosen command. Returns its exit code, or null when yargs handled the
+ * invocation itself (--help, --version). `onArgs` sees the global args before the handler runs.
+ */
+export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => void): Promise<ExitCode | null> {
+  let code: ExitCode | null = null;
+  const wrap =
+    <A extends GlobalArgs>(h: Handler<A>) =>
+    async (args: unknown) => {
+      onArgs(args as A);
+      code = await h(args as A);
+    };
+  await yargs(argv)
+    .scriptName("acme-renew")
+    .usage("$0 <command> [options]\n\nBoot-safe ACME certificate renewal: looks at the certificate on disk first, talks to the CA only when needed.")
+    .option("config-dir", { type: "string", default: "/etc/acme-renew", describe: "directory of <name>.json configs (env ACME_RENEW_CONFIG_DIR)" })
+    .option("state-dir", { type: "string", default: "/var/lib/acme-renew", describe: "certificates and state (env ACME_RENEW_STATE_DIR)" })
+    .option("log-format", { choices: ["auto", "journal", "json", "text"] as const, default: "auto" as const, describe: "log line format (stderr)" })
+    .option("now", { type: "string", hidden: true, describe: "pretend the time is this (tests)" })
+    .env("ACME_RENEW")
+    .command(
+      "check [names..]",
+      "offline pre-check: is each certificate usable, is it due? (no network)",
+      (y) => selection(y).option("json", { type: "boolean", describe: "one JSON object per certificate on stdout" }),
+      wrap(checkCommand),
+    )
+    .command(
+      "run [names..]",
+      "renew what is due (pre-check first; the CA is contacted only when needed)",
+      (y) =>
+        selection(y)
+          .option("force", { type: "boolean", describe: "renew even when not due" })
+          .option("timeout", { type: "number", describe: "overall deadline in seconds (default: the config's timeout)" })
+          .option("concurrency", { type: "number", default: 4, describe: "certificates renewed at once with --all" })
+          .option("json", { type: "boolean", describe: "one JSON object per certificate on stdout" }),
+      wrap(async (a: GlobalArgs) => (await import("./commands/run.js")).runCommand(a as never)),
+    )
+    .command("validate [names..]", "validate configuration files only", (y) => y.positional("names", { type: "string", array: true }), wrap(validateCommand))
+    .command(
+      "schema",
+      "print the JSON Schema of the config files",
+      {},
+      wrap(() => {
+        process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
+        return EXIT.OK;
+      }),
+    )
+    .demandCommand(1, "name a command")
+    .strict()
+    .help()
+    .version()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .parseAsync();
+  return code;
+}

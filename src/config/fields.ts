@@ -1,0 +1,74 @@
+/**
+ * The config file format, declared once: the validator (validate.ts) and the
+ * published JSON Schema (schema.ts) are both generated from this table.
+ */
+import { KEY_TYPES } from "./types.js";
+import {
+  checkAbsolutePath,
+  checkDomain,
+  checkEmail,
+  checkHttpsUrl,
+  checkUnitName,
+  parseHostPort,
+} from "./names.js";
+
+export type Check = (s: string) => string | null;
+
+export type FieldSpec =
+  | { kind: "string"; check?: Check; format?: string; pattern?: string }
+  | { kind: "boolean" }
+  | { kind: "number"; min: number; max: number; integer?: boolean; nullable?: boolean }
+  | { kind: "enum"; values: readonly string[] }
+  | { kind: "stringArray"; check?: Check; pattern?: string }
+  | { kind: "object"; fields: Record<string, FieldSpec & { description: string }>; required: string[] };
+
+export type Field = FieldSpec & {
+  description: string;
+  default?: unknown;
+  /** Not allowed in defaults.json (identity of one certificate). */
+  perCertOnly?: boolean;
+};
+
+const hostPort: Check = (s) => (parseHostPort(s) ? null : 'expected "[host]:port", "host:port" or ":port"');
+
+export const CHALLENGE_FIELDS = ["webroot", "listenHTTP", "listenTLS", "dnsHook"] as const;
+
+export const FIELDS: Record<string, Field> = {
+  domain: { kind: "string", check: checkDomain, description: "Primary domain name of the certificate. Default: the config file's name.", perCertOnly: true },
+  extraDomainNames: { kind: "stringArray", check: checkDomain, description: "Further names (subject alternative names).", default: [], perCertOnly: true },
+  email: { kind: "string", check: checkEmail, format: "email", description: "Contact email for the ACME account." },
+  server: { kind: "string", check: checkHttpsUrl, format: "uri", description: "ACME directory URL. Default: Let's Encrypt production." },
+  caBundle: { kind: "string", check: checkAbsolutePath, description: "PEM file of CA certificates trusted (in addition to the system's) for the ACME server's TLS." },
+  keyType: { kind: "enum", values: KEY_TYPES, description: "Key type of the certificate key.", default: "ec256" },
+  reuseKey: { kind: "boolean", description: "Keep the certificate key across renewals.", default: false },
+  validMinDays: { kind: "number", min: 0, max: 3650, nullable: true, description: "Renew when fewer than this many days remain. null: when 1/3 of the lifetime remains (1/2 for certificates of 10 days or less).", default: null },
+  webroot: { kind: "string", check: checkAbsolutePath, description: "http-01: directory served as http://<domain>/ ; the token goes to .well-known/acme-challenge/." },
+  listenHTTP: { kind: "string", check: hostPort, description: "http-01: run our own HTTP listener on this address, e.g. \":80\"." },
+  listenTLS: { kind: "string", check: hostPort, description: "tls-alpn-01: run our own TLS listener (ALPN acme-tls/1) on this address, e.g. \":443\"." },
+  dnsHook: { kind: "string", check: checkAbsolutePath, description: "dns-01: executable called as `HOOK present|cleanup <fqdn> <value>` (lego exec protocol)." },
+  dnsResolver: { kind: "string", check: hostPort, description: "dns-01: resolver (host:port) asked whether the TXT record is visible. Default: the system resolver." },
+  dnsPropagationTimeout: { kind: "number", min: 0, max: 3600, integer: true, description: "dns-01: seconds to wait for the TXT record to be visible (0: do not wait).", default: 120 },
+  reloadServices: { kind: "stringArray", check: checkUnitName, description: "Units reloaded (try-reload-or-restart) after a renewal.", default: [] },
+  postRun: { kind: "string", description: "Shell snippet run after a renewal, with the cert paths in the environment." },
+  group: { kind: "string", check: (s) => (/^[a-z_][a-z0-9_-]*\$?$/i.test(s) ? null : "not a group name"), description: "Group owning the key files (mode 0640)." },
+  profile: { kind: "string", check: (s) => (/^[\x21-\x7e]{1,64}$/.test(s) ? null : "not a profile name"), description: "ACME profile to request." },
+  preferredChain: { kind: "string", description: "Issuer common name of the preferred alternate chain." },
+  eab: {
+    kind: "object",
+    required: ["kid", "hmacKeyFile"],
+    fields: {
+      kid: { kind: "string", description: "External account binding key id." },
+      hmacKeyFile: { kind: "string", check: checkAbsolutePath, description: "File holding the base64url HMAC key (read at run time, never logged)." },
+    },
+    description: "External account binding.",
+  },
+  ari: { kind: "boolean", description: "Use ACME Renewal Information (RFC 9773).", default: true },
+  placeholder: { kind: "boolean", description: "Write a self-signed placeholder when there is no certificate and issuance fails.", default: true },
+  keepVersions: { kind: "number", min: 1, max: 100, integer: true, description: "How many versions of key and certificate to keep on disk.", default: 3 },
+  timeout: { kind: "number", min: 10, max: 86400, integer: true, description: "Overall deadline of one renewal, seconds.", default: 600 },
+  hookTimeout: { kind: "number", min: 1, max: 3600, integer: true, description: "Timeout of each hook (reload, postRun, dnsHook), seconds.", default: 60 },
+  inheritDefaults: { kind: "boolean", description: "Inherit defaults.json.", default: true, perCertOnly: true },
+};
+
+/** Keys that are accepted and ignored (editor support). */
+export const IGNORED_KEYS = ["$schema", "$comment"];

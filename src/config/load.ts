@@ -1,0 +1,132 @@
+/** Reads <config-dir>/<name>.json (+ defaults.json) into a validated CertConfig. */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError } from "./errors.js";
+import { CHALLENGE_FIELDS, FIELDS } from "./fields.js";
+import { checkCertName, checkDomain, isWildcard, parseHostPort } from "./names.js";
+import { allNames, LETS_ENCRYPT_PRODUCTION, type CertConfig, type Challenge, type KeyType } from "./types.js";
+import { validateRaw, type RawConfig } from "./validate.js";
+
+const DEFAULTS_FILE = "defaults.json";
+
+function readJson(file: string, required: boolean): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && !required) return undefined;
+    throw new ConfigError(file, null, code === "ENOENT" ? "no such file" : `cannot read (${code ?? String(e)})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, null, `not valid JSON (${(e as Error).message})`);
+  }
+}
+
+export class ConfigLoader {
+  private defaults: RawConfig | null | undefined;
+
+  constructor(readonly dir: string) {}
+
+  private loadDefaults(): RawConfig | null {
+    if (this.defaults === undefined) {
+      const file = join(this.dir, DEFAULTS_FILE);
+      const raw = readJson(file, false);
+      this.defaults = raw === undefined ? null : validateRaw(file, raw, { defaults: true });
+    }
+    return this.defaults;
+  }
+
+  /** Names of all certificate configs in the directory, sorted. */
+  listNames(): string[] {
+    let entries: string[];
+    try {
+      entries = readdirSync(this.dir);
+    } catch (e) {
+      throw new ConfigError(this.dir, null, `cannot list config directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    return entries
+      .filter((f) => f.endsWith(".json") && f !== DEFAULTS_FILE && !f.startsWith("."))
+      .map((f) => f.slice(0, -5))
+      .sort();
+  }
+
+  load(name: string): CertConfig {
+    const file = join(this.dir, `${name}.json`);
+    const nameProblem = checkCertName(name);
+    if (nameProblem) throw new ConfigError(file, null, `certificate name "${name}" ${nameProblem}`);
+    const own = validateRaw(file, readJson(file, true), { defaults: false });
+    const inherit = own.inheritDefaults !== false;
+    const defaults = inherit ? this.loadDefaults() : null;
+    const merged: RawConfig = { ...(defaults ?? {}) };
+    if (CHALLENGE_FIELDS.some((c) => c in own)) for (const c of CHALLENGE_FIELDS) delete merged[c];
+    Object.assign(merged, own);
+    return build(name, file, merged);
+  }
+}
+
+function get<T>(raw: RawConfig, key: string): T {
+  return (key in raw ? raw[key] : FIELDS[key]?.default) as T;
+}
+
+function build(name: string, file: string, raw: RawConfig): CertConfig {
+  const domain = (raw.domain as string | undefined) ?? name;
+  if (raw.domain === undefined) {
+    const why = checkDomain(domain);
+    if (why) throw new ConfigError(file, "domain", `not set, and the file name "${name}" is not a domain name: ${why}`);
+  }
+  const cfg: CertConfig = {
+    name,
+    file,
+    domain: domain.toLowerCase(),
+    extraDomainNames: get<string[]>(raw, "extraDomainNames").map((n) => n.toLowerCase()),
+    email: get<string | undefined>(raw, "email") ?? null,
+    server: get<string | undefined>(raw, "server") ?? LETS_ENCRYPT_PRODUCTION,
+    caBundle: get<string | undefined>(raw, "caBundle") ?? null,
+    keyType: get<KeyType>(raw, "keyType"),
+    reuseKey: get<boolean>(raw, "reuseKey"),
+    validMinDays: get<number | null>(raw, "validMinDays"),
+    challenge: challengeOf(file, raw),
+    reloadServices: get<string[]>(raw, "reloadServices"),
+    postRun: get<string | undefined>(raw, "postRun") ?? null,
+    group: get<string | undefined>(raw, "group") ?? null,
+    profile: get<string | undefined>(raw, "profile") ?? null,
+    preferredChain: get<string | undefined>(raw, "preferredChain") ?? null,
+    eab: (raw.eab as CertConfig["eab"] | undefined) ?? null,
+    ari: get<boolean>(raw, "ari"),
+    placeholder: get<boolean>(raw, "placeholder"),
+    keepVersions: get<number>(raw, "keepVersions"),
+    timeout: get<number>(raw, "timeout"),
+    hookTimeout: get<number>(raw, "hookTimeout"),
+  };
+  const wildcard = allNames(cfg).find(isWildcard);
+  if (wildcard && cfg.challenge?.type !== "dnsHook") {
+    throw new ConfigError(file, "dnsHook", `the wildcard name "${wildcard}" needs the dns-01 challenge (dnsHook)`);
+  }
+  return cfg;
+}
+
+function challengeOf(file: string, raw: RawConfig): Challenge {
+  const set = CHALLENGE_FIELDS.filter((c) => c in raw);
+  if (set.length === 0) throw new ConfigError(file, null, `no challenge configured: set exactly one of ${CHALLENGE_FIELDS.join(", ")}`);
+  if (set.length > 1) throw new ConfigError(file, set[1]!, `only one challenge may be set, found ${set.join(" and ")}`);
+  const kind = set[0]!;
+  const value = raw[kind] as string;
+  switch (kind) {
+    case "webroot":
+      return { type: "webroot", webroot: value };
+    case "listenHTTP":
+    case "listenTLS":
+      return { type: kind, ...parseHostPort(value)! };
+    case "dnsHook":
+      return {
+        type: "dnsHook",
+        hook: value,
+        resolver: get<string | undefined>(raw, "dnsResolver") ?? null,
+        propagationTimeout: get<number>(raw, "dnsPropagationTimeout"),
+      };
+  }
+}
+

@@ -1,0 +1,71 @@
+/** Syntax checks for the strings a config names: domains, addresses, units, paths. */
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/** Returns null when `name` is an acceptable certificate name, else the reason. */
+export function checkDomain(name: string): string | null {
+  if (name.length === 0) return "empty domain name";
+  if (name.length > 253) return "domain name longer than 253 characters";
+  if (name !== name.trim()) return "domain name has surrounding whitespace";
+  if (/[^\x21-\x7e]/.test(name)) return "non-ASCII or control characters (write IDNs as A-labels, xn--…)";
+  if (/[/\\]/.test(name)) return "path separators are not allowed in a domain name";
+  if (/[;&|`$()<>'"!{}[\]\s,=^~#%?]/.test(name)) return "shell metacharacters are not allowed in a domain name";
+  const labels = name.toLowerCase().split(".");
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    if (l === "*") {
+      if (i !== 0) return "a wildcard is only allowed as the leftmost label (*.example.com)";
+      if (labels.length < 3) return "a wildcard needs at least two labels after *.";
+      continue;
+    }
+    if (l.includes("*")) return "a wildcard is only allowed as a whole leftmost label (*.example.com)";
+    if (l.length === 0) return "empty label (two dots in a row, or a leading/trailing dot)";
+    if (!LABEL.test(l)) return `invalid label "${l}" (letters, digits and inner hyphens only, at most 63)`;
+    if (/^..--/.test(l) && !l.startsWith("xn--")) return `invalid label "${l}" (hyphens in 3rd and 4th position are reserved for xn-- A-labels)`;
+  }
+  return null;
+}
+
+export function isWildcard(name: string): boolean {
+  return name.startsWith("*.");
+}
+
+/** Parses "[host]:port", "host:port" or ":port". Host "" means all addresses. */
+export function parseHostPort(s: string): { host: string; port: number } | null {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]*)):(\d{1,5})$/.exec(s);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return null;
+  return { host: m[1] ?? m[2] ?? "", port };
+}
+
+/** A cert's config name: becomes a directory name and a systemd instance name. */
+export function checkCertName(name: string): string | null {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/.test(name)) return "must be letters, digits, '.', '_' or '-', not starting with '.' or '-'";
+  if (name === "defaults") return "\"defaults\" is reserved for defaults.json";
+  return null;
+}
+
+export function checkUnitName(s: string): string | null {
+  return /^[A-Za-z0-9:_.\\@-]+$/.test(s) && !s.startsWith("-") ? null : "not a systemd unit name";
+}
+
+export function checkAbsolutePath(s: string): string | null {
+  if (!s.startsWith("/")) return "must be an absolute path";
+  if (s.includes("\0")) return "contains a NUL byte";
+  return null;
+}
+
+export function checkHttpsUrl(s: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return "not a URL";
+  }
+  return u.protocol === "https:" ? null : "must be an https:// URL";
+}
+
+export function checkEmail(s: string): string | null {
+  return /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(s) ? null : "not an email address";
+}

@@ -1,0 +1,48 @@
+/** The validated, defaults-merged configuration of one certificate. */
+export const KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+
+export const LETS_ENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory";
+
+export type Challenge =
+  | { type: "webroot"; webroot: string }
+  | { type: "listenHTTP"; host: string; port: number }
+  | { type: "listenTLS"; host: string; port: number }
+  | { type: "dnsHook"; hook: string; resolver: string | null; propagationTimeout: number };
+
+export interface EabConfig {
+  kid: string;
+  hmacKeyFile: string;
+}
+
+export interface CertConfig {
+  /** The config file's base name: the cert's identity on disk and in logs. */
+  name: string;
+  /** Path of the file this came from, for error messages. */
+  file: string;
+  domain: string;
+  extraDomainNames: string[];
+  email: string | null;
+  server: string;
+  caBundle: string | null;
+  keyType: KeyType;
+  reuseKey: boolean;
+  validMinDays: number | null;
+  challenge: Challenge;
+  reloadServices: string[];
+  postRun: string | null;
+  group: string | null;
+  profile: string | null;
+  preferredChain: string | null;
+  eab: EabConfig | null;
+  ari: boolean;
+  placeholder: boolean;
+  keepVersions: number;
+  timeout: number;
+  hookTimeout: number;
+}
+
+/** All names of a certificate, primary first, lower-cased, de-duplicated. */
+export function allNames(c: Pick<CertConfig, "domain" | "extraDomainNames">): string[] {
+  return [...new Set([c.domain, ...c.extraDomainNames].map((n) => n.toLowerCase()))];
+}

@@ -1,0 +1,87 @@
+/**
+ * The renewal decision: a pure function of (what is on disk, stored state, policy, now).
+ * No fs, no clock, no network: everything it needs is an argument.
+ */
+import type { Inspection } from "../inspect/facts.js";
+import type { CertState } from "../state/model.js";
+import { renewalTime, type Policy } from "./policy.js";
+
+export type Status = "valid" | "due" | "missing" | "expired" | "not-yet-valid" | "mismatch" | "unreadable";
+
+export type DueReason = "window" | "names" | "key-type" | "placeholder" | "chain";
+
+export interface Decision {
+  status: Status;
+  /** The certificate on disk can be served now (valid, or due but still within its validity). */
+  usable: boolean;
+  /** Something must be done: renew (or issue). */
+  renew: boolean;
+  dueReasons: DueReason[];
+  /** Human-readable explanation, one entry per finding. */
+  reasons: string[];
+  /** When the certificate is (or was) due by the local policy; null without a certificate. */
+  renewAt: Date | null;
+  notAfter: Date | null;
+}
+
+const iso = (d: Date) => d.toISOString();
+
+export function decide(inspection: Inspection, state: CertState, policy: Policy, now: Date): Decision {
+  if (inspection.kind !== "present") {
+    return {
+      status: inspection.kind,
+      usable: false,
+      renew: true,
+      dueReasons: [],
+      reasons: [inspection.what],
+      renewAt: null,
+      notAfter: null,
+    };
+  }
+  const f = inspection;
+  const base = { renewAt: renewalTime(f.notBefore, f.notAfter, policy.validMinDays), notAfter: f.notAfter };
+  const t = now.getTime();
+  if (!f.keyMatches) {
+    return { ...base, status: "mismatch", usable: false, renew: true, dueReasons: [], reasons: ["key.pem does not belong to cert.pem"] };
+  }
+  if (t >= f.notAfter.getTime()) {
+    return { ...base, status: "expired", usable: false, renew: true, dueReasons: [], reasons: [`expired at ${iso(f.notAfter)}`] };
+  }
+  if (t < f.notBefore.getTime()) {
+    return { ...base, status: "not-yet-valid", usable: false, renew: true, dueReasons: [], reasons: [`not valid before ${iso(f.notBefore)}`] };
+  }
+
+  const dueReasons: DueReason[] = [];
+  const reasons: string[] = [];
+  if (t >= base.renewAt.getTime()) {
+    dueReasons.push("window");
+    reasons.push(`in renewal window since ${iso(base.renewAt)} (expires ${iso(f.notAfter)})`);
+  }
+  const have = new Set(f.names);
+  const want = new Set(policy.names);
+  const missing = policy.names.filter((n) => !have.has(n));
+  const extra = f.names.filter((n) => !want.has(n));
+  if (missing.length || extra.length) {
+    dueReasons.push("names");
+    reasons.push(
+      `names changed: ${[missing.length ? `missing ${missing.join(", ")}` : "", extra.length ? `no longer configured ${extra.join(", ")}` : ""].filter(Boolean).join("; ")}`,
+    );
+  }
+  if (f.keyType !== policy.keyType) {
+    dueReasons.push("key-type");
+    reasons.push(`key type is ${f.keyType}, configured ${policy.keyType}`);
+  }
+  if (state.placeholderSerial !== null && state.placeholderSerial === f.serialHex) {
+    dueReasons.push("placeholder");
+    reasons.push("the certificate is a self-signed placeholder");
+  }
+  if (!f.chainPresent) {
+    dueReasons.push("chain");
+    reasons.push("chain.pem is missing or empty");
+  }
+  if (dueReasons.length === 0) {
+    reasons.push(`valid until ${iso(f.notAfter)}, due at ${iso(base.renewAt)}`);
+    return { ...base, status: "valid", usable: true, renew: false, dueReasons, reasons };
+  }
+  return { ...base, status: "due", usable: true, renew: true, dueReasons, reasons };
+}

@@ -1,0 +1,24 @@
+/** What the files on disk say about one certificate: plain data, input to the decision. */
+import type { KeyType } from "../config/types.js";
+
+export interface CertFacts {
+  kind: "present";
+  notBefore: Date;
+  notAfter: Date;
+  /** DNS names from the subjectAltName extension, lower-case. */
+  names: string[];
+  /** Key type of the certificate's public key, or a description when it is none of ours. */
+  keyType: KeyType | string;
+  /** The private key on disk belongs to the certificate. */
+  keyMatches: boolean;
+  /** chain.pem holds at least one certificate. */
+  chainPresent: boolean;
+  serialHex: string;
+  issuer: string;
+  fingerprint256: string;
+}
+
+export type Inspection =
+  | CertFacts
+  | { kind: "missing"; what: string }
+  | { kind: "unreadable"; what: string };

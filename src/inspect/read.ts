@@ -1,0 +1,88 @@
+/** Reads cert.pem, key.pem and chain.pem of one certificate into CertFacts (node:crypto only: fast). */
+import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { KeyType } from "../config/types.js";
+import type { CertPaths } from "../store/paths.js";
+import type { Inspection } from "./facts.js";
+import { pemBlocks } from "./pem.js";
+
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+export function keyTypeOf(key: KeyObject): KeyType | string {
+  const d = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === "ec") {
+    if (d.namedCurve === "prime256v1") return "ec256";
+    if (d.namedCurve === "secp384r1") return "ec384";
+    return `ec(${d.namedCurve ?? "?"})`;
+  }
+  if (key.asymmetricKeyType === "rsa") {
+    const bits = d.modulusLength ?? 0;
+    return [2048, 3072, 4096].includes(bits) ? `rsa${bits}` : `rsa(${bits})`;
+  }
+  return key.asymmetricKeyType ?? "unknown";
+}
+
+/** DNS names of a certificate's subjectAltName, lower-case. */
+export function sanNames(cert: X509Certificate): string[] {
+  const san = cert.subjectAltName ?? "";
+  const names: string[] = [];
+  for (const part of san.split(/,\s*/)) {
+    const m = /^DNS:"?([^"]*)"?$/.exec(part.trim());
+    if (m?.[1]) names.push(m[1].toLowerCase());
+  }
+  return names;
+}
+
+export function inspect(paths: CertPaths): Inspection {
+  let certText: string | null;
+  let keyText: string | null;
+  try {
+    certText = readOrNull(paths.cert);
+    keyText = readOrNull(paths.key);
+  } catch (e) {
+    return { kind: "unreadable", what: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
+  }
+  if (certText === null && keyText === null) return { kind: "missing", what: "no certificate yet" };
+  if (certText === null) return { kind: "missing", what: `${paths.cert} is missing` };
+  if (keyText === null) return { kind: "missing", what: `${paths.key} is missing` };
+
+  const certPem = pemBlocks(certText, "CERTIFICATE")[0];
+  if (!certPem) return { kind: "unreadable", what: `${paths.cert}: no PEM certificate` };
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch (e) {
+    return { kind: "unreadable", what: `${paths.cert}: ${(e as Error).message}` };
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyText);
+  } catch (e) {
+    return { kind: "unreadable", what: `${paths.key}: not a private key (${(e as Error).message})` };
+  }
+  let chainText: string | null = null;
+  try {
+    chainText = readOrNull(paths.chain);
+  } catch {
+    chainText = null;
+  }
+  return {
+    kind: "present",
+    notBefore: new Date(cert.validFrom),
+    notAfter: new Date(cert.validTo),
+    names: sanNames(cert),
+    keyType: keyTypeOf(cert.publicKey),
+    keyMatches: cert.checkPrivateKey(key),
+    chainPresent: chainText !== null && pemBlocks(chainText, "CERTIFICATE").length > 0,
+    serialHex: cert.serialNumber.toLowerCase(),
+    issuer: cert.issuer.replace(/\n/g, ", "),
+    fingerprint256: cert.fingerprint256,
+  };
+}

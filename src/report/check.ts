@@ -1,0 +1,28 @@
+/** Renders pre-check results for people (table) and programs (--json). */
+import type { Precheck } from "../run/precheck.js";
+
+export function checkJson(p: Precheck): Record<string, unknown> {
+  const f = p.inspection.kind === "present" ? p.inspection : null;
+  return {
+    name: p.config.name,
+    status: p.decision.status,
+    usable: p.decision.usable,
+    renew: p.decision.renew,
+    dueReasons: p.decision.dueReasons,
+    reasons: p.decision.reasons,
+    names: f?.names ?? null,
+    keyType: f?.keyType ?? null,
+    notBefore: f?.notBefore.toISOString() ?? null,
+    notAfter: f?.notAfter.toISOString() ?? null,
+    renewAt: p.decision.renewAt?.toISOString() ?? null,
+    issuer: f?.issuer ?? null,
+    serial: f?.serialHex ?? null,
+    consecutiveFailures: p.state.consecutiveFailures,
+    nextAttemptAt: p.state.nextAttemptAt?.toISOString() ?? null,
+  };
+}
+
+export function checkLine(p: Precheck): string {
+  const d = p.decision;
+  return `${p.config.name}\t${d.status}\t${d.usable ? "usable" : "NOT USABLE"}\t${d.reasons.join("; ")}`;
+}

@@ -1,0 +1,93 @@
+/**
+ * One line per event on stderr: text on a terminal, `<N>key=value` under systemd (journald reads the
+ * priority prefix), or one JSON object per line.
+ */
+import { fstatSync } from "node:fs";
+
+export type LogFormat = "auto" | "journal" | "json" | "text";
+export type Level = "error" | "warning" | "notice" | "info" | "debug";
+const PRIORITY: Record<Level, number> = { error: 3, warning: 4, notice: 5, info: 6, debug: 7 };
+
+export type Fields = Record<string, string | number | boolean | null | undefined | Date>;
+
+const SECRET = /(hmac|secret|password|token|private|accountkey)/i;
+
+function fmtValue(v: Exclude<Fields[string], undefined>): string {
+  const s = v instanceof Date ? v.toISOString() : String(v);
+  return /^[^\s"=\\]+$/.test(s) ? s : JSON.stringify(s);
+}
+
+/** Is stderr the journal stream systemd told us about (JOURNAL_STREAM=dev:ino)? */
+function stderrIsJournal(env: NodeJS.ProcessEnv): boolean {
+  const js = env.JOURNAL_STREAM;
+  if (!js) return false;
+  const [dev, ino] = js.split(":");
+  try {
+    const st = fstatSync(2);
+    return String(st.dev) === dev && String(st.ino) === ino;
+  } catch {
+    return false;
+  }
+}
+
+export class Logger {
+  readonly format: Exclude<LogFormat, "auto">;
+
+  constructor(
+    format: LogFormat = "auto",
+    private readonly write: (line: string) => void = (l) => process.stderr.write(l),
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.format = format !== "auto" ? format : stderrIsJournal(env) ? "journal" : "text";
+  }
+
+  log(level: Level, event: string, message: string, fields: Fields = {}): void {
+    const clean: Record<string, Exclude<Fields[string], undefined>> = {};
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) clean[k] = SECRET.test(k) ? "[redacted]" : v;
+    let line: string;
+    switch (this.format) {
+      case "json":
+        line = JSON.stringify({
+          time: new Date().toISOString(),
+          level,
+          event,
+          ...Object.fromEntries(Object.entries(clean).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])),
+          msg: message,
+        });
+        break;
+      case "journal":
+        line = `<${PRIORITY[level]}>${[`event=${event}`, ...Object.entries(clean).map(([k, v]) => `${k}=${fmtValue(v)}`), `msg=${fmtValue(message)}`].join(" ")}`;
+        break;
+      case "text": {
+        const kv = Object.entries(clean).map(([k, v]) => `${k}=${fmtValue(v)}`).join(" ");
+        line = `${level}: ${clean.cert !== undefined ? `${String(clean.cert)}: ` : ""}${message}${kv ? ` [event=${event} ${kv}]` : ` [event=${event}]`}`;
+        break;
+      }
+    }
+    this.write(`${line}\n`);
+  }
+
+  error(event: string, message: string, fields?: Fields) {
+    this.log("error", event, message, fields);
+  }
+  warn(event: string, message: string, fields?: Fields) {
+    this.log("warning", event, message, fields);
+  }
+  notice(event: string, message: string, fields?: Fields) {
+    this.log("notice", event, message, fields);
+  }
+  info(event: string, message: string, fields?: Fields) {
+    this.log("info", event, message, fields);
+  }
+  debug(event: string, message: string, fields?: Fields) {
+    if (process.env.ACME_RENEW_DEBUG) this.log("debug", event, message, fields);
+  }
+
+  /** A logger that adds `fields` to every line (e.g. cert=name). */
+  child(fields: Fields): Logger {
+    const parent = this;
+    const c = Object.create(parent) as Logger;
+    c.log = (level, event, message, more = {}) => parent.log(level, event, message, { ...fields, ...more });
+    return c;
+  }
+}

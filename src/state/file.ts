@@ -1,0 +1,57 @@
+/** Reads (tolerantly) and writes (atomically) the per-cert state file. */
+import { readFileSync } from "node:fs";
+import { STATE_VERSION, emptyState, type CertState, type Outcome } from "./model.js";
+import { writeFileAtomic } from "../store/atomic.js";
+
+export interface StateRead {
+  state: CertState;
+  /** Set when the file existed but could not be used: the caller logs it, then carries on with empty state. */
+  problem: string | null;
+}
+
+const date = (v: unknown): Date | null => {
+  if (typeof v !== "string") return null;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d;
+};
+const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
+const OUTCOMES: Outcome[] = ["renewed", "not-due", "soft-failure", "failure", "placeholder"];
+
+export function parseState(text: string): CertState {
+  const o = JSON.parse(text) as Record<string, unknown>;
+  if (typeof o !== "object" || o === null) throw new Error("not a JSON object");
+  if (typeof o.version === "number" && o.version > STATE_VERSION) throw new Error(`written by a newer version (state version ${o.version})`);
+  const s = emptyState();
+  s.lastAttempt = date(o.lastAttempt);
+  s.lastSuccess = date(o.lastSuccess);
+  s.lastOutcome = OUTCOMES.includes(o.lastOutcome as Outcome) ? (o.lastOutcome as Outcome) : null;
+  const le = o.lastError as Record<string, unknown> | undefined;
+  s.lastError = le && typeof le === "object" && str(le.class) && str(le.message) ? { class: le.class as string, message: le.message as string } : null;
+  s.consecutiveFailures = Number.isInteger(o.consecutiveFailures) && (o.consecutiveFailures as number) >= 0 ? (o.consecutiveFailures as number) : 0;
+  s.nextAttemptAt = date(o.nextAttemptAt);
+  s.placeholderSerial = str(o.placeholderSerial);
+  return s;
+}
+
+export function readState(file: string): StateRead {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { state: emptyState(), problem: code === "ENOENT" ? null : `cannot read ${file} (${code}); using empty state` };
+  }
+  try {
+    return { state: parseState(text), problem: null };
+  } catch (e) {
+    return { state: emptyState(), problem: `state file ${file} is unusable (${(e as Error).message}); using empty state` };
+  }
+}
+
+export function serializeState(s: CertState): string {
+  return `${JSON.stringify({ version: STATE_VERSION, ...s }, null, 2)}\n`;
+}
+
+export async function writeState(file: string, s: CertState): Promise<void> {
+  await writeFileAtomic(file, serializeState(s), 0o640);
+}

@@ -1,0 +1,28 @@
+/** The per-cert state file's content (versioned). Dates are ISO strings on disk, Date in memory. */
+export const STATE_VERSION = 1;
+
+export type Outcome = "renewed" | "not-due" | "soft-failure" | "failure" | "placeholder";
+
+export interface CertState {
+  lastAttempt: Date | null;
+  lastSuccess: Date | null;
+  lastOutcome: Outcome | null;
+  lastError: { class: string; message: string } | null;
+  consecutiveFailures: number;
+  /** Earliest time the CA may be contacted again for this cert (cross-run backoff). */
+  nextAttemptAt: Date | null;
+  /** Serial (hex) of a self-signed placeholder we wrote; the cert on disk is a placeholder while it matches. */
+  placeholderSerial: string | null;
+}
+
+export function emptyState(): CertState {
+  return {
+    lastAttempt: null,
+    lastSuccess: null,
+    lastOutcome: null,
+    lastError: null,
+    consecutiveFailures: 0,
+    nextAttemptAt: null,
+    placeholderSerial: null,
+  };
+}
