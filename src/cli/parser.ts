@@ -8,6 +8,23 @@ import { UsageError, type GlobalArgs } from "./context.js";
 
 type Handler<A> = (a: A) => ExitCode | Promise<ExitCode>;
 
+export interface Handlers {
+  check: Handler<never>;
+  run: Handler<never>;
+  validate: Handler<never>;
+  schema: Handler<never>;
+}
+
+const HANDLERS: Handlers = {
+  check: checkCommand,
+  run: async (a) => (await import("./commands/run.js")).runCommand(a),
+  validate: validateCommand,
+  schema: () => {
+    process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
+    return EXIT.OK;
+  },
+};
+
 function selection(y: Argv) {
   return y
     .positional("names", { type: "string", array: true, describe: "certificate names (config file names without .json)" })
@@ -18,13 +35,13 @@ function selection(y: Argv) {
  * Parses argv and runs the chosen command. Returns its exit code, or null when yargs handled the
  * invocation itself (--help, --version). `onArgs` sees the global args before the handler runs.
  */
-export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => void): Promise<ExitCode | null> {
+export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => void, handlers: Handlers = HANDLERS): Promise<ExitCode | null> {
   let code: ExitCode | null = null;
   const wrap =
-    <A extends GlobalArgs>(h: Handler<A>) =>
+    (h: Handler<never>) =>
     async (args: unknown) => {
-      onArgs(args as A);
-      code = await h(args as A);
+      onArgs(args as GlobalArgs);
+      code = await h(args as never);
     };
   await yargs(argv)
     .scriptName("acme-renew")
@@ -38,7 +55,7 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
       "check [names..]",
       "offline pre-check: is each certificate usable, is it due? (no network)",
       (y) => selection(y).option("json", { type: "boolean", describe: "one JSON object per certificate on stdout" }),
-      wrap(checkCommand),
+      wrap(handlers.check),
     )
     .command(
       "run [names..]",
@@ -49,17 +66,14 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
           .option("timeout", { type: "number", describe: "overall deadline in seconds (default: the config's timeout)" })
           .option("concurrency", { type: "number", default: 4, describe: "certificates renewed at once with --all" })
           .option("json", { type: "boolean", describe: "one JSON object per certificate on stdout" }),
-      wrap(async (a: GlobalArgs) => (await import("./commands/run.js")).runCommand(a as never)),
+      wrap(handlers.run),
     )
-    .command("validate [names..]", "validate configuration files only", (y) => y.positional("names", { type: "string", array: true }), wrap(validateCommand))
+    .command("validate [names..]", "validate configuration files only", (y) => y.positional("names", { type: "string", array: true }), wrap(handlers.validate))
     .command(
       "schema",
       "print the JSON Schema of the config files",
       {},
-      wrap(() => {
-        process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
-        return EXIT.OK;
-      }),
+      wrap(handlers.schema),
     )
     .demandCommand(1, "name a command")
     .strict()

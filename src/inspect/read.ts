@@ -1,8 +1,9 @@
 /** Reads cert.pem, key.pem and chain.pem of one certificate into CertFacts (node:crypto only: fast). */
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
 import type { KeyType } from "../config/types.js";
-import type { CertPaths } from "../store/paths.js";
+import { currentBase, type CertPaths } from "../store/paths.js";
 import type { Inspection } from "./facts.js";
 import { pemBlocks } from "./pem.js";
 
@@ -41,11 +42,15 @@ export function sanNames(cert: X509Certificate): string[] {
 }
 
 export function inspect(paths: CertPaths): Inspection {
+  // Read all files from the version `current` points at, resolved once: a renewal swapping it
+  // meanwhile cannot hand us the old certificate with the new key.
+  const base = currentBase(paths, realpathSync);
+  const at = (f: string) => join(base, f);
   let certText: string | null;
   let keyText: string | null;
   try {
-    certText = readOrNull(paths.cert);
-    keyText = readOrNull(paths.key);
+    certText = readOrNull(at("cert.pem"));
+    keyText = readOrNull(at("key.pem"));
   } catch (e) {
     return { kind: "unreadable", what: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
   }
@@ -69,7 +74,7 @@ export function inspect(paths: CertPaths): Inspection {
   }
   let chainText: string | null = null;
   try {
-    chainText = readOrNull(paths.chain);
+    chainText = readOrNull(at("chain.pem"));
   } catch {
     chainText = null;
   }

@@ -29,6 +29,7 @@ export function parseState(text: string): CertState {
   s.lastError = le && typeof le === "object" && str(le.class) && str(le.message) ? { class: le.class as string, message: le.message as string } : null;
   s.consecutiveFailures = Number.isInteger(o.consecutiveFailures) && (o.consecutiveFailures as number) >= 0 ? (o.consecutiveFailures as number) : 0;
   s.nextAttemptAt = date(o.nextAttemptAt);
+  s.retryAfter = date(o.retryAfter);
   s.placeholderSerial = str(o.placeholderSerial);
   return s;
 }

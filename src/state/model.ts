@@ -11,6 +11,8 @@ export interface CertState {
   consecutiveFailures: number;
   /** Earliest time the CA may be contacted again for this cert (cross-run backoff). */
   nextAttemptAt: Date | null;
+  /** A Retry-After the CA imposed (rate limit): respected even when there is no usable certificate. */
+  retryAfter: Date | null;
   /** Serial (hex) of a self-signed placeholder we wrote; the cert on disk is a placeholder while it matches. */
   placeholderSerial: string | null;
 }
@@ -23,6 +25,7 @@ export function emptyState(): CertState {
     lastError: null,
     consecutiveFailures: 0,
     nextAttemptAt: null,
+    retryAfter: null,
     placeholderSerial: null,
   };
 }

@@ -33,3 +33,12 @@ export function certPaths(stateDir: string, name: string): CertPaths {
     lock: join(dir, ".lock"),
   };
 }
+
+/** The directory holding the current set (resolved once, so reads are consistent), or the cert dir itself. */
+export function currentBase(paths: CertPaths, realpath: (p: string) => string): string {
+  try {
+    return realpath(paths.current);
+  } catch {
+    return paths.dir;
+  }
+}

@@ -1,4 +1,65 @@
-import { EXIT, type ExitCode } from "../../report/exit.js";
-export async function runCommand(_a: unknown): Promise<ExitCode> {
-  return EXIT.FAILURE;
+/** `acme-renew run <name…> | --all`: renew what is due, `--concurrency` certificates at a time. */
+import { ConfigError } from "../../config/errors.js";
+import type { CertConfig } from "../../config/types.js";
+import { EXIT, worst, type ExitCode } from "../../report/exit.js";
+import type { RunResult } from "../../run/result.js";
+import { runOne } from "../../run/run-one.js";
+import { makeContext, selectNames, UsageError, type GlobalArgs } from "../context.js";
+
+export interface RunArgs extends GlobalArgs {
+  names?: string[];
+  all?: boolean;
+  json?: boolean;
+  force?: boolean;
+  timeout?: number;
+  concurrency?: number;
+}
+
+/** Runs `work` over `items` with at most `limit` at once, in order of start. */
+async function pool<T, R>(items: T[], limit: number, work: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i]!);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
+export async function runCommand(a: RunArgs): Promise<ExitCode> {
+  const ctx = makeContext(a);
+  const concurrency = a.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError("--concurrency must be a whole number from 1 to 64");
+  if (a.timeout !== undefined && !(a.timeout >= 1 && a.timeout <= 86400)) throw new UsageError("--timeout must be between 1 and 86400 seconds");
+  const results: RunResult[] = [];
+  const configs: CertConfig[] = [];
+  for (const name of selectNames(ctx, a.names, a.all)) {
+    try {
+      configs.push(ctx.configs.load(name));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      ctx.log.error("config-error", e.message, { cert: name });
+      results.push({ name, outcome: "config-error", code: EXIT.CONFIG, message: e.message });
+    }
+  }
+  const opts = { stateDir: ctx.stateDir, log: ctx.log, now: ctx.now, force: !!a.force, ...(a.timeout !== undefined ? { timeout: a.timeout } : {}) };
+  results.push(
+    ...(await pool(configs, concurrency, async (c) => {
+      try {
+        return await runOne(c, opts);
+      } catch (e) {
+        // One certificate's unexpected failure must not stop the others.
+        ctx.log.error("internal-error", `${c.name}: ${(e as Error)?.stack ?? String(e)}`, { cert: c.name });
+        return { name: c.name, outcome: "failure" as const, code: EXIT.FAILURE, message: String(e) };
+      }
+    })),
+  );
+  if (a.json) {
+    const rows = results.map((r) => ({ name: r.name, outcome: r.outcome, exitCode: r.code, message: r.message, notAfter: r.notAfter?.toISOString() ?? null }));
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  }
+  return worst(results.map((r) => r.code));
 }

@@ -1,0 +1,78 @@
+/** The order flow: new order → authorizations → challenges → finalize → download. */
+import { allNames, type CertConfig } from "../config/types.js";
+import { createCsr } from "../crypto/certs.js";
+import type { KeyPair } from "../crypto/keys.js";
+import { pemBlocks } from "../inspect/pem.js";
+import type { Logger } from "../report/log.js";
+import type { Material } from "../store/install.js";
+import { AcmeFailure } from "../acme/errors.js";
+import type { AcmeSession, Authorization, Challenge } from "../acme/session.js";
+import { solverFor, type ChallengeTask, type Solver } from "../challenges/solver.js";
+
+export interface ObtainOptions {
+  config: CertConfig;
+  key: KeyPair;
+  log: Logger;
+  signal: AbortSignal;
+  /** ARI certID of the certificate this one replaces. */
+  replaces?: string;
+  /** Called at each stage, for sd_notify STATUS. */
+  onStage?: (stage: string) => void;
+}
+
+async function solveOne(session: AcmeSession, solver: Solver, authz: Authorization, o: ObtainOptions): Promise<void> {
+  const id = authz.identifier.value;
+  if (authz.status === "valid") {
+    o.log.info("authz-valid", `${id}: already authorized`, { cert: o.config.name });
+    return;
+  }
+  const challenge = authz.challenges.find((c: Challenge) => c.type === solver.type);
+  if (!challenge) {
+    throw new AcmeFailure("acme", `${id}: the CA offers no ${solver.type} challenge (offers ${authz.challenges.map((c: Challenge) => c.type).join(", ")})`);
+  }
+  const keyAuthorization = await session.client.getChallengeKeyAuthorization(challenge);
+  const task: ChallengeTask = { identifier: id, wildcard: !!authz.wildcard, token: challenge.token, keyAuthorization };
+  try {
+    await solver.prepare(task);
+    await session.call(`challenge ${id}`, (c) => c.completeChallenge(challenge));
+    o.onStage?.("waiting for validation");
+    try {
+      await session.call(`validation ${id}`, (c) => c.waitForValidStatus(challenge));
+    } catch (e) {
+      const f = e as AcmeFailure;
+      // A 200 answer carrying status "invalid" is a failed validation, not a protocol error.
+      if (f.cls === "acme") throw new AcmeFailure("challenge", `${id}: ${solver.type} validation failed: ${f.message.replace(/^validation [^:]+: /, "")}`, f.extra);
+      throw f;
+    }
+    o.log.info("authz-valid", `${id}: ${solver.type} validated`, { cert: o.config.name });
+  } finally {
+    await solver.cleanup(task).catch((e) => o.log.warn("challenge-cleanup", `${id}: cleanup failed: ${(e as Error).message}`, { cert: o.config.name }));
+  }
+}
+
+export async function obtain(session: AcmeSession, o: ObtainOptions): Promise<Material> {
+  const names = allNames(o.config);
+  o.onStage?.("ordering");
+  const order = await session.call("newOrder", (c) =>
+    c.createOrder({
+      identifiers: names.map((value) => ({ type: "dns", value })),
+      ...(o.config.profile ? { profile: o.config.profile } : {}),
+      ...(o.replaces ? { replaces: o.replaces } : {}),
+    } as Parameters<typeof c.createOrder>[0]),
+  );
+  o.log.info("order", `order created for ${names.join(", ")}`, { cert: o.config.name, url: (order as { url?: string }).url });
+  const authzs = await session.call("authorizations", (c) => c.getAuthorizations(order));
+  const solver = await solverFor({ config: o.config, log: o.log, signal: o.signal });
+  try {
+    await Promise.all(authzs.map((a) => solveOne(session, solver, a, o)));
+  } finally {
+    await solver.close();
+  }
+  o.onStage?.("finalizing");
+  const csr = await createCsr(names, o.key);
+  const finalized = await session.call("finalize", (c) => c.finalizeOrder(order, csr));
+  const pem = await session.call("download", (c) => c.getCertificate(finalized, o.config.preferredChain ?? undefined));
+  const blocks = pemBlocks(pem, "CERTIFICATE");
+  if (blocks.length === 0) throw new AcmeFailure("acme", "download: the CA sent no certificate");
+  return { keyPem: o.key.pem, certPem: blocks[0]!, chainPem: blocks.slice(1).join("") };
+}

@@ -1,0 +1,148 @@
+/**
+ * Installs a new key + certificate so that a reader, or a crash at any instant (kill -9 included),
+ * sees the complete old set or the complete new set, never a mix and never a missing file:
+ *
+ *   <dir>/versions/<id>/{cert,chain,fullchain,key,full}.pem   complete sets, written then renamed in
+ *   <dir>/current -> versions/<id>                            swapped with one rename
+ *   <dir>/cert.pem -> current/cert.pem, …                     stable paths for services
+ *
+ * The previous versions are kept (keepVersions).
+ */
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { fsyncDir, writeNewFile } from "./atomic.js";
+import { PEM_FILES, type CertPaths, type PemFile } from "./paths.js";
+import { gidOf } from "./group.js";
+
+export interface Material {
+  keyPem: string;
+  certPem: string;
+  /** Issuer certificates, PEM, may be several. */
+  chainPem: string;
+}
+
+export interface InstallOptions {
+  keep: number;
+  group: string | null;
+  now: Date;
+}
+
+const nl = (s: string) => (s === "" || s.endsWith("\n") ? s : `${s}\n`);
+
+function contents(m: Material): Record<PemFile, string> {
+  const cert = nl(m.certPem);
+  const chain = nl(m.chainPem);
+  const key = nl(m.keyPem);
+  return { "cert.pem": cert, "chain.pem": chain, "fullchain.pem": cert + chain, "key.pem": key, "full.pem": key + cert + chain };
+}
+
+const SECRET_FILES: ReadonlySet<PemFile> = new Set(["key.pem", "full.pem"]);
+
+async function lstatOrNull(p: string) {
+  try {
+    return await fs.lstat(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+function versionId(now: Date): string {
+  return `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
+}
+
+/** Writes a complete version directory under a temporary name, then renames it into place. */
+async function writeVersion(paths: CertPaths, files: Partial<Record<PemFile, string>>, id: string, gid: number | null): Promise<string> {
+  const tmp = join(paths.versions, `.tmp-${id}`);
+  await fs.mkdir(tmp, { mode: 0o750 });
+  for (const [name, data] of Object.entries(files) as Array<[PemFile, string]>) {
+    const file = join(tmp, name);
+    const secret = SECRET_FILES.has(name);
+    await writeNewFile(file, data, secret ? (gid !== null ? 0o640 : 0o600) : 0o644);
+    if (gid !== null) await fs.chown(file, -1, gid);
+  }
+  if (gid !== null) await fs.chown(tmp, -1, gid);
+  await fsyncDir(tmp);
+  await fs.rename(tmp, join(paths.versions, id));
+  await fsyncDir(paths.versions);
+  return id;
+}
+
+/** Points `link` at `target` with one rename (atomic replace). */
+async function swapSymlink(link: string, target: string): Promise<void> {
+  const tmp = `${link}.tmp-${randomBytes(4).toString("hex")}`;
+  await fs.symlink(target, tmp);
+  try {
+    await fs.rename(tmp, link);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Certificates written by something else (lego's /var/lib/acme/<name>/ layout, or by hand) are plain
+ * files. Adopt them as a version first, so that replacing them by symlinks never mixes old and new.
+ */
+async function adoptPlainFiles(paths: CertPaths, now: Date, gid: number | null): Promise<void> {
+  if (await lstatOrNull(paths.current)) return;
+  const files: Partial<Record<PemFile, string>> = {};
+  for (const f of PEM_FILES) {
+    const p = join(paths.dir, f);
+    const st = await lstatOrNull(p);
+    if (st?.isFile()) files[f] = await fs.readFile(p, "utf8");
+  }
+  if (Object.keys(files).length === 0) return;
+  const id = await writeVersion(paths, files, `${versionId(now)}-adopted`, gid);
+  await swapSymlink(paths.current, join("versions", id));
+  for (const f of Object.keys(files)) await swapSymlink(join(paths.dir, f), join("current", f));
+  await fsyncDir(paths.dir);
+}
+
+async function ensureStableLinks(paths: CertPaths): Promise<void> {
+  for (const f of PEM_FILES) {
+    const p = join(paths.dir, f);
+    const st = await lstatOrNull(p);
+    if (!st?.isSymbolicLink() || (await fs.readlink(p)) !== join("current", f)) await swapSymlink(p, join("current", f));
+  }
+  await fsyncDir(paths.dir);
+}
+
+/** Keeps the newest `keep` complete versions and the current one; removes the rest and leftovers. */
+export async function prune(paths: CertPaths, keep: number): Promise<string[]> {
+  const current = (await lstatOrNull(paths.current)) ? (await fs.readlink(paths.current)).split("/").pop() : undefined;
+  const entries = (await fs.readdir(paths.versions)).sort().reverse();
+  const complete = entries.filter((e) => !e.startsWith("."));
+  const removed: string[] = [];
+  const keepSet = new Set(complete.slice(0, keep));
+  if (current) keepSet.add(current);
+  for (const e of entries) {
+    if (keepSet.has(e)) continue;
+    await fs.rm(join(paths.versions, e), { recursive: true, force: true });
+    removed.push(e);
+  }
+  for (const e of await fs.readdir(paths.dir)) if (/\.tmp-[0-9a-f]+$/.test(e)) await fs.rm(join(paths.dir, e), { force: true });
+  return removed;
+}
+
+export async function ensureCertDir(paths: CertPaths, gid: number | null): Promise<void> {
+  await fs.mkdir(paths.versions, { recursive: true, mode: 0o750 });
+  await fs.chmod(paths.dir, 0o750);
+  if (gid !== null) {
+    await fs.chown(paths.dir, -1, gid);
+    await fs.chown(paths.versions, -1, gid);
+  }
+}
+
+/** Installs `m` as the new current version. Caller holds the cert's lock. Returns the version id. */
+export async function install(paths: CertPaths, m: Material, o: InstallOptions): Promise<string> {
+  const gid = o.group ? await gidOf(o.group) : null;
+  await ensureCertDir(paths, gid);
+  await adoptPlainFiles(paths, o.now, gid);
+  const id = await writeVersion(paths, contents(m), versionId(o.now), gid);
+  await swapSymlink(paths.current, join("versions", id));
+  await ensureStableLinks(paths);
+  await prune(paths, o.keep);
+  return id;
+}

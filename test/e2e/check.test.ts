@@ -1,0 +1,159 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DAY, writeCertDir } from "../helpers/pki.js";
+import { sandbox } from "../helpers/cli.js";
+
+const NAMES = ["a.example.com", "www.a.example.com"];
+const cfg = { extraDomainNames: ["www.a.example.com"], webroot: "/var/www" };
+
+async function one(name: string, leaf: Parameters<typeof writeCertDir>[2] | null, config: object = cfg) {
+  const s = sandbox();
+  s.writeConfig(name, config);
+  if (leaf) await writeCertDir(s.stateDir, name, leaf);
+  const r = await s.cli(["check", name, "--json"]);
+  const out = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+  return { r, out: out[0]!, s };
+}
+
+test("check: valid → exit 0, says when it will be due", async () => {
+  const { r, out } = await one("a.example.com", { names: NAMES });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(out.status, "valid");
+  assert.equal(out.usable, true);
+  assert.ok(typeof out.renewAt === "string");
+  assert.match(String((out.reasons as string[])[0]), /valid until .* due at /);
+});
+
+test("check: due (window) → exit 0, still usable", async () => {
+  const { r, out } = await one("a.example.com", { names: NAMES, notBefore: new Date(Date.now() - 70 * DAY), notAfter: new Date(Date.now() + 20 * DAY) });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(out.status, "due");
+  assert.deepEqual(out.dueReasons, ["window"]);
+});
+
+test("check: names changed and key type changed → due", async () => {
+  const names = await one("a.example.com", { names: ["a.example.com"] });
+  assert.equal(names.r.code, 0);
+  assert.deepEqual(names.out.dueReasons, ["names"]);
+  const kt = await one("a.example.com", { names: NAMES, keyType: "rsa2048" });
+  assert.deepEqual(kt.out.dueReasons, ["key-type"]);
+  assert.match(String((kt.out.reasons as string[])[0]), /key type is rsa2048, configured ec256/);
+});
+
+test("check: placeholder recorded in state → due (placeholder)", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  const { cert } = await writeCertDir(s.stateDir, "a.example.com", { names: NAMES, selfSigned: true });
+  writeFileSync(join(s.stateDir, "a.example.com", "state.json"), JSON.stringify({ version: 1, placeholderSerial: cert.serialNumber.toLowerCase().replace(/^(00)+/, "") }));
+  const r = await s.cli(["check", "a.example.com", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout)[0];
+  assert.ok(out.dueReasons.includes("placeholder"), JSON.stringify(out));
+});
+
+test("check: missing → exit 1", async () => {
+  const { r, out } = await one("a.example.com", null);
+  assert.equal(r.code, 1);
+  assert.equal(out.status, "missing");
+  assert.equal(out.usable, false);
+});
+
+test("check: expired → exit 1; not-yet-valid → exit 1", async () => {
+  const exp = await one("a.example.com", { names: NAMES, notBefore: new Date(Date.now() - 91 * DAY), notAfter: new Date(Date.now() - 1000) });
+  assert.equal(exp.r.code, 1);
+  assert.equal(exp.out.status, "expired");
+  const nyv = await one("a.example.com", { names: NAMES, notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 90 * DAY) });
+  assert.equal(nyv.r.code, 1);
+  assert.equal(nyv.out.status, "not-yet-valid");
+});
+
+test("check: key does not match → mismatch, exit 1", async () => {
+  const { r, out } = await one("a.example.com", { names: NAMES, wrongKey: true });
+  assert.equal(r.code, 1);
+  assert.equal(out.status, "mismatch");
+});
+
+test("check: corrupt PEM → unreadable, exit 1, one log line naming the file, no stack trace", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  const { dir } = await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  writeFileSync(join(dir, "cert.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+  const r = await s.cli(["check", "a.example.com", "--json"]);
+  assert.equal(r.code, 1);
+  assert.equal(JSON.parse(r.stdout)[0].status, "unreadable");
+  assert.match(r.stderr, /cert\.pem/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  writeFileSync(join(dir, "cert.pem"), readFileSync(join(dir, "fullchain.pem")));
+  writeFileSync(join(dir, "key.pem"), "garbage");
+  const k = await s.cli(["check", "a.example.com", "--json"]);
+  assert.equal(JSON.parse(k.stdout)[0].status, "unreadable");
+  assert.match(JSON.parse(k.stdout)[0].reasons[0], /key\.pem: not a private key/);
+});
+
+test("check: chain.pem missing → due (chain), usable", async () => {
+  const { r, out } = await one("a.example.com", { names: NAMES, noChain: true });
+  assert.equal(r.code, 0);
+  assert.deepEqual(out.dueReasons, ["chain"]);
+});
+
+test("check: corrupt state file is logged and treated as empty, never fatal", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  writeFileSync(join(s.stateDir, "a.example.com", "state.json"), "{not json");
+  const r = await s.cli(["check", "a.example.com"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /state file .*state\.json is unusable/);
+});
+
+test("check --all: worst outcome wins; config error → 78 while other certs are still reported", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  let r = await s.cli(["check", "--all", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  s.writeConfig("b.example.com", { webroot: "/w" });
+  r = await s.cli(["check", "--all", "--json"]);
+  assert.equal(r.code, 1);
+  assert.deepEqual(JSON.parse(r.stdout).map((o: { name: string; status: string }) => `${o.name}:${o.status}`), ["a.example.com:valid", "b.example.com:missing"]);
+  s.writeConfig("c.example.com", { webroot: "/w", keyType: "dsa" });
+  r = await s.cli(["check", "--all", "--json"]);
+  assert.equal(r.code, 78);
+  assert.equal(JSON.parse(r.stdout).length, 2);
+  assert.match(r.stderr, /config .*c\.example\.com\.json: keyType: expected one of ec256/);
+});
+
+test("usage errors → 64; validate → 0/78; schema prints JSON Schema", async () => {
+  const s = sandbox();
+  assert.equal((await s.cli(["check"])).code, 64);
+  assert.equal((await s.cli(["frobnicate"])).code, 64);
+  assert.equal((await s.cli(["check", "--bogus", "x"])).code, 64);
+  s.writeConfig("a.example.com", cfg);
+  assert.equal((await s.cli(["validate"])).code, 0);
+  s.writeConfig("b.example.com", { webroot: "/w", listenTLS: ":443" });
+  const v = await s.cli(["validate"]);
+  assert.equal(v.code, 78);
+  assert.match(v.stderr, /b\.example\.com\.json: listenTLS: only one challenge/);
+  assert.equal((await s.cli(["validate", "a.example.com"])).code, 0);
+  const sc = await s.cli(["schema"]);
+  assert.equal(sc.code, 0);
+  const schema = JSON.parse(sc.stdout);
+  assert.equal(schema.additionalProperties, false);
+  assert.ok(schema.properties.keyType.enum.includes("rsa4096"));
+  assert.deepEqual(JSON.parse(readFileSync(join(import.meta.dirname, "../../../schema/acme-renew.schema.json"), "utf8")), schema, "schema/acme-renew.schema.json is up to date (npm run schema)");
+});
+
+test("log formats: journal lines carry <N> priority and key=value; json lines parse", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  const j = await s.cli(["check", "a.example.com", "--log-format", "journal"]);
+  assert.match(j.stderr.trim(), /^<3>event=check cert=a\.example\.com status=missing usable=false msg="no certificate yet"$/);
+  const js = await s.cli(["check", "a.example.com", "--log-format", "json"]);
+  const line = JSON.parse(js.stderr.trim());
+  assert.equal(line.level, "error");
+  assert.equal(line.event, "check");
+  assert.equal(line.cert, "a.example.com");
+  mkdirSync(join(s.root, "x"));
+});

@@ -1,0 +1,65 @@
+/** Runs the built CLI (dist/acme-renew.js) as a child process. */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "../../..");
+export const CLI = join(ROOT, "dist/acme-renew.js");
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Run under a wrapper, e.g. ["unshare", "-n"]. */
+  wrapper?: string[];
+  timeoutMs?: number;
+}
+
+export function runCli(args: string[], o: CliOptions = {}): Promise<CliResult> {
+  const cmd = [...(o.wrapper ?? []), process.execPath, CLI, ...args];
+  const t0 = Date.now();
+  return new Promise((res, rej) => {
+    const child = spawn(cmd[0]!, cmd.slice(1), {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), o.timeoutMs ?? 60_000);
+    child.on("error", rej);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+/** A fresh config dir + state dir; `cli()` runs the CLI pointed at them. */
+export function sandbox(prefix = "acme-renew-test-") {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const configDir = join(root, "etc");
+  const stateDir = join(root, "state");
+  mkdirSync(configDir);
+  mkdirSync(stateDir);
+  return {
+    root,
+    configDir,
+    stateDir,
+    writeConfig(name: string, cfg: unknown) {
+      const file = join(configDir, `${name}.json`);
+      writeFileSync(file, typeof cfg === "string" ? cfg : JSON.stringify(cfg, null, 2));
+      return file;
+    },
+    cli(args: string[], o: CliOptions = {}) {
+      return runCli(["--config-dir", configDir, "--state-dir", stateDir, ...args], o);
+    },
+  };
+}

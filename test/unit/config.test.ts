@@ -1,0 +1,142 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Ajv2020 from "ajv/dist/2020.js";
+import { ConfigLoader } from "../../src/config/load.js";
+import { ConfigError } from "../../src/config/errors.js";
+import { jsonSchema } from "../../src/config/schema.js";
+import { checkDomain, parseHostPort } from "../../src/config/names.js";
+
+function dir(files: Record<string, unknown>) {
+  const d = mkdtempSync(join(tmpdir(), "acme-renew-cfg-"));
+  for (const [n, c] of Object.entries(files)) writeFileSync(join(d, n), typeof c === "string" ? c : JSON.stringify(c));
+  return new ConfigLoader(d);
+}
+
+function configError(files: Record<string, unknown>, name: string): ConfigError {
+  try {
+    dir(files).load(name);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail("expected a config error");
+}
+
+test("minimal config: domain from the file name, defaults applied", () => {
+  const c = dir({ "example.com.json": { webroot: "/var/www" } }).load("example.com");
+  assert.equal(c.domain, "example.com");
+  assert.deepEqual(c.extraDomainNames, []);
+  assert.equal(c.keyType, "ec256");
+  assert.equal(c.server, "https://acme-v02.api.letsencrypt.org/directory");
+  assert.equal(c.validMinDays, null);
+  assert.deepEqual(c.challenge, { type: "webroot", webroot: "/var/www" });
+  assert.equal(c.ari, true);
+  assert.equal(c.placeholder, true);
+  assert.equal(c.keepVersions, 3);
+});
+
+test("defaults.json is inherited, overridden per key, and skipped with inheritDefaults: false", () => {
+  const files = {
+    "defaults.json": { email: "ops@example.com", keyType: "rsa2048", webroot: "/srv/www", reloadServices: ["nginx.service"] },
+    "a.example.com.json": { keyType: "ec384" },
+    "b.example.com.json": { dnsHook: "/usr/local/bin/hook" },
+    "c.example.com.json": { inheritDefaults: false, listenHTTP: ":80" },
+  };
+  const l = dir(files);
+  const a = l.load("a.example.com");
+  assert.equal(a.email, "ops@example.com");
+  assert.equal(a.keyType, "ec384");
+  assert.deepEqual(a.reloadServices, ["nginx.service"]);
+  // A challenge in the cert's file replaces the default challenge instead of conflicting with it.
+  assert.equal(l.load("b.example.com").challenge.type, "dnsHook");
+  const c = l.load("c.example.com");
+  assert.equal(c.email, null);
+  assert.equal(c.keyType, "ec256");
+  assert.deepEqual(c.challenge, { type: "listenHTTP", host: "", port: 80 });
+  assert.deepEqual(l.listNames(), ["a.example.com", "b.example.com", "c.example.com"]);
+});
+
+const BAD: Array<[string, Record<string, unknown>, RegExp]> = [
+  ["unknown key (typo) with a suggestion", { webroot: "/w", keytype: "ec256" }, /keytype: unknown key \(did you mean "keyType"\?\)/],
+  ["bad keyType", { webroot: "/w", keyType: "ec521" }, /keyType: expected one of ec256, ec384, rsa2048, rsa3072, rsa4096, got "ec521"/],
+  ["keyType not a string", { webroot: "/w", keyType: 256 }, /keyType: expected one of/],
+  ["no challenge", {}, /no challenge configured: set exactly one of webroot, listenHTTP, listenTLS, dnsHook/],
+  ["two challenges", { webroot: "/w", listenHTTP: ":80" }, /listenHTTP: only one challenge may be set, found webroot and listenHTTP/],
+  ["relative webroot", { webroot: "www" }, /webroot: must be an absolute path/],
+  ["bad listen address", { listenHTTP: "80" }, /listenHTTP: expected "\[host\]:port"/],
+  ["port out of range", { listenTLS: ":70000" }, /listenTLS: expected/],
+  ["extraDomainNames not an array", { webroot: "/w", extraDomainNames: "a.example.com" }, /extraDomainNames: expected an array of strings, got string/],
+  ["path separator in a name", { webroot: "/w", extraDomainNames: ["a/b.example.com"] }, /extraDomainNames\[0\]: path separators/],
+  ["shell metacharacter in a name", { webroot: "/w", extraDomainNames: ["a;rm.example.com"] }, /extraDomainNames\[0\]: shell metacharacters/],
+  ["wildcard not leftmost", { dnsHook: "/h", extraDomainNames: ["a.*.example.com"] }, /wildcard is only allowed as the leftmost label/],
+  ["partial wildcard label", { dnsHook: "/h", extraDomainNames: ["a*.example.com"] }, /only allowed as a whole leftmost label/],
+  ["non-ASCII name", { webroot: "/w", domain: "bücher.example" }, /domain: non-ASCII.*A-labels/],
+  ["wildcard without dns-01", { webroot: "/w", extraDomainNames: ["*.example.com"] }, /dnsHook: the wildcard name "\*\.example\.com" needs the dns-01 challenge/],
+  ["server not https", { webroot: "/w", server: "http://ca.example/dir" }, /server: must be an https:\/\/ URL/],
+  ["server not a URL", { webroot: "/w", server: "ca" }, /server: not a URL/],
+  ["bad email", { webroot: "/w", email: "nobody" }, /email: not an email address/],
+  ["validMinDays negative", { webroot: "/w", validMinDays: -1 }, /validMinDays: must be between 0 and 3650/],
+  ["validMinDays string", { webroot: "/w", validMinDays: "30" }, /validMinDays: expected a number or null, got string/],
+  ["reuseKey not boolean", { webroot: "/w", reuseKey: "yes" }, /reuseKey: expected true or false, got string/],
+  ["eab missing field", { webroot: "/w", eab: { kid: "k" } }, /eab\.hmacKeyFile: is required/],
+  ["eab unknown field", { webroot: "/w", eab: { kid: "k", hmacKeyFile: "/k", hmacKey: "secret" } }, /eab\.hmacKey: unknown key/],
+  ["reloadServices with a bad unit", { webroot: "/w", reloadServices: ["nginx; reboot"] }, /reloadServices\[0\]: not a systemd unit name/],
+  ["keepVersions fractional", { webroot: "/w", keepVersions: 2.5 }, /keepVersions: expected a whole number/],
+  ["empty string", { webroot: "" }, /webroot: must not be empty/],
+  ["not an object", [1, 2] as unknown as Record<string, unknown>, /expected a JSON object, got array/],
+];
+
+for (const [what, cfg, re] of BAD) {
+  test(`config error: ${what}`, () => {
+    const e = configError({ "example.com.json": cfg }, "example.com");
+    assert.match(e.message, re);
+    assert.match(e.message, /^config \/.*example\.com\.json: /, "names the file");
+    assert.doesNotMatch(e.message, /\n/, "one line");
+  });
+}
+
+test("config error: invalid JSON, missing file, bad defaults.json, per-cert key in defaults", () => {
+  assert.match(configError({ "example.com.json": "{ webroot: " }, "example.com").message, /example\.com\.json: not valid JSON/);
+  assert.match(configError({}, "example.com").message, /example\.com\.json: no such file/);
+  assert.match(
+    configError({ "defaults.json": { keyType: "dsa" }, "example.com.json": { webroot: "/w" } }, "example.com").message,
+    /defaults\.json: keyType: expected one of/,
+  );
+  assert.match(
+    configError({ "defaults.json": { domain: "x.example.com" }, "example.com.json": { webroot: "/w" } }, "example.com").message,
+    /defaults\.json: domain: not allowed in defaults\.json/,
+  );
+  assert.match(configError({ "mycert.json": { webroot: "/w", domain: "-bad.example.com" } }, "mycert").message, /domain: invalid label/);
+  assert.match(configError({ "local.json": { webroot: "/w", domain: "a..b" } }, "local").message, /domain: empty label/);
+  assert.match(configError({ ".hidden.json": { webroot: "/w" } }, ".hidden").message, /certificate name "\.hidden"/);
+});
+
+test("domain name rules", () => {
+  for (const ok of ["example.com", "*.example.com", "xn--bcher-kva.example", "a-b.c-d.example", "localhost"]) assert.equal(checkDomain(ok), null, ok);
+  for (const bad of ["*", "*.com", "ex ample.com", "exa$mple.com", "-a.com", "a-.com", "ab--c.com", "a".repeat(64) + ".com", "../etc", "a\\b.com", ""])
+    assert.notEqual(checkDomain(bad), null, bad);
+  assert.deepEqual(parseHostPort("[::1]:443"), { host: "::1", port: 443 });
+  assert.deepEqual(parseHostPort("127.0.0.1:8080"), { host: "127.0.0.1", port: 8080 });
+  assert.equal(parseHostPort("::1:443"), null);
+});
+
+test("the published JSON Schema agrees with the validator on good and bad configs", () => {
+  const ajv = new Ajv2020.default({ strict: true, allErrors: true, strictTypes: false, strictRequired: false });
+  ajv.addFormat("email", /@/);
+  ajv.addFormat("uri", /^https?:\/\//);
+  const validate = ajv.compile(jsonSchema());
+  const good = { domain: "example.com", extraDomainNames: ["www.example.com"], email: "a@example.com", server: "https://ca.example/dir", keyType: "rsa4096", reuseKey: true, validMinDays: 30, webroot: "/w", reloadServices: ["nginx.service"], postRun: "true", group: "nginx", profile: "shortlived", preferredChain: "ISRG Root X1", eab: { kid: "k", hmacKeyFile: "/k" }, ari: false, placeholder: false, keepVersions: 5, timeout: 300, hookTimeout: 30, inheritDefaults: false, $schema: "x" };
+  assert.equal(validate(good), true, JSON.stringify(validate.errors));
+  assert.doesNotThrow(() => dir({ "example.com.json": good }).load("example.com"));
+  // What a JSON Schema can express (types, enums, ranges, unknown keys, two challenges) is caught by
+  // both; string syntax (domain rules, paths, URLs) only by the validator.
+  const structural = ["unknown key (typo) with a suggestion", "bad keyType", "keyType not a string", "two challenges", "extraDomainNames not an array", "validMinDays negative", "validMinDays string", "reuseKey not boolean", "eab missing field", "eab unknown field", "keepVersions fractional", "empty string", "not an object"];
+  for (const what of structural) {
+    const cfg = BAD.find(([w]) => w === what)?.[1];
+    assert.ok(cfg, what);
+    assert.equal(validate(cfg), false, `schema accepts: ${what}`);
+  }
+});

@@ -1,0 +1,150 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { decide } from "../../src/decide/decide.js";
+import { renewalTime } from "../../src/decide/policy.js";
+import type { CertFacts } from "../../src/inspect/facts.js";
+import { emptyState } from "../../src/state/model.js";
+
+const DAY = 86_400_000;
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+
+function facts(o: Partial<CertFacts> & { days?: number } = {}): CertFacts {
+  const days = o.days ?? 90;
+  return {
+    kind: "present",
+    notBefore: new Date(T0),
+    notAfter: new Date(T0 + days * DAY),
+    names: ["example.com", "www.example.com"],
+    keyType: "ec256",
+    keyMatches: true,
+    chainPresent: true,
+    serialHex: "01ab",
+    issuer: "CN=test",
+    fingerprint256: "00",
+    ...o,
+  };
+}
+const policy = { names: ["example.com", "www.example.com"], keyType: "ec256", validMinDays: null as number | null };
+const at = (ms: number) => new Date(ms);
+
+test("90-day cert: due exactly when 1/3 of the lifetime remains, not 1 ms before", () => {
+  const due = T0 + 60 * DAY;
+  assert.equal(renewalTime(new Date(T0), new Date(T0 + 90 * DAY), null).getTime(), due);
+  const before = decide(facts(), emptyState(), policy, at(due - 1));
+  assert.equal(before.status, "valid");
+  assert.equal(before.renew, false);
+  assert.equal(before.usable, true);
+  const exactly = decide(facts(), emptyState(), policy, at(due));
+  assert.equal(exactly.status, "due");
+  assert.deepEqual(exactly.dueReasons, ["window"]);
+  assert.equal(exactly.usable, true);
+  assert.equal(exactly.renew, true);
+});
+
+test("certificates of 10 days or less renew at half their lifetime; 10 days + 1 s at a third", () => {
+  for (const days of [1, 6, 10]) {
+    const half = T0 + (days * DAY) / 2;
+    assert.equal(decide(facts({ days }), emptyState(), policy, at(half - 1)).status, "valid", `${days}d before half`);
+    assert.equal(decide(facts({ days }), emptyState(), policy, at(half)).status, "due", `${days}d at half`);
+  }
+  const f = facts({ notAfter: new Date(T0 + 10 * DAY + 1000) });
+  const third = T0 + 10 * DAY + 1000 - Math.round((10 * DAY + 1000) / 3);
+  assert.equal(decide(f, emptyState(), policy, at(third - 1)).status, "valid");
+  assert.equal(decide(f, emptyState(), policy, at(third)).status, "due");
+});
+
+test("validMinDays overrides the fraction", () => {
+  const p = { ...policy, validMinDays: 30 };
+  const due = T0 + 60 * DAY;
+  assert.equal(decide(facts(), emptyState(), p, at(due - 1)).status, "valid");
+  assert.equal(decide(facts(), emptyState(), p, at(due)).status, "due");
+  const zero = { ...policy, validMinDays: 0 };
+  assert.equal(decide(facts(), emptyState(), zero, at(T0 + 90 * DAY - 1)).status, "valid");
+  // validMinDays longer than the lifetime: due from the start, still usable.
+  const big = decide(facts(), emptyState(), { ...policy, validMinDays: 100 }, at(T0));
+  assert.equal(big.status, "due");
+  assert.equal(big.usable, true);
+});
+
+test("clock before notBefore: not-yet-valid, not usable; at notBefore: valid", () => {
+  const d = decide(facts(), emptyState(), policy, at(T0 - 1));
+  assert.equal(d.status, "not-yet-valid");
+  assert.equal(d.usable, false);
+  assert.equal(decide(facts(), emptyState(), policy, at(T0)).status, "valid");
+});
+
+test("expired by 1 s (and at notAfter exactly): expired, not usable; 1 s before: due but usable", () => {
+  const end = T0 + 90 * DAY;
+  for (const t of [end, end + 1000]) {
+    const d = decide(facts(), emptyState(), policy, at(t));
+    assert.equal(d.status, "expired");
+    assert.equal(d.usable, false);
+    assert.equal(d.renew, true);
+  }
+  const last = decide(facts(), emptyState(), policy, at(end - 1000));
+  assert.equal(last.status, "due");
+  assert.equal(last.usable, true);
+});
+
+test("names: a missing name or a removed name makes it due; order and case do not matter", () => {
+  const now = at(T0 + DAY);
+  const miss = decide(facts({ names: ["example.com"] }), emptyState(), policy, now);
+  assert.equal(miss.status, "due");
+  assert.deepEqual(miss.dueReasons, ["names"]);
+  assert.match(miss.reasons[0]!, /missing www\.example\.com/);
+  const extra = decide(facts({ names: ["example.com", "www.example.com", "old.example.com"] }), emptyState(), policy, now);
+  assert.deepEqual(extra.dueReasons, ["names"]);
+  assert.match(extra.reasons[0]!, /no longer configured old\.example\.com/);
+  assert.equal(decide(facts({ names: ["www.example.com", "example.com"] }), emptyState(), policy, now).status, "valid");
+});
+
+test("key type change, placeholder, missing chain: due and usable, each with its reason", () => {
+  const now = at(T0 + DAY);
+  assert.deepEqual(decide(facts({ keyType: "rsa2048" }), emptyState(), policy, now).dueReasons, ["key-type"]);
+  const st = { ...emptyState(), placeholderSerial: "01ab" };
+  assert.deepEqual(decide(facts(), st, policy, now).dueReasons, ["placeholder"]);
+  // A placeholder serial that is not the cert on disk does not count.
+  assert.equal(decide(facts(), { ...st, placeholderSerial: "ffff" }, policy, now).status, "valid");
+  const nochain = decide(facts({ chainPresent: false }), emptyState(), policy, now);
+  assert.deepEqual(nochain.dueReasons, ["chain"]);
+  assert.equal(nochain.usable, true);
+  const all = decide(facts({ keyType: "ec384", names: ["x.org"], chainPresent: false }), st, policy, at(T0 + 80 * DAY));
+  assert.deepEqual(all.dueReasons, ["window", "names", "key-type", "placeholder", "chain"]);
+});
+
+test("mismatch wins over dates; missing and unreadable are not usable", () => {
+  const m = decide(facts({ keyMatches: false }), emptyState(), policy, at(T0 + DAY));
+  assert.equal(m.status, "mismatch");
+  assert.equal(m.usable, false);
+  assert.equal(decide({ kind: "missing", what: "x" }, emptyState(), policy, at(T0)).status, "missing");
+  const u = decide({ kind: "unreadable", what: "bad PEM" }, emptyState(), policy, at(T0));
+  assert.equal(u.status, "unreadable");
+  assert.equal(u.usable, false);
+  assert.equal(u.renew, true);
+});
+
+test("exhaustive sweep: usable ⇔ notBefore ≤ now < notAfter with a matching key; renew ⇔ !usable or past renewAt", () => {
+  for (const days of [1, 5, 10, 11, 30, 47, 90, 397]) {
+    for (const validMinDays of [null, 0, 1, 7, 30]) {
+      const f = facts({ days });
+      const p = { ...policy, validMinDays };
+      const renewAt = renewalTime(f.notBefore, f.notAfter, validMinDays).getTime();
+      for (let t = T0 - DAY; t <= T0 + (days + 1) * DAY; t += DAY / 4) {
+        const d = decide(f, emptyState(), p, at(t));
+        const inValidity = t >= T0 && t < f.notAfter.getTime();
+        assert.equal(d.usable, inValidity, `usable days=${days} vmd=${validMinDays} t=${t}`);
+        assert.equal(d.renew, !inValidity || t >= renewAt, `renew days=${days} vmd=${validMinDays} t=${t}`);
+      }
+    }
+  }
+});
+
+test("decide is pure: same inputs, same output, inputs untouched", () => {
+  const f = facts();
+  const s = emptyState();
+  const snapshot = JSON.stringify([f, s, policy]);
+  const a = decide(f, s, policy, at(T0 + 70 * DAY));
+  const b = decide(f, s, policy, at(T0 + 70 * DAY));
+  assert.deepEqual(a, b);
+  assert.equal(JSON.stringify([f, s, policy]), snapshot);
+});
