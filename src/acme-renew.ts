@@ -4,9 +4,11 @@ import { main } from "./cli/main.js";
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // A one-shot tool under systemd must end: should a socket or timer outlive the work, do not hang the unit.
+    setTimeout(() => process.exit(code), 2000).unref();
   },
   (e) => {
     process.stderr.write(`acme-renew: internal error: ${String(e)}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

@@ -20,24 +20,25 @@ const registry = new ListenerRegistry<string>((tokens) =>
 
 export class HttpListenerSolver implements Solver {
   readonly type = "http-01" as const;
-  private tokens: Map<string, string> | null = null;
+  private tokens: Promise<Map<string, string>> | null = null;
   constructor(
     private readonly host: string,
     private readonly port: number,
   ) {}
 
   async prepare(t: ChallengeTask): Promise<void> {
-    this.tokens ??= await registry.join(this.host, this.port, "listenHTTP");
-    this.tokens.set(t.token, t.keyAuthorization);
+    // Joined once per solver, also when several authorizations prepare at the same time.
+    this.tokens ??= registry.join(this.host, this.port, "listenHTTP");
+    (await this.tokens).set(t.token, t.keyAuthorization);
   }
 
   async cleanup(t: ChallengeTask): Promise<void> {
-    this.tokens?.delete(t.token);
+    (await this.tokens)?.delete(t.token);
   }
 
   async close(): Promise<void> {
-    if (!this.tokens) return;
+    const joined = this.tokens;
     this.tokens = null;
-    await registry.leave(this.host, this.port);
+    if (joined && (await joined.then(() => true, () => false))) await registry.leave(this.host, this.port);
   }
 }

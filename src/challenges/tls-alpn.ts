@@ -39,7 +39,7 @@ const registry = new ListenerRegistry<SecureContext>((contexts) =>
 
 export class TlsAlpnSolver implements Solver {
   readonly type = "tls-alpn-01" as const;
-  private contexts: Map<string, SecureContext> | null = null;
+  private contexts: Promise<Map<string, SecureContext>> | null = null;
   constructor(
     private readonly host: string,
     private readonly port: number,
@@ -47,17 +47,17 @@ export class TlsAlpnSolver implements Solver {
 
   async prepare(t: ChallengeTask): Promise<void> {
     const { certPem, keyPem } = await alpnCertificate(t);
-    this.contexts ??= await registry.join(this.host, this.port, "listenTLS");
-    this.contexts.set(t.identifier, createSecureContext({ cert: certPem, key: keyPem }));
+    this.contexts ??= registry.join(this.host, this.port, "listenTLS");
+    (await this.contexts).set(t.identifier, createSecureContext({ cert: certPem, key: keyPem }));
   }
 
   async cleanup(t: ChallengeTask): Promise<void> {
-    this.contexts?.delete(t.identifier);
+    (await this.contexts)?.delete(t.identifier);
   }
 
   async close(): Promise<void> {
-    if (!this.contexts) return;
+    const joined = this.contexts;
     this.contexts = null;
-    await registry.leave(this.host, this.port);
+    if (joined && (await joined.then(() => true, () => false))) await registry.leave(this.host, this.port);
   }
 }

@@ -1,0 +1,183 @@
+/** First issuance and renewal against a real ACME CA (Pebble), through the built CLI. */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { sandbox } from "../helpers/cli.js";
+import { startPebble, type Pebble } from "../helpers/pebble.js";
+import { baseConfig, challengeConfig, serveWebroot, stubSystemctl, type ChallengeKind } from "../helpers/acme-fixtures.js";
+
+function pair(stateDir: string, name: string) {
+  const dir = join(stateDir, name);
+  const cert = new X509Certificate(readFileSync(join(dir, "cert.pem")));
+  const key = createPrivateKey(readFileSync(join(dir, "key.pem")));
+  assert.ok(cert.checkPrivateKey(key), "key.pem belongs to cert.pem");
+  return { cert, key, dir };
+}
+
+describe("issuance against Pebble", { timeout: 240_000 }, () => {
+  let pebble: Pebble;
+  before(async () => {
+    pebble = await startPebble();
+  });
+  after(async () => {
+    await pebble?.stop();
+  });
+
+  const kinds: ChallengeKind[] = ["webroot", "listenHTTP", "listenTLS", "dnsHook"];
+  for (const kind of kinds) {
+    test(`first issuance with ${kind}; a second run is not due and stays offline`, async () => {
+      const s = sandbox();
+      mkdirSync(join(s.root, "www"));
+      const web = kind === "webroot" ? await serveWebroot(join(s.root, "www"), pebble.httpPort) : null;
+      try {
+        const name = `${kind.toLowerCase()}.example.com`;
+        s.writeConfig(name, { ...baseConfig(pebble), ...challengeConfig(kind, pebble, s.root), extraDomainNames: [`www.${name}`] });
+        const env = { CHALLTESTSRV_URL: pebble.challtestsrvUrl };
+        const r = await s.cli(["run", name], { env });
+        assert.equal(r.code, 0, r.stderr);
+        const { cert } = pair(s.stateDir, name);
+        assert.match(cert.subjectAltName ?? "", new RegExp(`DNS:www\\.${name.replace(/\./g, "\\.")}`));
+        assert.match(r.stderr, /renewed, valid until/);
+        if (kind === "webroot") assert.deepEqual(readdirSync(join(s.root, "www/.well-known/acme-challenge")), [], "challenge files removed");
+        const again = await s.cli(["run", name], { env, wrapper: ["unshare", "-n"] });
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(again.stderr, /not-due/);
+        const c = await s.cli(["check", name, "--json"]);
+        assert.equal(JSON.parse(c.stdout)[0].status, "valid");
+      } finally {
+        web?.close();
+      }
+    });
+  }
+
+  for (const keyType of ["ec384", "rsa2048", "rsa3072", "rsa4096"]) {
+    test(`key type ${keyType}`, async () => {
+      const s = sandbox();
+      s.writeConfig("k.example.com", { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}`, keyType });
+      const r = await s.cli(["run", "k.example.com", "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const c = JSON.parse((await s.cli(["check", "k.example.com", "--json"])).stdout)[0];
+      assert.equal(c.keyType, keyType);
+      assert.equal(c.status, "valid");
+    });
+  }
+
+  test("wildcard via dns-01", async () => {
+    const s = sandbox();
+    s.writeConfig("wild.example.com", { ...baseConfig(pebble), ...challengeConfig("dnsHook", pebble, s.root), extraDomainNames: ["*.wild.example.com"] });
+    const r = await s.cli(["run", "wild.example.com"], { env: { CHALLTESTSRV_URL: pebble.challtestsrvUrl } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(pair(s.stateDir, "wild.example.com").cert.subjectAltName ?? "", /DNS:\*\.wild\.example\.com/);
+  });
+
+  test("--force renews a valid certificate: new key, new cert, hooks run, old version kept", async () => {
+    const s = sandbox();
+    const bin = stubSystemctl(s.root);
+    s.writeConfig("h.example.com", {
+      ...baseConfig(pebble),
+      listenHTTP: `127.0.0.1:${pebble.httpPort}`,
+      reloadServices: ["nginx.service", "postfix.service"],
+      postRun: `echo "post $ACME_RENEW_CERT_NAME $ACME_RENEW_DOMAINS" > "${join(s.root, "postrun.out")}"; test -f "$ACME_RENEW_FULLCHAIN"`,
+    });
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    assert.equal((await s.cli(["run", "h.example.com"], { env })).code, 0);
+    const first = pair(s.stateDir, "h.example.com");
+    const log1 = readFileSync(join(s.root, "systemctl.log"), "utf8");
+    assert.equal(log1, "try-reload-or-restart --no-block nginx.service\ntry-reload-or-restart --no-block postfix.service\n");
+    const r = await s.cli(["run", "h.example.com", "--force"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const second = pair(s.stateDir, "h.example.com");
+    assert.notEqual(second.cert.serialNumber, first.cert.serialNumber);
+    assert.notEqual(second.key.export({ format: "pem", type: "pkcs8" }), first.key.export({ format: "pem", type: "pkcs8" }), "fresh key");
+    assert.equal(readFileSync(join(s.root, "systemctl.log"), "utf8").split("\n").filter(Boolean).length, 4);
+    assert.equal(readFileSync(join(s.root, "postrun.out"), "utf8"), "post h.example.com h.example.com\n");
+    assert.equal(readdirSync(join(second.dir, "versions")).length, 2);
+  });
+
+  test("reuseKey keeps the key across renewals", async () => {
+    const s = sandbox();
+    s.writeConfig("r.example.com", { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}`, reuseKey: true });
+    assert.equal((await s.cli(["run", "r.example.com"])).code, 0);
+    const k1 = readFileSync(join(s.stateDir, "r.example.com/key.pem"), "utf8");
+    assert.equal((await s.cli(["run", "r.example.com", "--force"])).code, 0);
+    assert.equal(readFileSync(join(s.stateDir, "r.example.com/key.pem"), "utf8"), k1);
+  });
+
+  test("a failing hook: new cert stays installed, exit 75", async () => {
+    const s = sandbox();
+    const bin = stubSystemctl(s.root, 1);
+    s.writeConfig("f.example.com", { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}`, reloadServices: ["nginx.service"] });
+    const r = await s.cli(["run", "f.example.com"], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    assert.equal(r.code, 75, r.stderr);
+    assert.match(r.stderr, /reload nginx\.service: exit code 1/);
+    pair(s.stateDir, "f.example.com");
+    assert.equal((await s.cli(["check", "f.example.com"])).code, 0);
+  });
+
+  test("two concurrent runs of one cert: one issuance, the pair matches", async () => {
+    const s = sandbox();
+    s.writeConfig("c.example.com", { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    const [a, b] = await Promise.all([s.cli(["run", "c.example.com"]), s.cli(["run", "c.example.com"])]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    const renewed = [a, b].filter((r) => /renewed, valid until/.test(r.stderr)).length;
+    assert.equal(renewed, 1, `${a.stderr}\n---\n${b.stderr}`);
+    pair(s.stateDir, "c.example.com");
+    assert.equal(readdirSync(join(s.stateDir, "c.example.com/versions")).length, 1);
+  });
+
+  test("--all renews several certs concurrently, sharing one listener address", async () => {
+    const s = sandbox();
+    for (const n of ["m1", "m2", "m3", "m4", "m5"]) s.writeConfig(`${n}.example.com`, { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    const r = await s.cli(["run", "--all", "--json", "--concurrency", "3"]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as Array<{ name: string; outcome: string }>;
+    assert.deepEqual(rows.map((x) => x.outcome), ["renewed", "renewed", "renewed", "renewed", "renewed"]);
+    for (const n of ["m1", "m2", "m3", "m4", "m5"]) pair(s.stateDir, `${n}.example.com`);
+  });
+
+  test("account key is created once per (server, email), 0600, and reused", async () => {
+    const s = sandbox();
+    s.writeConfig("acc1.example.com", { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    s.writeConfig("acc2.example.com", { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    assert.equal((await s.cli(["run", "acc1.example.com"])).code, 0);
+    assert.equal((await s.cli(["run", "acc2.example.com"])).code, 0);
+    const accounts = readdirSync(join(s.stateDir, "accounts"));
+    assert.equal(accounts.length, 1);
+    const key = join(s.stateDir, "accounts", accounts[0]!, "account.key");
+    assert.equal(statSync(key).mode & 0o777, 0o600);
+    assert.ok(existsSync(join(s.stateDir, "accounts", accounts[0]!, "account.json")));
+  });
+});
+
+describe("external account binding (Pebble requiring EAB)", { timeout: 120_000 }, () => {
+  let pebble: Pebble;
+  const hmac = Buffer.from("acme-renew test hmac key, 32 b!!").toString("base64url");
+  before(async () => {
+    pebble = await startPebble({ eab: { "kid-1": hmac } });
+  });
+  after(async () => {
+    await pebble?.stop();
+  });
+
+  test("EAB from eab.kid + eab.hmacKeyFile registers and issues; the HMAC key never appears in logs", async () => {
+    const s = sandbox();
+    const keyFile = join(s.root, "eab.key");
+    (await import("node:fs")).writeFileSync(keyFile, `${hmac}\n`, { mode: 0o600 });
+    s.writeConfig("eab.example.com", { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}`, eab: { kid: "kid-1", hmacKeyFile: keyFile } });
+    const r = await s.cli(["run", "eab.example.com", "--log-format", "json"], { env: { ACME_RENEW_DEBUG: "1" } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stderr.includes(hmac) && !r.stdout.includes(hmac), "HMAC key not logged");
+    pair(s.stateDir, "eab.example.com");
+  });
+
+  test("without EAB the CA refuses: no certificate → exit 1, class unauthorized", async () => {
+    const s = sandbox();
+    s.writeConfig("noeab.example.com", { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}`, placeholder: false });
+    const r = await s.cli(["run", "noeab.example.com"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /renewal failed \(unauthorized\)/);
+  });
+});

@@ -1,0 +1,64 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { classifyProblem, classifyTransport, parseRetryAfter } from "../../src/acme/errors.js";
+import { backoffDelay, nextAttemptAfter } from "../../src/decide/backoff.js";
+import { gate } from "../../src/decide/gate.js";
+import { emptyState } from "../../src/state/model.js";
+import type { Decision } from "../../src/decide/decide.js";
+
+const P = (t: string) => ({ type: `urn:ietf:params:acme:error:${t}` });
+
+test("ACME problem types and statuses map to classes", () => {
+  assert.equal(classifyProblem(400, P("badNonce")), "badNonce");
+  assert.equal(classifyProblem(429, P("rateLimited")), "rateLimited");
+  assert.equal(classifyProblem(429, undefined), "rateLimited");
+  assert.equal(classifyProblem(403, P("unauthorized")), "unauthorized");
+  assert.equal(classifyProblem(400, P("rejectedIdentifier")), "rejectedIdentifier");
+  assert.equal(classifyProblem(403, P("caa")), "caa");
+  assert.equal(classifyProblem(400, P("malformed")), "malformed");
+  assert.equal(classifyProblem(400, P("incorrectResponse")), "challenge");
+  assert.equal(classifyProblem(500, P("serverInternal")), "server");
+  assert.equal(classifyProblem(503, undefined), "server");
+  assert.equal(classifyProblem(404, { type: "about:blank" }), "acme");
+});
+
+test("transport errors: refused/reset/DNS/TLS → network, timeouts → timeout", () => {
+  const e = (code: string, message = code) => Object.assign(new Error(message), { code });
+  assert.equal(classifyTransport(e("ECONNREFUSED")).cls, "network");
+  assert.equal(classifyTransport(e("ECONNRESET")).cls, "network");
+  assert.equal(classifyTransport(e("ENOTFOUND")).cls, "network");
+  assert.equal(classifyTransport(e("UNABLE_TO_VERIFY_LEAF_SIGNATURE", "unable to verify the first certificate")).cls, "network");
+  assert.equal(classifyTransport(e("ECONNABORTED", "timeout of 30000ms exceeded")).cls, "timeout");
+  assert.equal(classifyTransport(e("ERR_CANCELED", "canceled")).cls, "timeout");
+});
+
+test("Retry-After: seconds and HTTP dates", () => {
+  const now = new Date("2026-01-01T00:00:00Z");
+  assert.equal(parseRetryAfter("120", now)?.toISOString(), "2026-01-01T00:02:00.000Z");
+  assert.equal(parseRetryAfter("Thu, 01 Jan 2026 01:00:00 GMT", now)?.toISOString(), "2026-01-01T01:00:00.000Z");
+  assert.equal(parseRetryAfter("soon", now), undefined);
+  assert.equal(parseRetryAfter(undefined, now), undefined);
+});
+
+test("backoff: 1 min, 10 min, 100 min, then 6–24 h; never before a Retry-After", () => {
+  assert.deepEqual([1, 2, 3].map((n) => backoffDelay(n, 0.5)), [60_000, 600_000, 6_000_000]);
+  assert.equal(backoffDelay(4, 0), 6 * 3_600_000);
+  assert.ok(backoffDelay(9, 0.999999) < 24 * 3_600_000);
+  const now = new Date(0);
+  assert.equal(nextAttemptAfter(1, now, 0, new Date(3_600_000)).getTime(), 3_600_000);
+});
+
+test("gate: backoff binds only while usable; Retry-After binds always; --force overrides", () => {
+  const now = new Date(1_000_000);
+  const later = new Date(2_000_000);
+  const due = { status: "due", usable: true, renew: true } as Decision;
+  const missing = { status: "missing", usable: false, renew: true } as Decision;
+  const backoff = { ...emptyState(), nextAttemptAt: later, consecutiveFailures: 2 };
+  assert.deepEqual(gate(due, backoff, now, false), { action: "wait", until: later, why: "backoff" });
+  assert.deepEqual(gate(missing, backoff, now, false), { action: "renew", forced: false });
+  const limited = { ...emptyState(), retryAfter: later };
+  assert.deepEqual(gate(missing, limited, now, false), { action: "wait", until: later, why: "retry-after" });
+  assert.deepEqual(gate(due, backoff, now, true), { action: "renew", forced: true });
+  assert.deepEqual(gate({ ...due, renew: false, status: "valid" } as Decision, emptyState(), now, false), { action: "skip" });
+  assert.deepEqual(gate(due, backoff, new Date(2_000_000), false), { action: "renew", forced: false });
+});

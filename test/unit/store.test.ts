@@ -1,0 +1,110 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { install } from "../../src/store/install.js";
+import { certPaths } from "../../src/store/paths.js";
+import { acquireLock, LockBusy } from "../../src/store/lock.js";
+import { inspect } from "../../src/inspect/read.js";
+import { makeLeaf } from "../helpers/pki.js";
+
+async function material(names = ["a.example.com"]) {
+  const { key, cert, issuer } = await makeLeaf({ names });
+  return { keyPem: key.pem, certPem: cert.toString("pem"), chainPem: issuer!.cert.toString("pem") };
+}
+
+test("install: stable symlinks through current, complete files, modes, versions kept and pruned", async () => {
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-store-"));
+  const p = certPaths(root, "a.example.com");
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const m = await material();
+    ids.push(await install(p, m, { keep: 3, group: null, now: new Date(Date.UTC(2026, 0, 1, 0, 0, i)) }));
+    assert.equal(readFileSync(p.cert, "utf8").trim(), m.certPem.trim());
+    assert.equal(readFileSync(p.key, "utf8").trim(), m.keyPem.trim());
+    assert.equal(readFileSync(p.fullchain, "utf8"), `${m.certPem.trim()}\n${m.chainPem.trim()}\n`);
+    assert.equal(readFileSync(p.full, "utf8"), `${m.keyPem.trim()}\n${m.certPem.trim()}\n${m.chainPem.trim()}\n`);
+    const f = inspect(p);
+    assert.equal(f.kind, "present");
+    assert.ok(f.kind === "present" && f.keyMatches && f.chainPresent);
+  }
+  assert.equal(readlinkSync(p.current), join("versions", ids[4]!));
+  for (const f of ["cert.pem", "key.pem", "chain.pem", "fullchain.pem", "full.pem"]) {
+    assert.ok(lstatSync(join(p.dir, f)).isSymbolicLink(), f);
+    assert.equal(readlinkSync(join(p.dir, f)), join("current", f));
+  }
+  assert.deepEqual(readdirSync(p.versions).sort(), ids.slice(2).sort(), "keeps the newest 3");
+  assert.equal(statSync(p.key).mode & 0o777, 0o600);
+  assert.equal(statSync(p.full).mode & 0o777, 0o600);
+  assert.equal(statSync(p.cert).mode & 0o777, 0o644);
+  assert.equal(statSync(p.dir).mode & 0o777, 0o750);
+  assert.deepEqual(readdirSync(p.dir).filter((e) => e.includes(".tmp")), []);
+});
+
+test("install with a group: key files 0640 and owned by the group", async () => {
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-store-"));
+  const p = certPaths(root, "a.example.com");
+  await install(p, await material(), { keep: 3, group: "daemon", now: new Date() });
+  const st = statSync(p.key);
+  assert.equal(st.mode & 0o777, 0o640);
+  assert.equal(st.gid, Number(readFileSync("/etc/group", "utf8").split("\n").find((l) => l.startsWith("daemon:"))!.split(":")[2]));
+  await assert.rejects(install(p, await material(), { keep: 3, group: "no-such-group-x", now: new Date() }), /group "no-such-group-x" does not exist/);
+  assert.ok(inspect(p).kind === "present", "the failed install left the previous version in place");
+});
+
+test("install adopts plain files (lego layout) as a version before switching", async () => {
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-store-"));
+  const p = certPaths(root, "a.example.com");
+  mkdirSync(p.dir, { recursive: true });
+  const old = await material();
+  writeFileSync(p.cert, old.certPem);
+  writeFileSync(p.key, old.keyPem);
+  writeFileSync(p.chain, old.chainPem);
+  const m = await material();
+  await install(p, m, { keep: 3, group: null, now: new Date() });
+  assert.equal(readFileSync(p.cert, "utf8").trim(), m.certPem.trim());
+  const adopted = readdirSync(p.versions).find((v) => v.endsWith("-adopted"));
+  assert.ok(adopted, "the old files were kept as a version");
+  assert.equal(readFileSync(join(p.versions, adopted, "cert.pem"), "utf8"), old.certPem);
+});
+
+test("lock: second taker waits then gets LockBusy; a dead owner's lock is taken over", async () => {
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-lock-"));
+  const file = join(root, ".lock");
+  const l = await acquireLock(file, 1000);
+  const t0 = Date.now();
+  await assert.rejects(acquireLock(file, 300, 50), LockBusy);
+  assert.ok(Date.now() - t0 >= 250, "waited");
+  await l.release();
+  const l2 = await acquireLock(file, 100);
+  await l2.release();
+  // A lock left by a process that died (kill -9): a pid that no longer exists.
+  const child = spawn(process.execPath, ["-e", "0"]);
+  await new Promise((r) => child.on("exit", r));
+  writeFileSync(file, `${child.pid} 12345`);
+  const l3 = await acquireLock(file, 1000);
+  assert.equal(readFileSync(file, "utf8").split(" ")[0], String(process.pid));
+  await l3.release();
+  assert.throws(() => statSync(file));
+});
+
+test("lock: many concurrent takers, exactly one holder at a time", async () => {
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-lock-"));
+  const file = join(root, ".lock");
+  writeFileSync(file, "999999999 1"); // stale from the start: all race to reap it
+  let inside = 0;
+  let max = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      const l = await acquireLock(file, 10_000, 5);
+      inside++;
+      max = Math.max(max, inside);
+      await new Promise((r) => setTimeout(r, 10));
+      inside--;
+      await l.release();
+    }),
+  );
+  assert.equal(max, 1);
+});
