@@ -4,6 +4,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { KeyType } from "../config/types.js";
 import { currentBase, type CertPaths } from "../store/paths.js";
+import { PROOF_FILE, provesPair } from "../store/pair-proof.js";
 import type { Inspection } from "./facts.js";
 import { pemBlocks } from "./pem.js";
 
@@ -66,11 +67,23 @@ export function inspect(paths: CertPaths): Inspection {
   } catch (e) {
     return { kind: "unreadable", what: `${paths.cert}: ${(e as Error).message}` };
   }
-  let key: KeyObject;
+  let keyMatches: boolean;
+  let proof: string | null = null;
   try {
-    key = createPrivateKey(keyText);
-  } catch (e) {
-    return { kind: "unreadable", what: `${paths.key}: not a private key (${(e as Error).message})` };
+    proof = base === paths.dir ? null : readOrNull(at(PROOF_FILE));
+  } catch {
+    proof = null;
+  }
+  if (provesPair(proof, keyText, certText)) {
+    keyMatches = true;
+  } else {
+    let key: KeyObject;
+    try {
+      key = createPrivateKey(keyText);
+    } catch (e) {
+      return { kind: "unreadable", what: `${paths.key}: not a private key (${(e as Error).message})` };
+    }
+    keyMatches = cert.checkPrivateKey(key);
   }
   let chainText: string | null = null;
   try {
@@ -84,7 +97,7 @@ export function inspect(paths: CertPaths): Inspection {
     notAfter: new Date(cert.validTo),
     names: sanNames(cert),
     keyType: keyTypeOf(cert.publicKey),
-    keyMatches: cert.checkPrivateKey(key),
+    keyMatches,
     chainPresent: chainText !== null && pemBlocks(chainText, "CERTIFICATE").length > 0,
     serialHex: cert.serialNumber.toLowerCase(),
     issuer: cert.issuer.replace(/\n/g, ", "),

@@ -10,10 +10,11 @@
  */
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { X509Certificate, createPrivateKey, randomBytes } from "node:crypto";
 import { fsyncDir, writeNewFile } from "./atomic.js";
 import { PEM_FILES, type CertPaths, type PemFile } from "./paths.js";
 import { gidOf } from "./group.js";
+import { PROOF_FILE, pairProof } from "./pair-proof.js";
 
 export interface Material {
   keyPem: string;
@@ -53,7 +54,7 @@ function versionId(now: Date): string {
 }
 
 /** Writes a complete version directory under a temporary name, then renames it into place. */
-async function writeVersion(paths: CertPaths, files: Partial<Record<PemFile, string>>, id: string, gid: number | null): Promise<string> {
+async function writeVersion(paths: CertPaths, files: Partial<Record<PemFile, string>>, id: string, gid: number | null, proof: string | null): Promise<string> {
   const tmp = join(paths.versions, `.tmp-${id}`);
   await fs.mkdir(tmp, { mode: 0o750 });
   for (const [name, data] of Object.entries(files) as Array<[PemFile, string]>) {
@@ -62,6 +63,7 @@ async function writeVersion(paths: CertPaths, files: Partial<Record<PemFile, str
     await writeNewFile(file, data, secret ? (gid !== null ? 0o640 : 0o600) : 0o644);
     if (gid !== null) await fs.chown(file, -1, gid);
   }
+  if (proof !== null) await writeNewFile(join(tmp, PROOF_FILE), proof, 0o644);
   if (gid !== null) await fs.chown(tmp, -1, gid);
   await fsyncDir(tmp);
   await fs.rename(tmp, join(paths.versions, id));
@@ -94,7 +96,7 @@ async function adoptPlainFiles(paths: CertPaths, now: Date, gid: number | null):
     if (st?.isFile()) files[f] = await fs.readFile(p, "utf8");
   }
   if (Object.keys(files).length === 0) return;
-  const id = await writeVersion(paths, files, `${versionId(now)}-adopted`, gid);
+  const id = await writeVersion(paths, files, `${versionId(now)}-adopted`, gid, null);
   await swapSymlink(paths.current, join("versions", id));
   for (const f of Object.keys(files)) await swapSymlink(join(paths.dir, f), join("current", f));
   await fsyncDir(paths.dir);
@@ -135,12 +137,17 @@ export async function ensureCertDir(paths: CertPaths, gid: number | null): Promi
   }
 }
 
-/** Installs `m` as the new current version. Caller holds the cert's lock. Returns the version id. */
+/** Installs `m` — a pair the caller has verified — as the new current version. Caller holds the cert's lock. */
 export async function install(paths: CertPaths, m: Material, o: InstallOptions): Promise<string> {
   const gid = o.group ? await gidOf(o.group) : null;
   await ensureCertDir(paths, gid);
   await adoptPlainFiles(paths, o.now, gid);
-  const id = await writeVersion(paths, contents(m), versionId(o.now), gid);
+  const files = contents(m);
+  // The proof file says "this key belongs to this certificate": make sure it is true.
+  if (!new X509Certificate(files["cert.pem"]).checkPrivateKey(createPrivateKey(files["key.pem"]))) {
+    throw new Error("refusing to install: the key does not belong to the certificate");
+  }
+  const id = await writeVersion(paths, files, versionId(o.now), gid, pairProof(files["key.pem"], files["cert.pem"]));
   await swapSymlink(paths.current, join("versions", id));
   await ensureStableLinks(paths);
   await prune(paths, o.keep);

@@ -108,3 +108,21 @@ test("lock: many concurrent takers, exactly one holder at a time", async () => {
   );
   assert.equal(max, 1);
 });
+
+test("pair proof: inspect skips the key import for the installed bytes, and re-checks when a file changes", async () => {
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-store-"));
+  const p = certPaths(root, "a.example.com");
+  const m = await material();
+  const id = await install(p, m, { keep: 3, group: null, now: new Date() });
+  assert.ok(readFileSync(join(p.versions, id, ".pair-verified"), "utf8").includes('"key"'));
+  const ok = inspect(p);
+  assert.ok(ok.kind === "present" && ok.keyMatches);
+  // Swap in another key (same type): the hash no longer matches, the full check finds the mismatch.
+  const other = await material();
+  writeFileSync(join(p.versions, id, "key.pem"), other.keyPem);
+  const bad = inspect(p);
+  assert.ok(bad.kind === "present" && !bad.keyMatches);
+  writeFileSync(join(p.versions, id, "key.pem"), "garbage");
+  assert.equal(inspect(p).kind, "unreadable");
+  await assert.rejects(install(p, { ...m, keyPem: other.keyPem }, { keep: 3, group: null, now: new Date() }), /key does not belong/);
+});
