@@ -19,7 +19,8 @@ await build({
   external,
   chunkNames: "chunks/[name]-[hash]",
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  define: { __BUILD_TIME__: JSON.stringify(new Date().toISOString()) },
+  // The clock floor (src/util/build-info.ts). Reproducible builds (Nix) pin it with SOURCE_DATE_EPOCH.
+  define: { __BUILD_TIME__: JSON.stringify(new Date(process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now()).toISOString()) },
   legalComments: "none",
   logLevel: "warning",
 });

@@ -7,6 +7,7 @@ import type { Logger } from "../report/log.js";
 import { accountFiles, loadAccount, saveAccountUrl } from "./account.js";
 import { AcmeFailure, classifyProblem, parseRetryAfter } from "./errors.js";
 import { installTransport, opContext, trustFor } from "./transport.js";
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from "./retry.js";
 
 type AcmeModule = typeof import("acme-client");
 export type AcmeClient = InstanceType<AcmeModule["Client"]>;
@@ -23,6 +24,11 @@ export interface SessionOptions {
   log: Logger;
   signal: AbortSignal;
   requestTimeoutMs: number;
+  /** Epoch ms of the overall deadline. */
+  deadlineAt: number;
+  /** The preflight found no usable network: network failures are not retried. */
+  networkDown?: boolean;
+  retry?: RetryPolicy;
   /** Polling of pending orders and challenges. */
   pollMinMs?: number;
   pollMaxMs?: number;
@@ -77,15 +83,21 @@ export class AcmeSession {
     return s;
   }
 
-  /** Runs one acme-client call; any failure comes out classified. */
+  /** Runs one acme-client call, retrying transient failures; any failure comes out classified. */
   async call<T>(what: string, fn: (c: AcmeClient) => Promise<T>): Promise<T> {
-    const ctx = opContext.getStore();
-    if (ctx) ctx.last = null;
-    try {
-      return await fn(this.client);
-    } catch (e) {
-      throw this.classify(what, e);
-    }
+    const once = async () => {
+      const ctx = opContext.getStore();
+      if (ctx) ctx.last = null;
+      try {
+        return await fn(this.client);
+      } catch (e) {
+        throw this.classify(what, e);
+      }
+    };
+    const o = this.opts;
+    return withRetries(once, { policy: o.retry ?? DEFAULT_RETRY, deadlineAt: o.deadlineAt, networkDown: !!o.networkDown }, o.signal, (f, attempt, delay) =>
+      o.log.warn("retry", `${f.message} (${f.cls}); retry ${attempt} in ${(delay / 1000).toFixed(1)}s`, { class: f.cls }),
+    );
   }
 
   classify(what: string, e: unknown): AcmeFailure {

@@ -22,6 +22,8 @@ export interface Decision {
   /** When the certificate is (or was) due by the local policy; null without a certificate. */
   renewAt: Date | null;
   notAfter: Date | null;
+  /** The clock is before the build time: dates were not judged, nothing is renewed. */
+  clockUntrusted?: boolean;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -43,6 +45,17 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
   const t = now.getTime();
   if (!f.keyMatches) {
     return { ...base, status: "mismatch", usable: false, renew: true, dueReasons: [], reasons: ["key.pem does not belong to cert.pem"] };
+  }
+  if (policy.clockFloor && t < policy.clockFloor.getTime()) {
+    return {
+      ...base,
+      status: "valid",
+      usable: true,
+      renew: false,
+      dueReasons: [],
+      clockUntrusted: true,
+      reasons: [`the clock says ${iso(now)}, before this build of acme-renew (${iso(policy.clockFloor)}): not judging the certificate's dates and not renewing until the clock is right`],
+    };
   }
   if (t >= f.notAfter.getTime()) {
     return { ...base, status: "expired", usable: false, renew: true, dueReasons: [], reasons: [`expired at ${iso(f.notAfter)}`] };
@@ -83,5 +96,6 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
     reasons.push(`valid until ${iso(f.notAfter)}, due at ${iso(base.renewAt)}`);
     return { ...base, status: "valid", usable: true, renew: false, dueReasons, reasons };
   }
-  return { ...base, status: "due", usable: true, renew: true, dueReasons, reasons };
+  // A placeholder lets services start, but no client trusts it: not a usable certificate.
+  return { ...base, status: "due", usable: !dueReasons.includes("placeholder"), renew: true, dueReasons, reasons };
 }

@@ -7,6 +7,8 @@ export interface Policy {
   keyType: string;
   /** Renew when fewer than this many days remain; null: 1/3 of the lifetime (1/2 for ≤ 10-day certs). */
   validMinDays: number | null;
+  /** A clock earlier than this cannot be right (the build time): dates are not judged by it. */
+  clockFloor: Date | null;
 }
 
 /** The instant from which a certificate valid [notBefore, notAfter) is due for renewal. */

@@ -1,15 +1,18 @@
 /**
  * The network stage of one certificate, entered only when the offline pre-check says so:
- * lock → re-check → ACME order → verify → atomic install → state → hooks.
+ * lock → re-check → preflight → ACME order (retries, deadline) → verify → atomic install → state → hooks.
+ * A failure never touches the certificate on disk; with none on disk, a placeholder may be written.
  */
 import { randomInt } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { AcmeFailure, describe } from "../acme/errors.js";
 import { AcmeSession } from "../acme/session.js";
-import { opContext } from "../acme/transport.js";
+import { opContext, type OpContext } from "../acme/transport.js";
+import { allNames } from "../config/types.js";
 import { generateKeyPair, importKeyPair, type KeyPair } from "../crypto/keys.js";
 import { nextAttemptAfter } from "../decide/backoff.js";
 import { runHooks } from "../hooks/run-hooks.js";
+import { preflight, summarize } from "../preflight/preflight.js";
 import { EXIT } from "../report/exit.js";
 import type { Logger } from "../report/log.js";
 import { precheck, type Precheck } from "../run/precheck.js";
@@ -18,9 +21,10 @@ import { writeState } from "../state/file.js";
 import type { CertState } from "../state/model.js";
 import { ensureCertDir, install } from "../store/install.js";
 import { acquireLock, LockBusy } from "../store/lock.js";
-import { allNames } from "../config/types.js";
-import { verifyMaterial } from "./verify.js";
+import { BUILD_TIME } from "../util/build-info.js";
+import { installPlaceholder } from "./placeholder.js";
 import { obtain } from "./obtain.js";
+import { verifyMaterial } from "./verify.js";
 
 export interface RenewOptions {
   stateDir: string;
@@ -32,6 +36,8 @@ export interface RenewOptions {
   onStage?: (stage: string) => void;
 }
 
+const REQUEST_TIMEOUT_MS = 30_000;
+
 async function chooseKey(p: Precheck): Promise<KeyPair> {
   const c = p.config;
   if (c.reuseKey && p.inspection.kind === "present" && p.inspection.keyMatches && p.inspection.keyType === c.keyType) {
@@ -42,6 +48,10 @@ async function chooseKey(p: Precheck): Promise<KeyPair> {
     }
   }
   return generateKeyPair(c.keyType);
+}
+
+function successState(s: CertState, now: Date): CertState {
+  return { ...s, lastAttempt: now, lastSuccess: now, lastOutcome: "renewed", lastError: null, consecutiveFailures: 0, nextAttemptAt: null, retryAfter: null, placeholderSerial: null };
 }
 
 function failureState(s: CertState, f: AcmeFailure, now: Date, usable: boolean): CertState {
@@ -58,21 +68,56 @@ function failureState(s: CertState, f: AcmeFailure, now: Date, usable: boolean):
   };
 }
 
+/** Obtains, verifies and installs a new certificate; returns its notAfter. */
+async function issue(p: Precheck, o: RenewOptions, log: Logger, ctx: OpContext, deadlineAt: number, networkDown: boolean): Promise<{ notAfter: Date; serial: string; version: string }> {
+  const c = p.config;
+  const material = await opContext.run(ctx, async () => {
+    const session = await AcmeSession.open({
+      server: c.server,
+      caBundle: c.caBundle,
+      email: c.email,
+      eab: c.eab,
+      stateDir: o.stateDir,
+      log,
+      signal: ctx.signal!,
+      requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, Math.max(1000, deadlineAt - Date.now())),
+      deadlineAt,
+      networkDown,
+    });
+    const key = await chooseKey(p);
+    return obtain(session, { config: c, key, log, signal: ctx.signal!, ...(o.onStage ? { onStage: o.onStage } : {}) });
+  });
+  const now = o.now();
+  const cert = verifyMaterial(material, allNames(c), now);
+  try {
+    const version = await install(p.paths, material, { keep: c.keepVersions, group: c.group, now });
+    return { notAfter: new Date(cert.validTo), serial: cert.serialNumber.toLowerCase(), version };
+  } catch (e) {
+    throw new AcmeFailure("local", `storing the new certificate in ${p.paths.dir}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 export async function renew(first: Precheck, o: RenewOptions): Promise<RunResult> {
   const c = first.config;
   const log = o.log.child({ cert: c.name });
   const timeoutS = o.timeout ?? c.timeout;
-  const deadline = AbortSignal.timeout(timeoutS * 1000);
-  await ensureCertDir(first.paths, null).catch(() => {});
+  const deadlineAt = Date.now() + timeoutS * 1000;
+  const signal = AbortSignal.timeout(timeoutS * 1000);
+  try {
+    await ensureCertDir(first.paths, null);
+  } catch (e) {
+    const msg = `cannot create ${first.paths.dir}: ${(e as Error).message}`;
+    log.error("failure", msg);
+    return { name: c.name, outcome: "failure", code: first.decision.usable ? EXIT.SOFT_FAILURE : EXIT.FAILURE, message: msg };
+  }
 
   let lock;
   try {
     lock = await acquireLock(first.paths.lock, Math.min(60_000, timeoutS * 1000));
   } catch (e) {
     if (!(e instanceof LockBusy)) throw e;
-    const usable = first.decision.usable;
     log.warn("busy", `another run holds ${e.file} (${e.owner}); not renewing now`);
-    return { name: c.name, outcome: "busy", code: usable ? EXIT.SOFT_FAILURE : EXIT.FAILURE, message: "busy" };
+    return { name: c.name, outcome: "busy", code: first.decision.usable ? EXIT.SOFT_FAILURE : EXIT.FAILURE, message: "busy" };
   }
   try {
     // Another run may have renewed while we waited for the lock.
@@ -81,65 +126,47 @@ export async function renew(first: Precheck, o: RenewOptions): Promise<RunResult
       log.info("not-due", "renewed meanwhile by another run");
       return { name: c.name, outcome: "not-due", code: EXIT.OK, message: p.decision.reasons.join("; ") };
     }
+    o.onStage?.("checking");
+    const pre = await preflight(c.server, o.stateDir, o.now(), BUILD_TIME);
     log.notice("renewing", `renewing: ${o.force ? "forced" : p.decision.reasons.join("; ")}`, { status: p.decision.status });
-    const ctx = { last: null, requests: 0, signal: deadline };
+    const ctx: OpContext = { last: null, requests: 0, signal };
     try {
-      const material = await opContext.run(ctx, async () => {
-        const session = await AcmeSession.open({
-          server: c.server,
-          caBundle: c.caBundle,
-          email: c.email,
-          eab: c.eab,
-          stateDir: o.stateDir,
-          log,
-          signal: deadline,
-          requestTimeoutMs: 30_000,
-        });
-        const key = await chooseKey(p);
-        return obtain(session, { config: c, key, log, signal: deadline, ...(o.onStage ? { onStage: o.onStage } : {}) });
-      });
-      const now = o.now();
-      const cert = verifyMaterial(material, allNames(c), now);
-      let version: string;
-      try {
-        version = await install(p.paths, material, { keep: c.keepVersions, group: c.group, now });
-      } catch (e) {
-        throw new AcmeFailure("local", `storing the new certificate in ${p.paths.dir}: ${(e as Error).message}`);
-      }
-      const notAfter = new Date(cert.validTo);
-      const state: CertState = {
-        ...p.state,
-        lastAttempt: now,
-        lastSuccess: now,
-        lastOutcome: "renewed",
-        lastError: null,
-        consecutiveFailures: 0,
-        nextAttemptAt: null,
-        retryAfter: null,
-        placeholderSerial: null,
-      };
-      await writeState(p.paths.state, state).catch((e) => log.warn("state-write", `cannot write ${p.paths.state}: ${(e as Error).message}`));
-      log.notice("renewed", `renewed, valid until ${notAfter.toISOString()}`, { not_after: notAfter, serial: cert.serialNumber.toLowerCase(), version, requests: ctx.requests });
-      o.onStage?.(`renewed, valid until ${notAfter.toISOString()}`);
+      const r = await issue(p, o, log, ctx, deadlineAt, pre.network.down);
+      await writeState(p.paths.state, successState(p.state, o.now())).catch((e) => log.warn("state-write", `cannot write ${p.paths.state}: ${(e as Error).message}`));
+      log.notice("renewed", `renewed, valid until ${r.notAfter.toISOString()}`, { not_after: r.notAfter, serial: r.serial, version: r.version, requests: ctx.requests });
+      o.onStage?.(`renewed, valid until ${r.notAfter.toISOString()}`);
       const hookFailures = await runHooks(c, p.paths, log);
       if (hookFailures.length) {
-        return { name: c.name, outcome: "hook-failed", code: EXIT.SOFT_FAILURE, message: hookFailures.map((h) => `${h.hook}: ${h.why}`).join("; "), notAfter };
+        return { name: c.name, outcome: "hook-failed", code: EXIT.SOFT_FAILURE, message: hookFailures.map((h) => `${h.hook}: ${h.why}`).join("; "), notAfter: r.notAfter };
       }
-      return { name: c.name, outcome: "renewed", code: EXIT.OK, message: `valid until ${notAfter.toISOString()}`, notAfter };
+      return { name: c.name, outcome: "renewed", code: EXIT.OK, message: `valid until ${r.notAfter.toISOString()}`, notAfter: r.notAfter };
     } catch (e) {
       const f = e instanceof AcmeFailure ? e : new AcmeFailure("local", (e as Error)?.message ?? String(e), { cause: e });
       const now = o.now();
-      const state = failureState(p.state, f, now, p.decision.usable);
-      await writeState(p.paths.state, state).catch((we) => log.warn("state-write", `cannot write ${p.paths.state}: ${(we as Error).message}`));
+      let state = failureState(p.state, f, now, p.decision.usable);
       const fields = { class: f.cls, problem: f.extra.problem?.type, next_attempt: state.nextAttemptAt ?? undefined, requests: ctx.requests };
+      const why = `renewal failed (${f.cls}): ${describe(f)}; ${summarize(pre)}`;
       if (p.decision.usable) {
-        const msg = `renewal failed (${f.cls}): ${describe(f)}; the current certificate stays in use, valid until ${p.decision.notAfter?.toISOString()}; next attempt at ${state.nextAttemptAt?.toISOString()}`;
+        const msg = `${why}; the current certificate stays in use, valid until ${p.decision.notAfter?.toISOString()}; next attempt at ${state.nextAttemptAt?.toISOString()}`;
+        await writeState(p.paths.state, state).catch((we) => log.warn("state-write", `cannot write ${p.paths.state}: ${(we as Error).message}`));
         log.warn("soft-failure", msg, { ...fields, not_after: p.decision.notAfter ?? undefined });
         o.onStage?.(`renewal failed, cert valid until ${p.decision.notAfter?.toISOString()}`);
         return { name: c.name, outcome: "soft-failure", code: EXIT.SOFT_FAILURE, message: msg, ...(p.decision.notAfter ? { notAfter: p.decision.notAfter } : {}) };
       }
-      const msg = `renewal failed (${f.cls}): ${describe(f)}; no usable certificate (${p.decision.status})`;
+      let placeholderNote = "";
+      if (c.placeholder && p.inspection.kind === "missing" && p.inspection.what === "no certificate yet") {
+        try {
+          const ph = await installPlaceholder(c, p.paths, now);
+          state = { ...state, placeholderSerial: ph.serial, lastOutcome: "placeholder" };
+          placeholderNote = `; wrote a self-signed placeholder (valid until ${ph.notAfter.toISOString()}) so that services can start`;
+        } catch (pe) {
+          placeholderNote = `; could not write a placeholder: ${(pe as Error).message}`;
+        }
+      }
+      await writeState(p.paths.state, state).catch((we) => log.warn("state-write", `cannot write ${p.paths.state}: ${(we as Error).message}`));
+      const msg = `${why}; no usable certificate (${p.decision.status})${placeholderNote}`;
       log.error("failure", msg, fields);
+      o.onStage?.(`renewal failed, no usable certificate`);
       return { name: c.name, outcome: "failure", code: EXIT.FAILURE, message: msg };
     }
   } finally {

@@ -8,6 +8,7 @@ import { readState } from "../state/file.js";
 import type { CertState } from "../state/model.js";
 import { certPaths, type CertPaths } from "../store/paths.js";
 import type { Logger } from "../report/log.js";
+import { BUILD_TIME } from "../util/build-info.js";
 
 export interface Precheck {
   config: CertConfig;
@@ -22,6 +23,6 @@ export function precheck(config: CertConfig, stateDir: string, now: Date, log: L
   const inspection = inspect(paths);
   const { state, problem } = readState(paths.state);
   if (problem) log.warn("state-unusable", problem, { cert: config.name });
-  const decision = decide(inspection, state, { names: allNames(config), keyType: config.keyType, validMinDays: config.validMinDays }, now);
+  const decision = decide(inspection, state, { names: allNames(config), keyType: config.keyType, validMinDays: config.validMinDays, clockFloor: BUILD_TIME }, now);
   return { config, paths, inspection, state, decision };
 }

@@ -19,6 +19,10 @@ export async function runOne(config: CertConfig, o: RunOptions): Promise<RunResu
   const log = o.log.child({ cert: config.name });
   const p = precheck(config, o.stateDir, o.now(), log);
   const g = gate(p.decision, p.state, o.now(), o.force);
+  if (p.decision.clockUntrusted) {
+    log.warn("clock", p.decision.reasons.join("; "));
+    return { name: config.name, outcome: "waiting", code: EXIT.SOFT_FAILURE, message: p.decision.reasons.join("; ") };
+  }
   if (g.action === "skip") {
     log.info("not-due", p.decision.reasons.join("; "), { status: p.decision.status, renew_at: p.decision.renewAt ?? undefined });
     return { name: config.name, outcome: "not-due", code: EXIT.OK, message: p.decision.reasons.join("; "), ...(p.decision.notAfter ? { notAfter: p.decision.notAfter } : {}) };

@@ -42,15 +42,16 @@ test("check: names changed and key type changed → due", async () => {
   assert.match(String((kt.out.reasons as string[])[0]), /key type is rsa2048, configured ec256/);
 });
 
-test("check: placeholder recorded in state → due (placeholder)", async () => {
+test("check: placeholder recorded in state → due (placeholder), not usable → exit 1", async () => {
   const s = sandbox();
   s.writeConfig("a.example.com", cfg);
   const { cert } = await writeCertDir(s.stateDir, "a.example.com", { names: NAMES, selfSigned: true });
   writeFileSync(join(s.stateDir, "a.example.com", "state.json"), JSON.stringify({ version: 1, placeholderSerial: cert.serialNumber.toLowerCase().replace(/^(00)+/, "") }));
   const r = await s.cli(["check", "a.example.com", "--json"]);
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
   const out = JSON.parse(r.stdout)[0];
   assert.ok(out.dueReasons.includes("placeholder"), JSON.stringify(out));
+  assert.equal(out.usable, false);
 });
 
 test("check: missing → exit 1", async () => {

@@ -24,7 +24,7 @@ function facts(o: Partial<CertFacts> & { days?: number } = {}): CertFacts {
     ...o,
   };
 }
-const policy = { names: ["example.com", "www.example.com"], keyType: "ec256", validMinDays: null as number | null };
+const policy = { names: ["example.com", "www.example.com"], keyType: "ec256", validMinDays: null as number | null, clockFloor: null as Date | null };
 const at = (ms: number) => new Date(ms);
 
 test("90-day cert: due exactly when 1/3 of the lifetime remains, not 1 ms before", () => {
@@ -147,4 +147,17 @@ test("decide is pure: same inputs, same output, inputs untouched", () => {
   const b = decide(f, s, policy, at(T0 + 70 * DAY));
   assert.deepEqual(a, b);
   assert.equal(JSON.stringify([f, s, policy]), snapshot);
+});
+
+test("a clock before the build time: dates are not judged, nothing renewed, the cert counts as usable", () => {
+  const p = { ...policy, clockFloor: new Date(T0 - DAY) };
+  const d = decide(facts(), emptyState(), p, new Date(0));
+  assert.equal(d.clockUntrusted, true);
+  assert.equal(d.usable, true);
+  assert.equal(d.renew, false);
+  assert.match(d.reasons[0]!, /clock says 1970-01-01.*not renewing until the clock is right/);
+  // Still: a key that does not match is a mismatch whatever the clock.
+  assert.equal(decide(facts({ keyMatches: false }), emptyState(), p, new Date(0)).status, "mismatch");
+  // A sane clock after the floor decides normally.
+  assert.equal(decide(facts(), emptyState(), p, new Date(T0 + DAY)).clockUntrusted, undefined);
 });

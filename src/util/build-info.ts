@@ -1,0 +1,8 @@
+/** Facts fixed at build time (scripts/build.mjs defines __BUILD_TIME__). */
+declare const __BUILD_TIME__: string | undefined;
+
+/**
+ * No correct clock can be earlier than the moment this program was built: a host that booted with
+ * its clock at 1970 must not judge certificates by it. Null when running unbundled (unit tests).
+ */
+export const BUILD_TIME: Date | null = typeof __BUILD_TIME__ === "string" ? new Date(__BUILD_TIME__) : null;
