@@ -13,12 +13,14 @@ export interface Handlers {
   run: Handler<never>;
   validate: Handler<never>;
   schema: Handler<never>;
+  doctor: Handler<never>;
 }
 
 const HANDLERS: Handlers = {
   check: checkCommand,
   run: async (a) => (await import("./commands/run.js")).runCommand(a),
   validate: validateCommand,
+  doctor: async (a) => (await import("./commands/doctor.js")).doctorCommand(a),
   schema: () => {
     process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
     return EXIT.OK;
@@ -69,6 +71,12 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
       wrap(handlers.run),
     )
     .command("validate [names..]", "validate configuration files only", (y) => y.positional("names", { type: "string", array: true }), wrap(handlers.validate))
+    .command(
+      "doctor [names..]",
+      "explain the state of certificates: config, files, permissions, lock, network, clock, disk, CA reachability",
+      (y) => y.positional("names", { type: "string", array: true }).option("json", { type: "boolean" }),
+      wrap(handlers.doctor),
+    )
     .command(
       "schema",
       "print the JSON Schema of the config files",

@@ -1,0 +1,90 @@
+/**
+ * A fault-injecting HTTPS proxy in front of Pebble (loopback only). Each request is passed through
+ * or answered by the test's rule: 500, stall (no answer), reset, 429 with Retry-After, a TLS
+ * certificate nobody trusts… Pebble builds its URLs from the Host header, which the proxy keeps,
+ * so the client only ever sees the proxy's address. Counts requests by method and path.
+ */
+import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Pebble } from "./pebble.js";
+
+export type Action =
+  | { kind: "pass" }
+  | { kind: "status"; status: number; problem?: string; detail?: string; retryAfter?: string }
+  | { kind: "stall" }
+  | { kind: "reset" };
+
+export type Rule = (req: { method: string; path: string; n: number }) => Action;
+
+export interface FaultProxy {
+  directoryUrl: string;
+  port: number;
+  setRule(r: Rule): void;
+  /** Requests seen, as "METHOD /path" (query stripped). */
+  seen: string[];
+  count(pred: (line: string) => boolean): number;
+  close(): Promise<void>;
+}
+
+export const pass: Rule = () => ({ kind: "pass" });
+
+export async function startFaultProxy(pebble: Pebble): Promise<FaultProxy> {
+  const target = new URL(pebble.directoryUrl);
+  const ca = readFileSync(pebble.caBundle);
+  let rule: Rule = pass;
+  const seen: string[] = [];
+  const stalled = new Set<ServerResponse>();
+  const server = createHttpsServer({ cert: readFileSync(join(pebble.dir, "wfe-cert.pem")), key: readFileSync(join(pebble.dir, "wfe-key.pem")) }, (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    const line = `${req.method} ${path}`;
+    seen.push(line);
+    const action = rule({ method: req.method ?? "GET", path, n: seen.length });
+    switch (action.kind) {
+      case "stall":
+        stalled.add(res);
+        req.resume();
+        return;
+      case "reset":
+        req.socket.destroy();
+        return;
+      case "status": {
+        const body = JSON.stringify({ type: `urn:ietf:params:acme:error:${action.problem ?? "serverInternal"}`, detail: action.detail ?? "injected by the fault proxy", status: action.status });
+        const headers: Record<string, string> = { "content-type": "application/problem+json" };
+        if (action.retryAfter) headers["retry-after"] = action.retryAfter;
+        req.resume();
+        res.writeHead(action.status, headers).end(body);
+        return;
+      }
+      case "pass": {
+        const up = httpsRequest(
+          { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, ca },
+          (ur) => {
+            res.writeHead(ur.statusCode ?? 502, ur.headers);
+            ur.pipe(res);
+          },
+        );
+        up.on("error", () => res.destroy());
+        req.pipe(up);
+      }
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    directoryUrl: `https://127.0.0.1:${port}${target.pathname}`,
+    port,
+    setRule(r) {
+      rule = r;
+    },
+    seen,
+    count: (pred) => seen.filter(pred).length,
+    async close() {
+      for (const r of stalled) r.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
