@@ -8,7 +8,7 @@ import { renewalTime, type Policy } from "./policy.js";
 
 export type Status = "valid" | "due" | "missing" | "expired" | "not-yet-valid" | "mismatch" | "unreadable";
 
-export type DueReason = "window" | "names" | "key-type" | "placeholder" | "chain";
+export type DueReason = "window" | "ari" | "names" | "key-type" | "placeholder" | "chain";
 
 export interface Decision {
   status: Status;
@@ -19,8 +19,14 @@ export interface Decision {
   dueReasons: DueReason[];
   /** Human-readable explanation, one entry per finding. */
   reasons: string[];
-  /** When the certificate is (or was) due by the local policy; null without a certificate. */
+  /** When the certificate is (or was) due: the earlier of the local policy and the ARI selected time. */
   renewAt: Date | null;
+  /** Which of the two set renewAt. */
+  renewAtSource: "local" | "ari" | null;
+  /** The stored ARI answer for this very certificate, if any. */
+  ari: { windowStart: Date; windowEnd: Date; selectedTime: Date; explanationURL: string | null } | null;
+  /** The stored ARI answer is missing or old: a run should ask the CA (offline `check` never does). */
+  ariRefresh: boolean;
   notAfter: Date | null;
   /** The clock is before the build time: dates were not judged, nothing is renewed. */
   clockUntrusted?: boolean;
@@ -37,12 +43,32 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
       dueReasons: [],
       reasons: [inspection.what],
       renewAt: null,
+      renewAtSource: null,
+      ari: null,
+      ariRefresh: false,
       notAfter: null,
     };
   }
   const f = inspection;
-  const base = { renewAt: renewalTime(f.notBefore, f.notAfter, policy.validMinDays), notAfter: f.notAfter };
   const t = now.getTime();
+  const local = renewalTime(f.notBefore, f.notAfter, policy.validMinDays);
+  // ARI: the stored answer counts only for the certificate it was about, and only ever brings the
+  // renewal forward — a stale window never postpones what the local policy demands.
+  const a = state.ari;
+  const ari =
+    policy.ari && a && f.certId && a.certId === f.certId && a.selectedTime && a.windowStart && a.windowEnd
+      ? { windowStart: a.windowStart, windowEnd: a.windowEnd, selectedTime: a.selectedTime, explanationURL: a.explanationURL }
+      : null;
+  const ariFirst = ari !== null && ari.selectedTime.getTime() < local.getTime();
+  const ariRefresh =
+    policy.ari && f.certId !== null && t < f.notAfter.getTime() && (!a || a.certId !== f.certId || a.nextRefreshAt.getTime() <= t);
+  const base = {
+    renewAt: ariFirst ? ari.selectedTime : local,
+    renewAtSource: (ariFirst ? "ari" : "local") as "ari" | "local",
+    ari,
+    ariRefresh,
+    notAfter: f.notAfter,
+  };
   if (!f.keyMatches) {
     return { ...base, status: "mismatch", usable: false, renew: true, dueReasons: [], reasons: ["key.pem does not belong to cert.pem"] };
   }
@@ -53,6 +79,7 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
       usable: true,
       renew: false,
       dueReasons: [],
+      ariRefresh: false,
       clockUntrusted: true,
       reasons: [`the clock says ${iso(now)}, before this build of acme-renew (${iso(policy.clockFloor)}): not judging the certificate's dates and not renewing until the clock is right`],
     };
@@ -66,9 +93,12 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
 
   const dueReasons: DueReason[] = [];
   const reasons: string[] = [];
-  if (t >= base.renewAt.getTime()) {
+  if (t >= local.getTime()) {
     dueReasons.push("window");
-    reasons.push(`in renewal window since ${iso(base.renewAt)} (expires ${iso(f.notAfter)})`);
+    reasons.push(`in renewal window since ${iso(local)} (expires ${iso(f.notAfter)})`);
+  } else if (ari && t >= ari.selectedTime.getTime()) {
+    dueReasons.push("ari");
+    reasons.push(`the CA suggests renewing (ARI window ${iso(ari.windowStart)} – ${iso(ari.windowEnd)}, selected ${iso(ari.selectedTime)})${ari.explanationURL ? `; see ${ari.explanationURL}` : ""}`);
   }
   const have = new Set(f.names);
   const want = new Set(policy.names);
@@ -93,7 +123,7 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
     reasons.push("chain.pem is missing or empty");
   }
   if (dueReasons.length === 0) {
-    reasons.push(`valid until ${iso(f.notAfter)}, due at ${iso(base.renewAt)}`);
+    reasons.push(`valid until ${iso(f.notAfter)}, due at ${iso(base.renewAt)}${base.renewAtSource === "ari" ? " (ARI)" : ""}`);
     return { ...base, status: "valid", usable: true, renew: false, dueReasons, reasons };
   }
   // A placeholder lets services start, but no client trusts it: not a usable certificate.

@@ -9,6 +9,8 @@ export interface Policy {
   validMinDays: number | null;
   /** A clock earlier than this cannot be right (the build time): dates are not judged by it. */
   clockFloor: Date | null;
+  /** Use ACME Renewal Information from the stored state. */
+  ari: boolean;
 }
 
 /** The instant from which a certificate valid [notBefore, notAfter) is due for renewal. */

@@ -16,6 +16,8 @@ export interface CertFacts {
   serialHex: string;
   issuer: string;
   fingerprint256: string;
+  /** ARI certID (RFC 9773), null without an Authority Key Identifier (self-signed). */
+  certId: string | null;
 }
 
 export type Inspection =

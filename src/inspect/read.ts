@@ -7,6 +7,7 @@ import { currentBase, type CertPaths } from "../store/paths.js";
 import { PROOF_FILE, provesPair } from "../store/pair-proof.js";
 import type { Inspection } from "./facts.js";
 import { pemBlocks } from "./pem.js";
+import { certIdOf } from "../ari/cert-id.js";
 
 function readOrNull(file: string): string | null {
   try {
@@ -102,5 +103,14 @@ export function inspect(paths: CertPaths): Inspection {
     serialHex: cert.serialNumber.toLowerCase(),
     issuer: cert.issuer.replace(/\n/g, ", "),
     fingerprint256: cert.fingerprint256,
+    certId: safeCertId(cert.raw),
   };
+}
+
+function safeCertId(der: Uint8Array): string | null {
+  try {
+    return certIdOf(der);
+  } catch {
+    return null;
+  }
 }

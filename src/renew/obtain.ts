@@ -50,16 +50,31 @@ async function solveOne(session: AcmeSession, solver: Solver, authz: Authorizati
   }
 }
 
+function refusesReplaces(f: AcmeFailure): boolean {
+  const type = f.extra.problem?.type ?? "";
+  return f.extra.status === 409 || type.endsWith(":alreadyReplaced") || (f.cls === "malformed" && /replace|cert ?id|\bARI\b/i.test(`${f.extra.problem?.detail ?? ""} ${f.message}`));
+}
+
 export async function obtain(session: AcmeSession, o: ObtainOptions): Promise<Material> {
   const names = allNames(o.config);
   o.onStage?.("ordering");
-  const order = await session.call("newOrder", (c) =>
-    c.createOrder({
-      identifiers: names.map((value) => ({ type: "dns", value })),
-      ...(o.config.profile ? { profile: o.config.profile } : {}),
-      ...(o.replaces ? { replaces: o.replaces } : {}),
-    } as Parameters<typeof c.createOrder>[0]),
-  );
+  const newOrder = (replaces: string | undefined) =>
+    session.call("newOrder", (c) =>
+      c.createOrder({
+        identifiers: names.map((value) => ({ type: "dns", value })),
+        ...(o.config.profile ? { profile: o.config.profile } : {}),
+        ...(replaces ? { replaces } : {}),
+      } as Parameters<typeof c.createOrder>[0]),
+    );
+  let order;
+  try {
+    order = await newOrder(o.replaces);
+  } catch (e) {
+    // RFC 9773 §5: a CA may refuse `replaces` (already replaced, not its certificate): order without it.
+    if (!o.replaces || !(e instanceof AcmeFailure) || !refusesReplaces(e)) throw e;
+    o.log.warn("replaces-refused", `the CA refused replaces=${o.replaces} (${e.message}); ordering without it`, { cert: o.config.name });
+    order = await newOrder(undefined);
+  }
   o.log.info("order", `order created for ${names.join(", ")}`, { cert: o.config.name, url: (order as { url?: string }).url });
   const authzs = await session.call("authorizations", (c) => c.getAuthorizations(order));
   const solver = await solverFor({ config: o.config, log: o.log, signal: o.signal });

@@ -23,6 +23,9 @@ import { ensureCertDir, install } from "../store/install.js";
 import { acquireLock, LockBusy } from "../store/lock.js";
 import { BUILD_TIME } from "../util/build-info.js";
 import { installPlaceholder } from "./placeholder.js";
+import { certIdOf } from "../ari/cert-id.js";
+import { fetchAri, renewalInfoUrl } from "../ari/fetch.js";
+import { logAri } from "./ari-refresh.js";
 import { obtain } from "./obtain.js";
 import { verifyMaterial } from "./verify.js";
 
@@ -51,7 +54,7 @@ async function chooseKey(p: Precheck): Promise<KeyPair> {
 }
 
 function successState(s: CertState, now: Date): CertState {
-  return { ...s, lastAttempt: now, lastSuccess: now, lastOutcome: "renewed", lastError: null, consecutiveFailures: 0, nextAttemptAt: null, retryAfter: null, placeholderSerial: null };
+  return { ...s, lastAttempt: now, lastSuccess: now, lastOutcome: "renewed", lastError: null, consecutiveFailures: 0, nextAttemptAt: null, retryAfter: null, placeholderSerial: null, ari: null };
 }
 
 function failureState(s: CertState, f: AcmeFailure, now: Date, usable: boolean): CertState {
@@ -68,8 +71,28 @@ function failureState(s: CertState, f: AcmeFailure, now: Date, usable: boolean):
   };
 }
 
+/** The certID for newOrder's `replaces`: a real certificate on disk, ARI on, and a CA that offers ARI. */
+async function replacesFor(p: Precheck, signal: AbortSignal, log: Logger): Promise<string | undefined> {
+  const f = p.inspection;
+  if (!p.config.ari || f.kind !== "present" || !f.certId || p.decision.dueReasons.includes("placeholder")) return undefined;
+  try {
+    return (await renewalInfoUrl({ server: p.config.server, caBundle: p.config.caBundle, signal })) ? f.certId : undefined;
+  } catch (e) {
+    log.debug("replaces", `no replaces: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
 /** Obtains, verifies and installs a new certificate; returns its notAfter. */
-async function issue(p: Precheck, o: RenewOptions, log: Logger, ctx: OpContext, deadlineAt: number, networkDown: boolean): Promise<{ notAfter: Date; serial: string; version: string }> {
+function safeCertId(der: Uint8Array): string | null {
+  try {
+    return certIdOf(der);
+  } catch {
+    return null;
+  }
+}
+
+async function issue(p: Precheck, o: RenewOptions, log: Logger, ctx: OpContext, deadlineAt: number, networkDown: boolean): Promise<{ notAfter: Date; serial: string; version: string; certId: string | null }> {
   const c = p.config;
   const material = await opContext.run(ctx, async () => {
     const session = await AcmeSession.open({
@@ -85,13 +108,14 @@ async function issue(p: Precheck, o: RenewOptions, log: Logger, ctx: OpContext, 
       networkDown,
     });
     const key = await chooseKey(p);
-    return obtain(session, { config: c, key, log, signal: ctx.signal!, ...(o.onStage ? { onStage: o.onStage } : {}) });
+    const replaces = await replacesFor(p, ctx.signal!, log);
+    return obtain(session, { config: c, key, log, signal: ctx.signal!, ...(replaces ? { replaces } : {}), ...(o.onStage ? { onStage: o.onStage } : {}) });
   });
   const now = o.now();
   const cert = verifyMaterial(material, allNames(c), now);
   try {
     const version = await install(p.paths, material, { keep: c.keepVersions, group: c.group, now });
-    return { notAfter: new Date(cert.validTo), serial: cert.serialNumber.toLowerCase(), version };
+    return { notAfter: new Date(cert.validTo), serial: cert.serialNumber.toLowerCase(), version, certId: safeCertId(cert.raw) };
   } catch (e) {
     throw new AcmeFailure("local", `storing the new certificate in ${p.paths.dir}: ${(e as Error).message}`, { cause: e });
   }
@@ -132,7 +156,14 @@ export async function renew(first: Precheck, o: RenewOptions): Promise<RunResult
     const ctx: OpContext = { last: null, requests: 0, signal };
     try {
       const r = await issue(p, o, log, ctx, deadlineAt, pre.network.down);
-      await writeState(p.paths.state, successState(p.state, o.now())).catch((e) => log.warn("state-write", `cannot write ${p.paths.state}: ${(e as Error).message}`));
+      let state = successState(p.state, o.now());
+      if (c.ari && r.certId) {
+        // Learn the new certificate's window right away (best effort: failure only delays it).
+        const ari = await fetchAri({ server: c.server, caBundle: c.caBundle, signal: AbortSignal.timeout(15_000) }, r.certId, null, o.now(), randomInt(1_000_000) / 1_000_000);
+        logAri(log, ari);
+        state = { ...state, ari };
+      }
+      await writeState(p.paths.state, state).catch((e) => log.warn("state-write", `cannot write ${p.paths.state}: ${(e as Error).message}`));
       log.notice("renewed", `renewed, valid until ${r.notAfter.toISOString()}`, { not_after: r.notAfter, serial: r.serial, version: r.version, requests: ctx.requests });
       o.onStage?.(`renewed, valid until ${r.notAfter.toISOString()}`);
       const hookFailures = await runHooks(c, p.paths, log);

@@ -15,6 +15,8 @@ export function checkJson(p: Precheck): Record<string, unknown> {
     notBefore: f?.notBefore.toISOString() ?? null,
     notAfter: f?.notAfter.toISOString() ?? null,
     renewAt: p.decision.renewAt?.toISOString() ?? null,
+    renewAtSource: p.decision.renewAtSource,
+    ari: ariJson(p),
     issuer: f?.issuer ?? null,
     serial: f?.serialHex ?? null,
     consecutiveFailures: p.state.consecutiveFailures,
@@ -25,4 +27,21 @@ export function checkJson(p: Precheck): Record<string, unknown> {
 export function checkLine(p: Precheck): string {
   const d = p.decision;
   return `${p.config.name}\t${d.status}\t${d.usable ? "usable" : "NOT USABLE"}\t${d.reasons.join("; ")}`;
+}
+
+function ariJson(p: Precheck): Record<string, unknown> | null {
+  const a = p.state.ari;
+  const f = p.inspection.kind === "present" ? p.inspection : null;
+  if (!a || !f || a.certId !== f.certId) return null;
+  return {
+    certId: a.certId,
+    windowStart: a.windowStart?.toISOString() ?? null,
+    windowEnd: a.windowEnd?.toISOString() ?? null,
+    selectedTime: a.selectedTime?.toISOString() ?? null,
+    explanationURL: a.explanationURL,
+    fetchedAt: a.fetchedAt?.toISOString() ?? null,
+    nextRefreshAt: a.nextRefreshAt.toISOString(),
+    unsupported: a.unsupported,
+    lastError: a.lastError,
+  };
 }

@@ -23,6 +23,6 @@ export function precheck(config: CertConfig, stateDir: string, now: Date, log: L
   const inspection = inspect(paths);
   const { state, problem } = readState(paths.state);
   if (problem) log.warn("state-unusable", problem, { cert: config.name });
-  const decision = decide(inspection, state, { names: allNames(config), keyType: config.keyType, validMinDays: config.validMinDays, clockFloor: BUILD_TIME }, now);
+  const decision = decide(inspection, state, { names: allNames(config), keyType: config.keyType, validMinDays: config.validMinDays, clockFloor: BUILD_TIME, ari: config.ari }, now);
   return { config, paths, inspection, state, decision };
 }

@@ -17,8 +17,15 @@ export interface RunOptions {
 
 export async function runOne(config: CertConfig, o: RunOptions): Promise<RunResult> {
   const log = o.log.child({ cert: config.name });
-  const p = precheck(config, o.stateDir, o.now(), log);
-  const g = gate(p.decision, p.state, o.now(), o.force);
+  let p = precheck(config, o.stateDir, o.now(), log);
+  let g = gate(p.decision, p.state, o.now(), o.force);
+  if (g.action === "ari" && !p.decision.clockUntrusted) {
+    // The one reason to contact the CA before a renewal is due. It never changes the exit code by itself.
+    const { refreshAri } = await import("../renew/ari-refresh.js");
+    p = await refreshAri(p, o.stateDir, log, o.now);
+    g = gate(p.decision, p.state, o.now(), o.force);
+    if (g.action === "ari") g = { action: "skip" };
+  }
   if (p.decision.clockUntrusted) {
     log.warn("clock", p.decision.reasons.join("; "));
     return { name: config.name, outcome: "waiting", code: EXIT.SOFT_FAILURE, message: p.decision.reasons.join("; ") };

@@ -31,6 +31,21 @@ export function parseState(text: string): CertState {
   s.nextAttemptAt = date(o.nextAttemptAt);
   s.retryAfter = date(o.retryAfter);
   s.placeholderSerial = str(o.placeholderSerial);
+  const a = o.ari as Record<string, unknown> | null | undefined;
+  const next = a && typeof a === "object" ? date(a.nextRefreshAt) : null;
+  if (a && typeof a === "object" && str(a.certId) && next) {
+    s.ari = {
+      certId: a.certId as string,
+      windowStart: date(a.windowStart),
+      windowEnd: date(a.windowEnd),
+      selectedTime: date(a.selectedTime),
+      explanationURL: str(a.explanationURL),
+      fetchedAt: date(a.fetchedAt),
+      nextRefreshAt: next,
+      unsupported: a.unsupported === true,
+      lastError: str(a.lastError),
+    };
+  }
   return s;
 }
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { decide } from "../../src/decide/decide.js";
 import { renewalTime } from "../../src/decide/policy.js";
 import type { CertFacts } from "../../src/inspect/facts.js";
-import { emptyState } from "../../src/state/model.js";
+import { emptyState, type AriState } from "../../src/state/model.js";
 
 const DAY = 86_400_000;
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -21,10 +21,11 @@ function facts(o: Partial<CertFacts> & { days?: number } = {}): CertFacts {
     serialHex: "01ab",
     issuer: "CN=test",
     fingerprint256: "00",
+    certId: "aki.serial",
     ...o,
   };
 }
-const policy = { names: ["example.com", "www.example.com"], keyType: "ec256", validMinDays: null as number | null, clockFloor: null as Date | null };
+const policy = { names: ["example.com", "www.example.com"], keyType: "ec256", validMinDays: null as number | null, clockFloor: null as Date | null, ari: true };
 const at = (ms: number) => new Date(ms);
 
 test("90-day cert: due exactly when 1/3 of the lifetime remains, not 1 ms before", () => {
@@ -160,4 +161,64 @@ test("a clock before the build time: dates are not judged, nothing renewed, the 
   assert.equal(decide(facts({ keyMatches: false }), emptyState(), p, new Date(0)).status, "mismatch");
   // A sane clock after the floor decides normally.
   assert.equal(decide(facts(), emptyState(), p, new Date(T0 + DAY)).clockUntrusted, undefined);
+});
+
+function ariState(o: Partial<AriState> = {}): AriState {
+  return {
+    certId: "aki.serial",
+    windowStart: new Date(T0 + 40 * DAY),
+    windowEnd: new Date(T0 + 42 * DAY),
+    selectedTime: new Date(T0 + 41 * DAY),
+    explanationURL: null,
+    fetchedAt: new Date(T0),
+    nextRefreshAt: new Date(T0 + 50 * DAY),
+    unsupported: false,
+    lastError: null,
+    ...o,
+  };
+}
+
+test("ARI: the selected time brings renewal forward; the earlier of ARI and the local window wins", () => {
+  const st = { ...emptyState(), ari: ariState() };
+  const before = decide(facts(), st, policy, at(T0 + 41 * DAY - 1));
+  assert.equal(before.status, "valid");
+  assert.equal(before.renewAtSource, "ari");
+  assert.equal(before.renewAt?.getTime(), T0 + 41 * DAY);
+  assert.equal(before.ariRefresh, false);
+  const due = decide(facts(), st, policy, at(T0 + 41 * DAY));
+  assert.equal(due.status, "due");
+  assert.deepEqual(due.dueReasons, ["ari"]);
+  assert.match(due.reasons[0]!, /the CA suggests renewing \(ARI window/);
+  // A window later than the local policy never postpones it.
+  const late = { ...emptyState(), ari: ariState({ windowStart: new Date(T0 + 80 * DAY), windowEnd: new Date(T0 + 85 * DAY), selectedTime: new Date(T0 + 82 * DAY) }) };
+  const d = decide(facts(), late, policy, at(T0 + 60 * DAY));
+  assert.equal(d.status, "due");
+  assert.deepEqual(d.dueReasons, ["window"]);
+  assert.equal(d.renewAtSource, "local");
+});
+
+test("ARI: a window in the past means renew now", () => {
+  const st = { ...emptyState(), ari: ariState({ windowStart: new Date(T0 - 2 * DAY), windowEnd: new Date(T0 - DAY), selectedTime: new Date(T0 - 1.5 * DAY) }) };
+  assert.deepEqual(decide(facts(), st, policy, at(T0 + DAY)).dueReasons, ["ari"]);
+});
+
+test("ARI: an answer about another certificate is ignored and a refresh is wanted; refresh follows nextRefreshAt", () => {
+  const other = { ...emptyState(), ari: ariState({ certId: "aki.other" }) };
+  const d = decide(facts(), other, policy, at(T0 + 41 * DAY));
+  assert.equal(d.status, "valid");
+  assert.equal(d.ari, null);
+  assert.equal(d.ariRefresh, true);
+  assert.equal(decide(facts(), emptyState(), policy, at(T0 + DAY)).ariRefresh, true, "nothing stored");
+  const st = { ...emptyState(), ari: ariState({ nextRefreshAt: new Date(T0 + 10 * DAY) }) };
+  assert.equal(decide(facts(), st, policy, at(T0 + 10 * DAY - 1)).ariRefresh, false);
+  assert.equal(decide(facts(), st, policy, at(T0 + 10 * DAY)).ariRefresh, true);
+});
+
+test("ARI: off by config, after expiry, and for certificates without certID: no ARI", () => {
+  const st = { ...emptyState(), ari: ariState() };
+  const off = decide(facts(), st, { ...policy, ari: false }, at(T0 + 41 * DAY));
+  assert.equal(off.status, "valid");
+  assert.equal(off.ariRefresh, false);
+  assert.equal(decide(facts(), st, policy, at(T0 + 91 * DAY)).ariRefresh, false, "expired: no polling");
+  assert.equal(decide(facts({ certId: null }), emptyState(), policy, at(T0 + DAY)).ariRefresh, false);
 });

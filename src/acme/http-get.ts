@@ -1,0 +1,63 @@
+/**
+ * Plain unauthenticated GETs to the CA (directory, ARI renewalInfo): no account, no nonce, a short
+ * timeout, the same TLS trust as the ACME session (system roots + caBundle), classified failures.
+ */
+import { request } from "node:https";
+import { rootCertificates } from "node:tls";
+import { AcmeFailure, classifyProblem, classifyTransport, parseRetryAfter, type Problem } from "./errors.js";
+
+export interface GetResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  json: unknown;
+}
+
+export interface GetOptions {
+  caPem: string | null;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export function getJson(url: string, o: GetOptions): Promise<GetResult> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "GET", timeout: o.timeoutMs, headers: { accept: "application/json", "user-agent": "acme-renew" }, ...(o.caPem ? { ca: [...rootCertificates, o.caPem] } : {}), ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => {
+        let json: unknown = null;
+        try {
+          json = body ? JSON.parse(body) : null;
+        } catch {
+          json = null;
+        }
+        const status = res.statusCode ?? 0;
+        if (status >= 400) {
+          const problem = json && typeof json === "object" ? (json as Problem) : undefined;
+          const retryAfter = parseRetryAfter(res.headers["retry-after"], new Date());
+          reject(new AcmeFailure(classifyProblem(status, problem), `GET ${url}: ${problem?.detail ?? `HTTP ${status}`} (HTTP ${status})`, { ...(problem ? { problem } : {}), ...(retryAfter ? { retryAfter } : {}), status, url }));
+          return;
+        }
+        resolve({ status, headers: res.headers, json });
+      });
+      res.on("error", (e) => reject(classifyTransport(e)));
+    });
+    req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${o.timeoutMs} ms`), { code: "ETIMEDOUT" })));
+    req.on("error", (e) => {
+      const f = classifyTransport(e);
+      reject(new AcmeFailure(f.cls, `GET ${url}: ${f.message}`, { ...f.extra, url }));
+    });
+    req.end();
+  });
+}
+
+/** getJson with one retry of a transient failure. */
+export async function getJsonRetryOnce(url: string, o: GetOptions): Promise<GetResult> {
+  try {
+    return await getJson(url, o);
+  } catch (e) {
+    if (!(e instanceof AcmeFailure) || !e.transient || o.signal?.aborted) throw e;
+    await new Promise((r) => setTimeout(r, 500 + Math.random() * 500));
+    return getJson(url, o);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Just enough DER to read what node:crypto's X509Certificate does not give raw: the serial number's
+ * content octets (with a leading 0x00 when the encoding has one) and the Authority Key Identifier's
+ * keyIdentifier — the two halves of an ARI certID (RFC 9773 §4.1).
+ */
+interface Tlv {
+  tag: number;
+  start: number; // content start
+  end: number; // content end (exclusive)
+}
+
+function tlv(b: Uint8Array, at: number): Tlv {
+  const tag = b[at]!;
+  let len = b[at + 1]!;
+  let p = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4) throw new Error("unsupported DER length");
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + b[p + i]!;
+    p += n;
+  }
+  if (p + len > b.length) throw new Error("truncated DER");
+  return { tag, start: p, end: p + len };
+}
+
+function children(b: Uint8Array, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let p = parent.start; p < parent.end; ) {
+    const t = tlv(b, p);
+    out.push(t);
+    p = t.end;
+  }
+  return out;
+}
+
+const AKI_OID = Uint8Array.from([0x55, 0x1d, 0x23]); // 2.5.29.35
+
+function equal(b: Uint8Array, t: Tlv, v: Uint8Array): boolean {
+  if (t.end - t.start !== v.length) return false;
+  for (let i = 0; i < v.length; i++) if (b[t.start + i] !== v[i]) return false;
+  return true;
+}
+
+export interface CertIdParts {
+  /** Serial number content octets, as encoded (a leading 0x00 kept). */
+  serial: Uint8Array;
+  /** keyIdentifier of the Authority Key Identifier extension, or null when absent. */
+  authorityKeyId: Uint8Array | null;
+}
+
+export function certIdParts(der: Uint8Array): CertIdParts {
+  const cert = tlv(der, 0);
+  const tbs = children(der, cert)[0]!;
+  const fields = children(der, tbs);
+  let i = 0;
+  if (fields[0]!.tag === 0xa0) i++; // [0] version
+  const serialTlv = fields[i]!;
+  if (serialTlv.tag !== 0x02) throw new Error("no serial number");
+  const serial = der.slice(serialTlv.start, serialTlv.end);
+  let authorityKeyId: Uint8Array | null = null;
+  const extsWrapper = fields.find((f) => f.tag === 0xa3); // [3] extensions
+  if (extsWrapper) {
+    const exts = children(der, children(der, extsWrapper)[0]!);
+    for (const ext of exts) {
+      const parts = children(der, ext);
+      if (!equal(der, parts[0]!, AKI_OID)) continue;
+      const value = parts[parts.length - 1]!; // OCTET STRING wrapping AuthorityKeyIdentifier
+      const aki = tlv(der, value.start);
+      for (const f of children(der, aki)) if (f.tag === 0x80) authorityKeyId = der.slice(f.start, f.end);
+    }
+  }
+  return { serial, authorityKeyId };
+}
