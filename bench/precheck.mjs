@@ -23,7 +23,15 @@ const state = join(root, "state");
 mkdirSync(etc);
 mkdirSync(state);
 writeFileSync(join(etc, "one.example.com.json"), JSON.stringify({ webroot: "/var/www", server: "https://127.0.0.1:1/dir" }));
-await writeCertDir(state, "one.example.com", { names: ["one.example.com"] });
+{
+  // As after an issuance: a stored ARI answer still fresh, so `run` has no reason to ask the CA.
+  const { cert } = await writeCertDir(state, "one.example.com", { names: ["one.example.com"] });
+  const { certIdOf } = await import(join(ROOT, "build/src/ari/cert-id.js"));
+  const day = 86_400_000;
+  const now = Date.now();
+  const ari = { certId: certIdOf(new Uint8Array(cert.rawData)), windowStart: new Date(now + 50 * day), windowEnd: new Date(now + 52 * day), selectedTime: new Date(now + 51 * day), explanationURL: null, fetchedAt: new Date(now), nextRefreshAt: new Date(now + 6 * 3600_000), unsupported: false, lastError: null };
+  writeFileSync(join(state, "one.example.com", "state.json"), JSON.stringify({ version: 1, ari }));
+}
 
 const cli = (...a) => [process.execPath, CLI, "--config-dir", etc, "--state-dir", state, ...a];
 const rows = compare(

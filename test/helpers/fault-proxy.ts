@@ -17,7 +17,7 @@ export type Action =
   | { kind: "stall" }
   | { kind: "reset" };
 
-export type Rule = (req: { method: string; path: string; n: number }) => Action;
+export type Rule = (req: { method: string; path: string; n: number; body: string }) => Action;
 
 export interface FaultProxy {
   directoryUrl: string;
@@ -25,6 +25,8 @@ export interface FaultProxy {
   setRule(r: Rule): void;
   /** Requests seen, as "METHOD /path" (query stripped). */
   seen: string[];
+  /** JWS payloads of POSTs, decoded, with their path. */
+  payloads: Array<{ path: string; payload: unknown }>;
   count(pred: (line: string) => boolean): number;
   close(): Promise<void>;
 }
@@ -36,26 +38,36 @@ export async function startFaultProxy(pebble: Pebble): Promise<FaultProxy> {
   const ca = readFileSync(pebble.caBundle);
   let rule: Rule = pass;
   const seen: string[] = [];
+  const payloads: Array<{ path: string; payload: unknown }> = [];
   const stalled = new Set<ServerResponse>();
-  const server = createHttpsServer({ cert: readFileSync(join(pebble.dir, "wfe-cert.pem")), key: readFileSync(join(pebble.dir, "wfe-key.pem")) }, (req: IncomingMessage, res: ServerResponse) => {
+  const server = createHttpsServer({ cert: readFileSync(join(pebble.dir, "wfe-cert.pem")), key: readFileSync(join(pebble.dir, "wfe-key.pem")) }, async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0]!;
     const line = `${req.method} ${path}`;
     seen.push(line);
-    const action = rule({ method: req.method ?? "GET", path, n: seen.length });
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString("utf8");
+    if (req.method === "POST") {
+      try {
+        const jws = JSON.parse(body) as { payload?: string };
+        payloads.push({ path, payload: jws.payload ? JSON.parse(Buffer.from(jws.payload, "base64url").toString("utf8")) : null });
+      } catch {
+        payloads.push({ path, payload: null });
+      }
+    }
+    const action = rule({ method: req.method ?? "GET", path, n: seen.length, body });
     switch (action.kind) {
       case "stall":
         stalled.add(res);
-        req.resume();
         return;
       case "reset":
         req.socket.destroy();
         return;
       case "status": {
-        const body = JSON.stringify({ type: `urn:ietf:params:acme:error:${action.problem ?? "serverInternal"}`, detail: action.detail ?? "injected by the fault proxy", status: action.status });
+        const problem = JSON.stringify({ type: `urn:ietf:params:acme:error:${action.problem ?? "serverInternal"}`, detail: action.detail ?? "injected by the fault proxy", status: action.status });
         const headers: Record<string, string> = { "content-type": "application/problem+json" };
         if (action.retryAfter) headers["retry-after"] = action.retryAfter;
-        req.resume();
-        res.writeHead(action.status, headers).end(body);
+        res.writeHead(action.status, headers).end(problem);
         return;
       }
       case "pass": {
@@ -67,7 +79,7 @@ export async function startFaultProxy(pebble: Pebble): Promise<FaultProxy> {
           },
         );
         up.on("error", () => res.destroy());
-        req.pipe(up);
+        up.end(body);
       }
     }
   });
@@ -80,6 +92,7 @@ export async function startFaultProxy(pebble: Pebble): Promise<FaultProxy> {
       rule = r;
     },
     seen,
+    payloads,
     count: (pred) => seen.filter(pred).length,
     async close() {
       for (const r of stalled) r.destroy();
