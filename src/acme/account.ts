@@ -28,7 +28,7 @@ export function accountFiles(stateDir: string, server: string, email: string | n
 }
 
 /** Loads or creates the account key; returns it with the account URL when one is stored. */
-export async function loadAccount(f: AccountFiles, server: string, email: string | null, waitMs: number): Promise<{ keyPem: string; url: string | null }> {
+export async function loadAccount(f: AccountFiles, server: string, waitMs: number): Promise<{ keyPem: string; url: string | null }> {
   await fs.mkdir(f.dir, { recursive: true, mode: 0o700 });
   let keyPem: string;
   try {

@@ -54,7 +54,7 @@ export class AcmeSession {
     installTransport(acme.axios as never, o.requestTimeoutMs);
     trustFor(new URL(o.server).origin, o.caBundle ? await readOrFail(o.caBundle, "caBundle") : null);
     const files = accountFiles(o.stateDir, o.server, o.email);
-    const { keyPem, url } = await loadAccount(files, o.server, o.email, 30_000);
+    const { keyPem, url } = await loadAccount(files, o.server, 30_000);
     const eab = o.eab ? { kid: o.eab.kid, hmacKey: (await readOrFail(o.eab.hmacKeyFile, "eab.hmacKeyFile")).trim() } : undefined;
     const client = new acme.Client({
       directoryUrl: o.server,

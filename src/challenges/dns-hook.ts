@@ -30,7 +30,7 @@ export class DnsHookSolver implements Solver {
       reject: false,
       stdin: "ignore",
       all: true,
-      env: { ACME_RENEW_CERT: this.ctx.config.name },
+      env: { ACME_RENEW_CERT: this.ctx.config.name, NOTIFY_SOCKET: undefined },
     });
     for (const line of (r.all ?? "").split("\n").filter(Boolean).slice(0, 50))
       this.ctx.log.info("dns-hook-output", line, { cert: this.ctx.config.name, action });

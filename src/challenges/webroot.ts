@@ -15,7 +15,9 @@ export class WebrootSolver implements Solver {
   async prepare(t: ChallengeTask): Promise<void> {
     const dir = join(this.webroot, ".well-known", "acme-challenge");
     try {
-      await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+      const created = await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+      // The web server must be able to enter what we created, whatever our umask (systemd: UMask=0027).
+      if (created) for (const d of [join(this.webroot, ".well-known"), dir]) if (d.length >= created.length) await fs.chmod(d, 0o755);
       await fs.writeFile(this.file(t), t.keyAuthorization, { mode: 0o644 });
       await fs.chmod(this.file(t), 0o644); // world-readable whatever our umask
     } catch (e) {

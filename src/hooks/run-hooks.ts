@@ -49,7 +49,8 @@ export async function runHooks(c: CertConfig, p: CertPaths, log: Logger): Promis
     else log.info("reload", `asked systemd to reload ${unit}`, { unit });
   }
   if (c.postRun) {
-    const r = await execa("/bin/sh", ["-c", c.postRun], { timeout, reject: false, all: true, stdin: "ignore", cwd: p.dir, env: hookEnv(c, p) });
+    // NOTIFY_SOCKET is ours: a hook must not change the unit's status.
+    const r = await execa("/bin/sh", ["-c", c.postRun], { timeout, reject: false, all: true, stdin: "ignore", cwd: p.dir, env: { ...hookEnv(c, p), NOTIFY_SOCKET: undefined } });
     logOutput(log, "postRun", r);
     if (r.failed) failures.push({ hook: "postRun", why: why(r, c.hookTimeout) });
     else log.info("post-run", "postRun finished");

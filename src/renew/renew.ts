@@ -17,6 +17,7 @@ import { EXIT } from "../report/exit.js";
 import type { Logger } from "../report/log.js";
 import { precheck, type Precheck } from "../run/precheck.js";
 import type { RunResult } from "../run/result.js";
+import type { RunOptions } from "../run/run-one.js";
 import { writeState } from "../state/file.js";
 import type { CertState } from "../state/model.js";
 import { ensureCertDir, install } from "../store/install.js";
@@ -29,15 +30,7 @@ import { logAri } from "./ari-refresh.js";
 import { obtain } from "./obtain.js";
 import { verifyMaterial } from "./verify.js";
 
-export interface RenewOptions {
-  stateDir: string;
-  log: Logger;
-  now: () => Date;
-  force: boolean;
-  /** Overall deadline in seconds (overrides the config's timeout). */
-  timeout?: number;
-  onStage?: (stage: string) => void;
-}
+export type RenewOptions = RunOptions & { onStage?: (stage: string) => void };
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -121,10 +114,14 @@ async function issue(p: Precheck, o: RenewOptions, log: Logger, ctx: OpContext, 
   }
 }
 
-export async function renew(first: Precheck, o: RenewOptions): Promise<RunResult> {
+export async function renew(first: Precheck, opts: RunOptions): Promise<RunResult> {
   const c = first.config;
-  const log = o.log.child({ cert: c.name });
+  const log = opts.log.child({ cert: c.name });
+  const notify = opts.notify;
+  const o: RenewOptions = { ...opts, onStage: (stage) => void notify?.status(`${c.name}: ${stage}`) };
   const timeoutS = o.timeout ?? c.timeout;
+  // Under systemd: this run may take up to the deadline plus the hooks; never less than the unit allows.
+  void notify?.extendTimeout((timeoutS + c.hookTimeout * (c.reloadServices.length + (c.postRun ? 1 : 0)) + 60) * 1_000_000);
   const deadlineAt = Date.now() + timeoutS * 1000;
   const signal = AbortSignal.timeout(timeoutS * 1000);
   try {
@@ -150,7 +147,6 @@ export async function renew(first: Precheck, o: RenewOptions): Promise<RunResult
       log.info("not-due", "renewed meanwhile by another run");
       return { name: c.name, outcome: "not-due", code: EXIT.OK, message: p.decision.reasons.join("; ") };
     }
-    o.onStage?.("checking");
     const pre = await preflight(c.server, o.stateDir, o.now(), BUILD_TIME);
     log.notice("renewing", `renewing: ${o.force ? "forced" : p.decision.reasons.join("; ")}`, { status: p.decision.status });
     const ctx: OpContext = { last: null, requests: 0, signal };

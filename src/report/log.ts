@@ -3,6 +3,7 @@
  * priority prefix), or one JSON object per line.
  */
 import { fstatSync } from "node:fs";
+import { createJournalSink, toJournalEntry, type JournalSink } from "../systemd/journal.js";
 
 export type LogFormat = "auto" | "journal" | "json" | "text";
 export type Level = "error" | "warning" | "notice" | "info" | "debug";
@@ -32,6 +33,8 @@ function stderrIsJournal(env: NodeJS.ProcessEnv): boolean {
 
 export class Logger {
   readonly format: Exclude<LogFormat, "auto">;
+  /** Under systemd: structured entries through journald's native socket, when it is there. */
+  private readonly journal: JournalSink | null;
 
   constructor(
     format: LogFormat = "auto",
@@ -39,6 +42,16 @@ export class Logger {
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.format = format !== "auto" ? format : stderrIsJournal(env) ? "journal" : "text";
+    this.journal = this.format === "journal" ? createJournalSink({ fallback: (e) => this.write(e.line ?? `<${e.priority}>${e.message}\n`) }) : null;
+    if (this.journal) Logger.open.add(this.journal);
+  }
+
+  private static readonly open = new Set<JournalSink>();
+
+  /** Waits for journal entries in flight (call before the process ends). */
+  static async closeAll(): Promise<void> {
+    await Promise.all([...Logger.open].map((j) => j.close()));
+    Logger.open.clear();
   }
 
   log(level: Level, event: string, message: string, fields: Fields = {}): void {
@@ -57,6 +70,10 @@ export class Logger {
         break;
       case "journal":
         line = `<${PRIORITY[level]}>${[`event=${event}`, ...Object.entries(clean).map(([k, v]) => `${k}=${fmtValue(v)}`), `msg=${fmtValue(message)}`].join(" ")}`;
+        if (this.journal?.available) {
+          void this.journal.write(toJournalEntry(level, event, message, clean, `${line}\n`));
+          return;
+        }
         break;
       case "text": {
         const kv = Object.entries(clean).map(([k, v]) => `${k}=${fmtValue(v)}`).join(" ");

@@ -5,6 +5,7 @@ import { EXIT } from "../report/exit.js";
 import type { Logger } from "../report/log.js";
 import { precheck } from "./precheck.js";
 import type { RunResult } from "./result.js";
+import type { Notifier } from "../systemd/notify.js";
 
 export interface RunOptions {
   stateDir: string;
@@ -12,7 +13,8 @@ export interface RunOptions {
   now: () => Date;
   force: boolean;
   timeout?: number;
-  onStage?: (stage: string) => void;
+  /** sd_notify (a no-op outside systemd). */
+  notify?: Notifier;
 }
 
 export async function runOne(config: CertConfig, o: RunOptions): Promise<RunResult> {

@@ -181,3 +181,32 @@ describe("external account binding (Pebble requiring EAB)", { timeout: 120_000 }
     assert.match(r.stderr, /renewal failed \(unauthorized\)/);
   });
 });
+
+describe("sd_notify from a real run", { timeout: 120_000 }, () => {
+  let pebble: Pebble;
+  before(async () => {
+    pebble = await startPebble();
+  });
+  after(async () => {
+    await pebble?.stop();
+  });
+
+  test("run under NOTIFY_SOCKET sends STATUS at each stage, EXTEND_TIMEOUT_USEC and EXIT_STATUS", async () => {
+    const { Listener } = await import("../helpers/dgram-listener.js");
+    const s = sandbox();
+    const sock = join(s.root, "notify.sock");
+    const l = await Listener.start(sock);
+    try {
+      s.writeConfig("n.example.com", { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+      const r = await s.cli(["run", "n.example.com"], { env: { NOTIFY_SOCKET: sock } });
+      assert.equal(r.code, 0, r.stderr);
+      const got = await l.waitFor(7);
+      const statuses = got.filter((m) => m.startsWith("STATUS=")).map((m) => m.split("\n")[0]);
+      assert.deepEqual(statuses.slice(0, 3), ["STATUS=n.example.com: checking", "STATUS=n.example.com: ordering", "STATUS=n.example.com: waiting for validation"]);
+      assert.ok(got.some((m) => /^EXTEND_TIMEOUT_USEC=\d+$/.test(m)), got.join(" | "));
+      assert.ok(got.some((m) => /^STATUS=n\.example\.com: renewed, valid until \S+\nEXIT_STATUS=0$/.test(m)), got.join(" | "));
+    } finally {
+      l.stop();
+    }
+  });
+});

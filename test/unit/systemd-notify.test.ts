@@ -9,82 +9,18 @@
  * ancillary data, not message text. Our own datagram holds exactly the "K=V" lines we asked for.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import { after, describe, test } from "node:test";
 import { createNotifier } from "../../src/systemd/notify.js";
+import { Listener } from "../helpers/dgram-listener.js";
 
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 const NO_LISTENER = !has("python3") ? "python3 is not installed (Debian: python3-minimal); it provides the test's datagram listener" : false;
 const NO_NOTIFY = !has("systemd-notify") ? "systemd-notify is not installed (Debian: systemd)" : false;
-
-// Binds a unix datagram socket (a path, or "@name" for the abstract namespace), prints READY, then one
-// base64 line per datagram. recv() without a control buffer makes the kernel close passed fds, which
-// is what ends systemd-notify's barrier wait.
-const LISTENER = `
-import base64, socket, sys
-a = sys.argv[1]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("\\0" + a[1:] if a.startswith("@") else a)
-print("READY", flush=True)
-while True:
-    print(base64.b64encode(s.recv(1 << 20)).decode(), flush=True)
-`;
-
-class Listener {
-  readonly messages: string[] = [];
-  private waiters: Array<() => void> = [];
-  private constructor(private readonly proc: ChildProcessByStdio<null, Readable, null>) {}
-
-  static start(address: string): Promise<Listener> {
-    const proc = spawn("python3", ["-c", LISTENER, address], { stdio: ["ignore", "pipe", "inherit"] });
-    const l = new Listener(proc);
-    return new Promise((resolve, reject) => {
-      let buf = "";
-      proc.on("error", reject);
-      proc.on("exit", (code) => reject(new Error(`listener exited ${code}`)));
-      proc.stdout.setEncoding("utf8");
-      proc.stdout.on("data", (d: string) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (line === "READY") resolve(l);
-          else {
-            l.messages.push(Buffer.from(line, "base64").toString("utf8"));
-            for (const w of l.waiters.splice(0)) w();
-          }
-        }
-      });
-    });
-  }
-
-  /** Our datagrams: everything except systemd-notify's own "BARRIER=1". */
-  ours(): string[] {
-    return this.messages.filter((m) => m !== "BARRIER=1");
-  }
-
-  async waitFor(n: number, timeoutMs = 5000): Promise<string[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.ours().length < n && Date.now() < deadline) {
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
-    return this.ours();
-  }
-
-  stop() {
-    this.proc.removeAllListeners("exit");
-    this.proc.kill("SIGKILL");
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), "acme-renew-notify-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

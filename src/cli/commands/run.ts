@@ -5,6 +5,7 @@ import { EXIT, worst, type ExitCode } from "../../report/exit.js";
 import type { RunResult } from "../../run/result.js";
 import { runOne } from "../../run/run-one.js";
 import { makeContext, selectNames, UsageError, type GlobalArgs } from "../context.js";
+import { createNotifier } from "../../systemd/notify.js";
 
 export interface RunArgs extends GlobalArgs {
   names?: string[];
@@ -45,7 +46,9 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
       results.push({ name, outcome: "config-error", code: EXIT.CONFIG, message: e.message });
     }
   }
-  const opts = { stateDir: ctx.stateDir, log: ctx.log, now: ctx.now, force: !!a.force, ...(a.timeout !== undefined ? { timeout: a.timeout } : {}) };
+  const notify = createNotifier(process.env, { debug: (m) => ctx.log.debug("sd-notify", m) });
+  if (configs.length) void notify.status(configs.length === 1 ? `${configs[0]!.name}: checking` : `checking ${configs.length} certificates`);
+  const opts = { stateDir: ctx.stateDir, log: ctx.log, now: ctx.now, force: !!a.force, notify, ...(a.timeout !== undefined ? { timeout: a.timeout } : {}) };
   results.push(
     ...(await pool(configs, concurrency, async (c) => {
       try {
@@ -57,9 +60,35 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
       }
     })),
   );
+  const code = worst(results.map((r) => r.code));
+  if (notify.enabled) await notify.send({ STATUS: statusLine(results), EXIT_STATUS: String(code) });
   if (a.json) {
     const rows = results.map((r) => ({ name: r.name, outcome: r.outcome, exitCode: r.code, message: r.message, notAfter: r.notAfter?.toISOString() ?? null }));
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   }
-  return worst(results.map((r) => r.code));
+  return code;
+}
+
+/** The unit's final STATUS=: one certificate in full, several as counts. */
+function statusLine(results: RunResult[]): string {
+  if (results.length === 1) {
+    const r = results[0]!;
+    const until = r.notAfter ? `, valid until ${r.notAfter.toISOString()}` : "";
+    switch (r.outcome) {
+      case "renewed":
+        return `${r.name}: renewed${until}`;
+      case "not-due":
+        return `${r.name}: not due${until}`;
+      case "soft-failure":
+      case "waiting":
+      case "busy":
+      case "hook-failed":
+        return `${r.name}: renewal failed, cert valid${until}`;
+      default:
+        return `${r.name}: ${r.outcome}, no usable certificate`;
+    }
+  }
+  const counts = new Map<string, number>();
+  for (const r of results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+  return [...counts].map(([k, v]) => `${v} ${k}`).join(", ");
 }
