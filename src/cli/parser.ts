@@ -14,6 +14,7 @@ export interface Handlers {
   validate: Handler<never>;
   schema: Handler<never>;
   doctor: Handler<never>;
+  status: Handler<never>;
 }
 
 const HANDLERS: Handlers = {
@@ -21,6 +22,7 @@ const HANDLERS: Handlers = {
   run: async (a) => (await import("./commands/run.js")).runCommand(a),
   validate: validateCommand,
   doctor: async (a) => (await import("./commands/doctor.js")).doctorCommand(a),
+  status: async (a) => (await import("./commands/status.js")).statusCommand(a),
   schema: () => {
     process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
     return EXIT.OK;
@@ -71,6 +73,16 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
       wrap(handlers.run),
     )
     .command("validate [names..]", "validate configuration files only", (y) => y.positional("names", { type: "string", array: true }), wrap(handlers.validate))
+    .command(
+      "status [names..]",
+      "offline overview: expiry, decision, next renewal (window or ARI), last attempt and outcome, failures",
+      (y) =>
+        y
+          .positional("names", { type: "string", array: true })
+          .option("json", { type: "boolean", describe: "one JSON object per certificate" })
+          .option("prometheus", { type: "string", describe: "write a node_exporter textfile (atomically) to this path instead" }),
+      wrap(handlers.status),
+    )
     .command(
       "doctor [names..]",
       "explain the state of certificates: config, files, permissions, lock, network, clock, disk, CA reachability",

@@ -12,7 +12,7 @@ async function viaYargs(argv: string[]) {
     seen = a;
     return 0 as const;
   };
-  const h: Handlers = { check: capture("check"), run: capture("run"), validate: capture("validate"), schema: capture("schema"), doctor: capture("doctor") };
+  const h: Handlers = { check: capture("check"), run: capture("run"), validate: capture("validate"), schema: capture("schema"), doctor: capture("doctor"), status: capture("status") };
   await parseAndRun(argv, () => {}, h);
   const a = seen as unknown as Record<string, unknown>;
   return {
