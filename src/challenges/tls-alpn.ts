@@ -26,38 +26,36 @@ export async function alpnCertificate(t: ChallengeTask): Promise<{ certPem: stri
   return { certPem: cert.toString("pem"), keyPem: key.pem };
 }
 
-const registry = new ListenerRegistry<SecureContext>((contexts) =>
-  createServer({
-    ALPNProtocols: ["acme-tls/1"],
-    SNICallback: (name, cb) => {
-      const ctx = contexts.get(name.toLowerCase());
-      if (ctx) cb(null, ctx);
-      else cb(new Error(`no tls-alpn-01 challenge for ${name}`));
-    },
-  }).on("secureConnection", (s) => s.end()),
+const registry = new ListenerRegistry<SecureContext>(
+  (contexts) =>
+    createServer({
+      ALPNProtocols: ["acme-tls/1"],
+      SNICallback: (name, cb) => {
+        const ctx = contexts.get(name.toLowerCase());
+        if (ctx) cb(null, ctx);
+        else cb(new Error(`no tls-alpn-01 challenge for ${name}`));
+      },
+    }).on("secureConnection", (s) => s.end()),
+  "listenTLS",
 );
 
 export class TlsAlpnSolver implements Solver {
   readonly type = "tls-alpn-01" as const;
-  private contexts: Promise<Map<string, SecureContext>> | null = null;
-  constructor(
-    private readonly host: string,
-    private readonly port: number,
-  ) {}
+  private readonly lease;
+  constructor(host: string, port: number) {
+    this.lease = registry.lease(host, port);
+  }
 
   async prepare(t: ChallengeTask): Promise<void> {
     const { certPem, keyPem } = await alpnCertificate(t);
-    this.contexts ??= registry.join(this.host, this.port, "listenTLS");
-    (await this.contexts).set(t.identifier, createSecureContext({ cert: certPem, key: keyPem }));
+    (await this.lease.tasks()).set(t.identifier, createSecureContext({ cert: certPem, key: keyPem }));
   }
 
   async cleanup(t: ChallengeTask): Promise<void> {
-    (await this.contexts)?.delete(t.identifier);
+    await this.lease.delete(t.identifier);
   }
 
   async close(): Promise<void> {
-    const joined = this.contexts;
-    this.contexts = null;
-    if (joined && (await joined.then(() => true, () => false))) await registry.leave(this.host, this.port);
+    await this.lease.release();
   }
 }

@@ -17,6 +17,8 @@ while True:
 
 export class Listener {
   readonly messages: string[] = [];
+  /** The same datagrams as bytes. */
+  readonly datagrams: Buffer[] = [];
   private waiters: Array<() => void> = [];
   private constructor(private readonly proc: ChildProcessByStdio<null, Readable, null>) {}
 
@@ -36,7 +38,9 @@ export class Listener {
           buf = buf.slice(i + 1);
           if (line === "READY") resolve(l);
           else {
-            l.messages.push(Buffer.from(line, "base64").toString("utf8"));
+            const d = Buffer.from(line, "base64");
+            l.datagrams.push(d);
+            l.messages.push(d.toString("utf8"));
             for (const w of l.waiters.splice(0)) w();
           }
         }
@@ -58,6 +62,13 @@ export class Listener {
       });
     }
     return this.ours();
+  }
+
+  /** Waits until `n` datagrams of any kind arrived. */
+  async waitForRaw(n: number, timeoutMs = 5000): Promise<Buffer[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.datagrams.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.datagrams;
   }
 
   stop() {

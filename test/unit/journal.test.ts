@@ -4,15 +4,15 @@
  * datagram listener (python3) at a temporary path, parsed back field by field.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import { after, describe, test } from "node:test";
 import { createJournalSink, encodeEntry, messageIdFor, NATIVE_MODULE, toJournalEntry, type JournalEntry } from "../../src/systemd/journal.js";
+import { Listener } from "../helpers/dgram-listener.js";
 
 const dir = mkdtempSync(join(tmpdir(), "acme-renew-journal-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -140,52 +140,6 @@ describe("fallbacks", () => {
 
 // --- a real listener ------------------------------------------------------------------------------
 
-const LISTENER = `
-import base64, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-print("READY", flush=True)
-while True:
-    print(base64.b64encode(s.recv(1 << 20)).decode(), flush=True)
-`;
-
-class Listener {
-  readonly datagrams: Buffer[] = [];
-  private constructor(private readonly proc: ChildProcessByStdio<null, Readable, null>) {}
-
-  static start(path: string): Promise<Listener> {
-    const proc = spawn("python3", ["-c", LISTENER, path], { stdio: ["ignore", "pipe", "inherit"] });
-    const l = new Listener(proc);
-    return new Promise((resolve, reject) => {
-      let buf = "";
-      proc.on("error", reject);
-      proc.on("exit", (code) => reject(new Error(`listener exited ${code}`)));
-      proc.stdout.setEncoding("utf8");
-      proc.stdout.on("data", (d: string) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (line === "READY") resolve(l);
-          else l.datagrams.push(Buffer.from(line, "base64"));
-        }
-      });
-    });
-  }
-
-  async waitFor(n: number, timeoutMs = 5000): Promise<Buffer[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.datagrams.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    return this.datagrams;
-  }
-
-  stop() {
-    this.proc.removeAllListeners("exit");
-    this.proc.kill("SIGKILL");
-  }
-}
-
 const hasPython = spawnSync("sh", ["-c", "command -v python3"]).status === 0;
 let hasModule = true;
 try {
@@ -213,7 +167,7 @@ describe("journald native protocol over a real datagram socket", { skip: SKIP },
       });
       const second = toJournalEntry("notice", "renewed", "renewed, valid until 2030-04-01T00:00:00.000Z", { cert: "example.org", not_after: new Date("2030-04-01T00:00:00Z") });
       await Promise.all([sink.write(first), sink.write(second)]);
-      const got = (await l.waitFor(2)).map(parseEntry);
+      const got = (await l.waitForRaw(2)).map(parseEntry);
       assert.deepEqual(got, [
         [
           ["MESSAGE", "renewal failed (network): CA unreachable\nretrying later"],
@@ -271,7 +225,7 @@ describe("journald native protocol over a real datagram socket", { skip: SKIP },
       `;
       const r = spawnSync(process.execPath, ["--input-type=module", "-e", script, sock], { timeout: 8000, encoding: "utf8" });
       assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ""} ${r.stderr}`);
-      assert.deepEqual((await l.waitFor(1)).map(parseEntry), [
+      assert.deepEqual((await l.waitForRaw(1)).map(parseEntry), [
         [
           ["MESSAGE", "bye"],
           ["PRIORITY", "6"],
