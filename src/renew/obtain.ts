@@ -20,7 +20,12 @@ export interface ObtainOptions {
   onStage?: (stage: string) => void;
 }
 
-async function solveOne(session: AcmeSession, solver: Solver, authz: Authorization, o: ObtainOptions): Promise<void> {
+/**
+ * Puts one authorization's answer in place and has the CA validate it. The task goes into `placed`
+ * for the caller to clean up once all authorizations are done: the names of a wildcard and its base
+ * share one TXT record name, and removing one answer early could fail the other's validation.
+ */
+async function solveOne(session: AcmeSession, solver: Solver, authz: Authorization, o: ObtainOptions, placed: ChallengeTask[]): Promise<void> {
   const id = authz.identifier.value;
   if (authz.status === "valid") {
     o.log.info("authz-valid", `${id}: already authorized`, { cert: o.config.name });
@@ -32,22 +37,19 @@ async function solveOne(session: AcmeSession, solver: Solver, authz: Authorizati
   }
   const keyAuthorization = await session.client.getChallengeKeyAuthorization(challenge);
   const task: ChallengeTask = { identifier: id, wildcard: !!authz.wildcard, token: challenge.token, keyAuthorization };
+  placed.push(task);
+  await solver.prepare(task);
+  await session.call(`challenge ${id}`, (c) => c.completeChallenge(challenge));
+  o.onStage?.("waiting for validation");
   try {
-    await solver.prepare(task);
-    await session.call(`challenge ${id}`, (c) => c.completeChallenge(challenge));
-    o.onStage?.("waiting for validation");
-    try {
-      await session.call(`validation ${id}`, (c) => c.waitForValidStatus(challenge));
-    } catch (e) {
-      const f = e as AcmeFailure;
-      // A 200 answer carrying status "invalid" is a failed validation, not a protocol error.
-      if (f.cls === "acme") throw new AcmeFailure("challenge", `${id}: ${solver.type} validation failed: ${f.message.replace(/^validation [^:]+: /, "")}`, f.extra);
-      throw f;
-    }
-    o.log.info("authz-valid", `${id}: ${solver.type} validated`, { cert: o.config.name });
-  } finally {
-    await solver.cleanup(task).catch((e) => o.log.warn("challenge-cleanup", `${id}: cleanup failed: ${(e as Error).message}`, { cert: o.config.name }));
+    await session.call(`validation ${id}`, (c) => c.waitForValidStatus(challenge));
+  } catch (e) {
+    const f = e as AcmeFailure;
+    // A 200 answer carrying status "invalid" is a failed validation, not a protocol error.
+    if (f.cls === "acme") throw new AcmeFailure("challenge", `${id}: ${solver.type} validation failed: ${f.message.replace(/^validation [^:]+: /, "")}`, f.extra);
+    throw f;
   }
+  o.log.info("authz-valid", `${id}: ${solver.type} validated`, { cert: o.config.name });
 }
 
 function refusesReplaces(f: AcmeFailure): boolean {
@@ -78,9 +80,14 @@ export async function obtain(session: AcmeSession, o: ObtainOptions): Promise<Ma
   o.log.info("order", `order created for ${names.join(", ")}`, { cert: o.config.name, url: (order as { url?: string }).url });
   const authzs = await session.call("authorizations", (c) => c.getAuthorizations(order));
   const solver = await solverFor({ config: o.config, log: o.log, signal: o.signal });
+  const placed: ChallengeTask[] = [];
   try {
-    await Promise.all(authzs.map((a) => solveOne(session, solver, a, o)));
+    // allSettled: no authorization is still preparing when the cleanup below runs.
+    const results = await Promise.allSettled(authzs.map((a) => solveOne(session, solver, a, o, placed)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   } finally {
+    for (const t of placed) await solver.cleanup(t).catch((e) => o.log.warn("challenge-cleanup", `${t.identifier}: cleanup failed: ${(e as Error).message}`, { cert: o.config.name }));
     await solver.close();
   }
   o.onStage?.("finalizing");

@@ -148,8 +148,11 @@ export async function install(paths: CertPaths, m: Material, o: InstallOptions):
     throw new Error("refusing to install: the key does not belong to the certificate");
   }
   const id = await writeVersion(paths, files, versionId(o.now), gid, pairProof(files["key.pem"], files["cert.pem"]));
-  await swapSymlink(paths.current, join("versions", id));
+  // The stable names exist before `current` moves (dangling on a first install until it does): a crash
+  // right after the swap must not leave a certificate that services cannot find by name.
   await ensureStableLinks(paths);
+  await swapSymlink(paths.current, join("versions", id));
+  await fsyncDir(paths.dir);
   await prune(paths, o.keep);
   return id;
 }
