@@ -210,3 +210,54 @@ describe("sd_notify from a real run", { timeout: 120_000 }, () => {
     }
   });
 });
+
+describe("renewal in the window and chain preference", { timeout: 180_000 }, () => {
+  let pebble: Pebble;
+  before(async () => {
+    // Short lifetimes (1 day) and two alternate roots.
+    pebble = await startPebble({ validityPeriodSeconds: 86_400, env: { PEBBLE_ALTERNATE_ROOTS: "1" } });
+  });
+  after(async () => {
+    await pebble?.stop();
+  });
+
+  test("inside the renewal window (1-day cert, half its lifetime gone): new cert, new key, hooks run — no --force", async () => {
+    const s = sandbox();
+    const bin = stubSystemctl(s.root);
+    s.writeConfig("w.example.com", { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}`, reloadServices: ["nginx.service"] });
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    assert.equal((await s.cli(["run", "w.example.com"], { env })).code, 0);
+    const first = pair(s.stateDir, "w.example.com");
+    const notBefore = Date.parse(first.cert.validFrom);
+    // 11 h in: not due yet (a 1-day certificate renews at half its lifetime), and the stored ARI answer is fresh.
+    const early = await s.cli(["run", "w.example.com", "--now", new Date(notBefore + 11 * 3_600_000).toISOString()], { env, wrapper: ["unshare", "-n"] });
+    assert.equal(early.code, 0, early.stderr);
+    assert.match(early.stderr, /not-due/);
+    const r = await s.cli(["run", "w.example.com", "--now", new Date(notBefore + 13 * 3_600_000).toISOString()], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /renewing: in renewal window since/);
+    const second = pair(s.stateDir, "w.example.com");
+    assert.notEqual(second.cert.serialNumber, first.cert.serialNumber);
+    assert.notEqual(second.key.export({ format: "pem", type: "pkcs8" }), first.key.export({ format: "pem", type: "pkcs8" }));
+    assert.equal(readFileSync(join(s.root, "systemctl.log"), "utf8").split("\n").filter(Boolean).length, 2, "hooks ran after each issuance");
+  });
+
+  test("preferredChain selects the alternate chain whose root has that name", async () => {
+    const { get } = await import("node:https");
+    const rootPem = await new Promise<string>((res, rej) =>
+      get(`${pebble.managementUrl}/roots/1`, { ca: readFileSync(pebble.caBundle) }, (r) => {
+        let b = "";
+        r.on("data", (d) => (b += d));
+        r.on("end", () => res(b));
+      }).on("error", rej),
+    );
+    const root1 = new X509Certificate(rootPem);
+    const cn = /CN=([^\n,]+)/.exec(root1.subject)![1]!;
+    const s = sandbox();
+    s.writeConfig("pc.example.com", { ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}`, preferredChain: cn });
+    const r = await s.cli(["run", "pc.example.com"]);
+    assert.equal(r.code, 0, r.stderr);
+    const chain = new X509Certificate(readFileSync(join(s.stateDir, "pc.example.com", "chain.pem")));
+    assert.equal(chain.issuer, root1.subject, `the intermediate is signed by ${cn}`);
+  });
+});
