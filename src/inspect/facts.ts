@@ -22,5 +22,6 @@ export interface CertFacts {
 
 export type Inspection =
   | CertFacts
-  | { kind: "missing"; what: string }
+  /** `empty`: neither cert.pem nor key.pem exists (nothing a placeholder could overwrite). */
+  | { kind: "missing"; what: string; empty: boolean }
   | { kind: "unreadable"; what: string };

@@ -56,9 +56,9 @@ export function inspect(paths: CertPaths): Inspection {
   } catch (e) {
     return { kind: "unreadable", what: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
   }
-  if (certText === null && keyText === null) return { kind: "missing", what: "no certificate yet" };
-  if (certText === null) return { kind: "missing", what: `${paths.cert} is missing` };
-  if (keyText === null) return { kind: "missing", what: `${paths.key} is missing` };
+  if (certText === null && keyText === null) return { kind: "missing", what: "no certificate yet", empty: true };
+  if (certText === null) return { kind: "missing", what: `${paths.cert} is missing`, empty: false };
+  if (keyText === null) return { kind: "missing", what: `${paths.key} is missing`, empty: false };
 
   const certPem = pemBlocks(certText, "CERTIFICATE")[0];
   if (!certPem) return { kind: "unreadable", what: `${paths.cert}: no PEM certificate` };

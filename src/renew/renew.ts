@@ -181,7 +181,7 @@ export async function renew(first: Precheck, opts: RunOptions): Promise<RunResul
         return { name: c.name, outcome: "soft-failure", code: EXIT.SOFT_FAILURE, message: msg, ...(p.decision.notAfter ? { notAfter: p.decision.notAfter } : {}) };
       }
       let placeholderNote = "";
-      if (c.placeholder && p.inspection.kind === "missing" && p.inspection.what === "no certificate yet") {
+      if (c.placeholder && p.inspection.kind === "missing" && p.inspection.empty) {
         try {
           const ph = await installPlaceholder(c, p.paths, now);
           state = { ...state, placeholderSerial: ph.serial, lastOutcome: "placeholder" };

@@ -117,7 +117,7 @@ test("mismatch wins over dates; missing and unreadable are not usable", () => {
   const m = decide(facts({ keyMatches: false }), emptyState(), policy, at(T0 + DAY));
   assert.equal(m.status, "mismatch");
   assert.equal(m.usable, false);
-  assert.equal(decide({ kind: "missing", what: "x" }, emptyState(), policy, at(T0)).status, "missing");
+  assert.equal(decide({ kind: "missing", what: "x", empty: true }, emptyState(), policy, at(T0)).status, "missing");
   const u = decide({ kind: "unreadable", what: "bad PEM" }, emptyState(), policy, at(T0));
   assert.equal(u.status, "unreadable");
   assert.equal(u.usable, false);
