@@ -8,8 +8,11 @@
  *
  * Mechanism: the native module `node-unix-socket` (napi-rs; prebuilt N-API binaries for linux
  * x64/arm64 glibc and musl and armv7 in its optional dependencies — nothing is compiled), loaded
- * lazily, on the first write. It is NOT a dependency of the package yet: until it is added, the sink
- * reports `available: false` and everything stays on stderr. Why a native module and no helper process:
+ * lazily, on the first write. It is an optional add-on, not in package.json: the registry this
+ * project is built from carries only its linux-x64 binaries, so a lock file listing it could not be
+ * reproduced by `npm ci`. Install it next to acme-renew (`npm install node-unix-socket@0.2.7`; CI
+ * and the Nix package do); without it the sink reports `available: false` and everything stays on
+ * stderr, where the `<N>` prefixes still give journald the priority. Why a native module and no helper process:
  *  - Node has no AF_UNIX datagram sockets, so something native or a helper must send;
  *  - util-linux `logger --journald` (the obvious helper) sends only the FIRST entry of its input (it
  *    stops at the first blank line), so batching is impossible — one process per entry; it always
