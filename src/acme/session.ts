@@ -35,6 +35,28 @@ export interface SessionOptions {
   pollAttempts?: number;
 }
 
+/**
+ * acme-client polls pending orders and challenges on its own schedule and sleeps between polls:
+ * the overall deadline must end the call itself, not wait for the next request to notice.
+ */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 async function readOrFail(file: string, what: string): Promise<string> {
   try {
     return await readFile(file, "utf8");
@@ -89,7 +111,7 @@ export class AcmeSession {
       const ctx = opContext.getStore();
       if (ctx) ctx.last = null;
       try {
-        return await fn(this.client);
+        return await untilAborted(fn(this.client), this.opts.signal);
       } catch (e) {
         throw this.classify(what, e);
       }

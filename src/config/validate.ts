@@ -44,7 +44,7 @@ function checkValue(file: string, path: string, spec: FieldSpec, v: unknown): vo
       if (typeName(v) !== "object") return fail(`expected an object, got ${typeName(v)}`);
       const o = v as RawConfig;
       for (const k of Object.keys(o)) {
-        const sub = spec.fields[k];
+        const sub = Object.hasOwn(spec.fields, k) ? spec.fields[k] : undefined;
         if (!sub) throw new ConfigError(file, `${path}.${k}`, `unknown key (allowed: ${Object.keys(spec.fields).join(", ")})`);
         checkValue(file, `${path}.${k}`, sub, o[k]);
       }
@@ -58,10 +58,11 @@ function checkValue(file: string, path: string, spec: FieldSpec, v: unknown): vo
 export function validateRaw(file: string, v: unknown, opts: { defaults: boolean }): RawConfig {
   if (typeName(v) !== "object") throw new ConfigError(file, null, `expected a JSON object, got ${typeName(v)}`);
   const o = v as RawConfig;
-  const out: RawConfig = {};
+  const out: RawConfig = Object.create(null) as RawConfig;
   for (const [k, val] of Object.entries(o)) {
     if (IGNORED_KEYS.includes(k)) continue;
-    const f = FIELDS[k];
+    // Own properties only: "constructor", "__proto__", "toString" … are unknown keys, not Object's.
+    const f = Object.hasOwn(FIELDS, k) ? FIELDS[k] : undefined;
     if (!f) throw new ConfigError(file, k, `unknown key${suggest(k)}`);
     if (opts.defaults && f.perCertOnly) throw new ConfigError(file, k, "not allowed in defaults.json (set it in the certificate's file)");
     checkValue(file, k, f, val);

@@ -52,9 +52,16 @@ async function solveOne(session: AcmeSession, solver: Solver, authz: Authorizati
   o.log.info("authz-valid", `${id}: ${solver.type} validated`, { cert: o.config.name });
 }
 
+/**
+ * The CA refused the order because of `replaces`: already replaced (409), not a certificate it knows,
+ * or — Pebble and Boulder say "requester account did not request the certificate being replaced" with
+ * 403 unauthorized — one issued to another account (adopted lego files, a changed email).
+ */
 function refusesReplaces(f: AcmeFailure): boolean {
+  if (f.transient) return false;
   const type = f.extra.problem?.type ?? "";
-  return f.extra.status === 409 || type.endsWith(":alreadyReplaced") || (f.cls === "malformed" && /replace|cert ?id|\bARI\b/i.test(`${f.extra.problem?.detail ?? ""} ${f.message}`));
+  const text = `${f.extra.problem?.detail ?? ""} ${f.message}`;
+  return f.extra.status === 409 || type.endsWith(":alreadyReplaced") || ((f.cls === "malformed" || f.cls === "unauthorized" || f.cls === "acme") && /replac|cert ?id|\bARI\b/i.test(text));
 }
 
 export async function obtain(session: AcmeSession, o: ObtainOptions): Promise<Material> {

@@ -107,7 +107,7 @@ async function issue(p: Precheck, o: RenewOptions, log: Logger, ctx: OpContext, 
   const now = o.now();
   const cert = verifyMaterial(material, allNames(c), now);
   try {
-    const version = await install(p.paths, material, { keep: c.keepVersions, group: c.group, now });
+    const version = await install(p.paths, material, { keep: c.keepVersions, group: c.group, now, warn: (m) => log.warn("store", m) });
     return { notAfter: new Date(cert.validTo), serial: cert.serialNumber.toLowerCase(), version, certId: safeCertId(cert.raw) };
   } catch (e) {
     throw new AcmeFailure("local", `storing the new certificate in ${p.paths.dir}: ${(e as Error).message}`, { cause: e });
@@ -136,9 +136,15 @@ export async function renew(first: Precheck, opts: RunOptions): Promise<RunResul
   try {
     lock = await acquireLock(first.paths.lock, Math.min(60_000, timeoutS * 1000));
   } catch (e) {
-    if (!(e instanceof LockBusy)) throw e;
-    log.warn("busy", `another run holds ${e.file} (${e.owner}); not renewing now`);
-    return { name: c.name, outcome: "busy", code: first.decision.usable ? EXIT.SOFT_FAILURE : EXIT.FAILURE, message: "busy" };
+    const code = first.decision.usable ? EXIT.SOFT_FAILURE : EXIT.FAILURE;
+    if (e instanceof LockBusy) {
+      log.warn("busy", `another run holds ${e.file} (${e.owner}); not renewing now`);
+      return { name: c.name, outcome: "busy", code, message: "busy" };
+    }
+    // A lock that cannot be written (disk full, permissions) is an error of this host, not a crash.
+    const msg = `cannot take the lock ${first.paths.lock}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; not renewing now`;
+    log.log(first.decision.usable ? "warning" : "error", "lock-failed", msg);
+    return { name: c.name, outcome: first.decision.usable ? "soft-failure" : "failure", code, message: msg };
   }
   try {
     // Another run may have renewed while we waited for the lock.

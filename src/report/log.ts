@@ -77,7 +77,9 @@ export class Logger {
         break;
       case "text": {
         const kv = Object.entries(clean).map(([k, v]) => `${k}=${fmtValue(v)}`).join(" ");
-        line = `${level}: ${clean.cert !== undefined ? `${String(clean.cert)}: ` : ""}${message}${kv ? ` [event=${event} ${kv}]` : ` [event=${event}]`}`;
+        // One event, one line: control characters (a newline in a config key, say) are escaped.
+        const msg = message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === "\n" ? "\\n" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+        line = `${level}: ${clean.cert !== undefined ? `${String(clean.cert)}: ` : ""}${msg}${kv ? ` [event=${event} ${kv}]` : ` [event=${event}]`}`;
         break;
       }
     }

@@ -27,6 +27,8 @@ export interface InstallOptions {
   keep: number;
   group: string | null;
   now: Date;
+  /** Told about problems after the new version is in place (they do not fail the install). */
+  warn?: (message: string) => void;
 }
 
 const nl = (s: string) => (s === "" || s.endsWith("\n") ? s : `${s}\n`);
@@ -152,7 +154,13 @@ export async function install(paths: CertPaths, m: Material, o: InstallOptions):
   // right after the swap must not leave a certificate that services cannot find by name.
   await ensureStableLinks(paths);
   await swapSymlink(paths.current, join("versions", id));
-  await fsyncDir(paths.dir);
-  await prune(paths, o.keep);
+  // From here on the new pair is installed and served: what follows is housekeeping, and a failure
+  // of it must not turn the renewal into a failure (hooks not run, state saying "failed").
+  try {
+    await fsyncDir(paths.dir);
+    await prune(paths, o.keep);
+  } catch (e) {
+    o.warn?.(`installed ${id}, but tidying ${paths.dir} failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   return id;
 }

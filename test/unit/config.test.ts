@@ -140,3 +140,11 @@ test("the published JSON Schema agrees with the validator on good and bad config
     assert.equal(validate(cfg), false, `schema accepts: ${what}`);
   }
 });
+
+test("keys named like Object.prototype members are unknown keys, not accepted", () => {
+  for (const k of ["constructor", "toString", "hasOwnProperty", "__proto__", "valueOf"]) {
+    const text = `{"webroot":"/w",${JSON.stringify(k)}:1}`;
+    assert.match(configError({ "example.com.json": text }, "example.com").message, new RegExp(`${k.replace(/_/g, "_")}: unknown key`), k);
+  }
+  assert.match(configError({ "example.com.json": { webroot: "/w", eab: { kid: "k", hmacKeyFile: "/k", constructor: 1 } } }, "example.com").message, /eab\.constructor: unknown key/);
+});

@@ -62,3 +62,14 @@ test("gate: backoff binds only while usable; Retry-After binds always; --force o
   assert.deepEqual(gate({ ...due, renew: false, status: "valid" } as Decision, emptyState(), now, false), { action: "skip" });
   assert.deepEqual(gate(due, backoff, new Date(2_000_000), false), { action: "renew", forced: false });
 });
+
+test("gate: times stored by a wrong clock (last attempt in the future, backoff beyond 24 h) do not hold a due renewal", () => {
+  const now = new Date(Date.UTC(2027, 0, 1));
+  const due = { status: "due", usable: true, renew: true } as Decision;
+  const y2100 = new Date(Date.UTC(2100, 0, 1));
+  assert.deepEqual(gate(due, { ...emptyState(), lastAttempt: y2100, nextAttemptAt: new Date(y2100.getTime() + 60_000), consecutiveFailures: 1 }, now, false), { action: "renew", forced: false });
+  assert.deepEqual(gate(due, { ...emptyState(), nextAttemptAt: new Date(now.getTime() + 30 * 3_600_000) }, now, false), { action: "renew", forced: false });
+  assert.deepEqual(gate(due, { ...emptyState(), retryAfter: new Date(now.getTime() + 30 * 86_400_000) }, now, false), { action: "renew", forced: false });
+  const ok = new Date(now.getTime() + 23 * 3_600_000);
+  assert.deepEqual(gate(due, { ...emptyState(), nextAttemptAt: ok, lastAttempt: new Date(now.getTime() - 1000) }, now, false), { action: "wait", until: ok, why: "backoff" });
+});
