@@ -11,7 +11,7 @@
  *  - Fault injectors that need root: a size-limited tmpfs (ENOSPC), a read-only bind mount in a private
  *    mount namespace (EROFS), libfiu's POSIX preload (fsync/rename errors), each with a probe.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash, X509Certificate, createPrivateKey } from "node:crypto";
 import {
   cpSync,
@@ -23,6 +23,7 @@ import {
   readlinkSync,
   rmSync,
   statSync,
+  watch,
   writeFileSync,
 } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -33,7 +34,7 @@ import { join } from "node:path";
 import assert from "node:assert/strict";
 import { PEM_FILES } from "../../src/store/paths.js";
 import { PROOF_FILE, pairProof } from "../../src/store/pair-proof.js";
-import { sandbox, type CliOptions, type CliResult } from "./cli.js";
+import { CLI, sandbox, type CliOptions, type CliResult } from "./cli.js";
 import type { Pebble } from "./pebble.js";
 
 export type Sandbox = ReturnType<typeof sandbox>;
@@ -77,16 +78,66 @@ export async function rcli(s: Sandbox, label: string, args: string[], o: CliOpti
   return r;
 }
 
+export interface KillOnEvent {
+  /** Directory watched (inotify) while the CLI runs. */
+  watchDir: string;
+  /** The first entry appearing in watchDir whose name matches arms the kill. */
+  match: (entry: string) => boolean;
+  /** Delay between that event and SIGKILL. */
+  delayMs: number;
+  /** Bound: SIGKILL anyway after this long. */
+  timeoutMs: number;
+}
+
+/**
+ * Like rcli(), but SIGKILLs the CLI `delayMs` after a matching entry appears in `watchDir` (e.g. the
+ * temporary directory of a new version): a kill aimed at the instants the store is being written.
+ */
+export function rcliKillOnEvent(s: Sandbox, label: string, args: string[], k: KillOnEvent): Promise<CliResult & { triggered: boolean }> {
+  const full = ["--config-dir", s.configDir, "--state-dir", s.stateDir, ...args];
+  const t0 = Date.now();
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [CLI, ...full], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let triggered = false;
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const kill = () => child.kill("SIGKILL");
+    const watcher = watch(k.watchDir, (_ev, entry) => {
+      if (triggered || !entry || !k.match(String(entry))) return;
+      triggered = true;
+      setTimeout(kill, k.delayMs);
+    });
+    const bound = setTimeout(kill, k.timeoutMs);
+    child.on("error", (e) => {
+      watcher.close();
+      clearTimeout(bound);
+      rej(e);
+    });
+    child.on("close", (code) => {
+      watcher.close();
+      clearTimeout(bound);
+      const r = { code, stdout, stderr, ms: Date.now() - t0 };
+      transcript.push({ label, args, code, stdout, stderr, ms: r.ms, debug: false });
+      res({ ...r, triggered });
+    });
+  });
+}
+
 const secrets = new Map<string, string>();
+let explicitSecrets = 0;
 
 /** A string that must never appear in any output of the suite (values shorter than 8 chars are refused). */
 export function registerSecret(label: string, value: string): void {
   if (value.length < 8) throw new Error(`secret ${label} too short to search for`);
+  if (!secrets.has(value) && !label.startsWith("private key line")) explicitSecrets++;
   secrets.set(value, label);
 }
 
-export function secretCount(): number {
-  return secrets.size;
+/** Distinct secret strings registered, and how many of them were registered explicitly (not key lines). */
+export function secretCount(): { all: number; explicit: number } {
+  return { all: secrets.size, explicit: explicitSecrets };
 }
 
 /** Registers every base64 body line of the private keys under `dir` (cert keys, full.pem, account keys). */
@@ -262,11 +313,14 @@ export function assertNothingLost(stateDir: string, name: string, before: CertSn
   for (const v of versions) {
     const have = readdirSync(join(vdir, v));
     for (const f of PEM_FILES) assert.ok(have.includes(f), `${name}: version ${v} is complete (has ${f})`);
+    // The pre-check trusts a proof file that matches the bytes without loading the key: such a proof
+    // must never vouch for a pair that does not belong together (a stale proof, after someone edited
+    // a file, is harmless: it no longer matches and the full check runs).
     const proof = readOrNull(join(vdir, v, PROOF_FILE));
-    if (proof !== null) {
-      const k = readFileSync(join(vdir, v, "key.pem"), "utf8");
-      const c = readFileSync(join(vdir, v, "cert.pem"), "utf8");
-      assert.equal(proof.toString("utf8"), pairProof(k, c), `${name}: the ${PROOF_FILE} of version ${v} matches its key and cert`);
+    const k = readFileSync(join(vdir, v, "key.pem"), "utf8");
+    const c = readFileSync(join(vdir, v, "cert.pem"), "utf8");
+    if (proof !== null && proof.toString("utf8") === pairProof(k, c)) {
+      assert.ok(new X509Certificate(c).checkPrivateKey(createPrivateKey(k)), `${name}: the ${PROOF_FILE} of version ${v} vouches for a pair that really matches`);
     }
   }
   for (const [v, hashes] of Object.entries(before.versions)) {
