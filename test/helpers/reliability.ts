@@ -546,3 +546,14 @@ export function pidsWithArg(needle: string): number[] {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let signalCleanup = false;
+/**
+ * SIGTERM/SIGINT (e.g. the test runner's timeout) would end the process without its "exit" hooks:
+ * Pebble's processes would be orphaned and a tmpfs left mounted. Turn them into a normal exit.
+ */
+export function exitCleanlyOnSignals(): void {
+  if (signalCleanup) return;
+  signalCleanup = true;
+  for (const [sig, n] of [["SIGTERM", 15], ["SIGINT", 2]] as const) process.once(sig, () => process.exit(128 + n));
+}

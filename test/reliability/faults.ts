@@ -41,7 +41,9 @@ export const scenarioNames: string[] = [];
 
 export function scenario(name: string, timeoutMs: number, fn: (t: TestContext) => Promise<void>, extra: { todo?: string } = {}): void {
   scenarioNames.push(name);
-  test(name, { timeout: timeoutMs, ...extra }, fn);
+  // The timeout only catches a hang; what a scenario asserts about durations is in its own asserts.
+  // At least 4 minutes: on a loaded 2-core machine a scenario of several forced runs takes minutes.
+  test(name, { timeout: Math.max(timeoutMs, 240_000), ...extra }, fn);
 }
 
 // Bugs this suite found in src/ were fixed (see README.md, "Bugs found"); their assertions are strict.
@@ -85,8 +87,9 @@ export function registerFaultScenarios(): void {
   scenario("ca-refused", 60_000, async () => {
     const { s, before } = dueManaged("https://127.0.0.1:1/dir");
     const r = await rcli(s, "ca-refused", ["run", NAME, "--timeout", "10"]);
-    expectSoftFailure(r, "network");
-    assert.match(r.stderr, /ECONNREFUSED/);
+    // Retried until the attempts or the deadline run out (the deadline during a retry's wait: timeout).
+    expectSoftFailure(r, /renewal failed \((network|timeout)\)/);
+    assert.match(r.stderr, /ECONNREFUSED.*\(network\); retry 1/);
     assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
     assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
     assert.equal(stateOf(s).consecutiveFailures, 1);
@@ -383,10 +386,11 @@ export function registerFaultScenarios(): void {
       assertCleanOutput(r);
       const after = assertNothingLost(s.stateDir, NAME, before);
       outcomes.push(`${r.code}${after.changed ? "+new" : ""}`);
+      // The report matches what is served: a new current version is a renewal (0), and a 0 means one.
+      assert.equal(r.code === 0, after.changed, `exit ${r.code} but new version current: ${after.changed}\n${r.stderr}`);
       assert.equal((await rcli(s, "fsync-random-eio", ["check", NAME])).code, 0);
     }
     t.diagnostic(`fsync-random-eio outcomes (exit code, +new = a new version became current): ${outcomes.join(" ")}`);
-    if (outcomes.includes("75+new")) t.diagnostic("75 with a new current version seen (a failure after the swap)");
   });
 
   scenario("post-commit-error", 60_000, async (t) => {

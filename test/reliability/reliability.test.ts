@@ -10,11 +10,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../helpers/cli.js";
-import { registerKeyMaterial, removeSandboxes, sandboxRoots, secretCount, secretLeaks, transcript } from "../helpers/reliability.js";
+import { exitCleanlyOnSignals, registerKeyMaterial, removeSandboxes, sandboxRoots, secretCount, secretLeaks, transcript } from "../helpers/reliability.js";
 import { registerFaultScenarios, scenario, scenarioNames } from "./faults.js";
 import { registerFuzz } from "./fuzz.js";
 import { registerKill9 } from "./kill9.js";
 import { startShared, stopShared } from "./setup.js";
+
+exitCleanlyOnSignals();
 
 describe("reliability", { timeout: 1_200_000 }, () => {
   before(async () => {
