@@ -4,6 +4,7 @@
  */
 export type FailureClass =
   | "network"
+  | "tls"
   | "timeout"
   | "server"
   | "badNonce"
@@ -81,14 +82,36 @@ export function classifyProblem(status: number, problem: Problem | undefined): F
   return "acme";
 }
 
+/** OpenSSL/Node verification failures: the CA's TLS certificate is not trusted. Retrying in seconds cannot fix that. */
+const TLS_VERIFY_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "INVALID_CA",
+  "HOSTNAME_MISMATCH",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
 const NET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "EPIPE", "ENETDOWN", "ECONNABORTED_SOCKET", "ERR_SOCKET_CLOSED", "EPROTO"]);
 const TIMEOUT_CODES = new Set(["ETIMEDOUT", "ECONNABORTED", "ESOCKETTIMEDOUT", "ERR_CANCELED", "UND_ERR_CONNECT_TIMEOUT"]);
 
-/** Classifies a transport error (no HTTP response): refused, reset, DNS, TLS → network; timeouts → timeout. */
+/**
+ * Classifies a transport error (no HTTP response): an untrusted CA certificate → tls (not retried:
+ * wrong `caBundle`, interception, or a clock far off); refused, reset, DNS, other TLS trouble →
+ * network; timeouts → timeout.
+ */
 export function classifyTransport(e: unknown): AcmeFailure {
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = err?.code ?? err?.cause?.code ?? "";
   const msg = err?.message ?? String(e);
+  if (TLS_VERIFY_CODES.has(code))
+    return new AcmeFailure("tls", `${code}: ${msg} (the CA's TLS certificate is not trusted: check caBundle and the clock)`, { cause: e });
   if (TIMEOUT_CODES.has(code) || /timeout/i.test(msg)) return new AcmeFailure("timeout", `request timed out (${code || msg})`, { cause: e });
   if (NET_CODES.has(code) || code.startsWith("ERR_TLS") || /certificate|self[- ]signed|SSL|TLS|socket hang up/i.test(`${code} ${msg}`))
     return new AcmeFailure("network", `${code || "network error"}: ${msg}`, { cause: e });

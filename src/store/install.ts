@@ -113,7 +113,7 @@ async function ensureStableLinks(paths: CertPaths): Promise<void> {
   await fsyncDir(paths.dir);
 }
 
-/** Keeps the newest `keep` complete versions and the current one; removes the rest and leftovers. */
+/** Keeps the newest `keep` complete versions and the current one; removes the rest and leftovers. Call with the lock held. */
 export async function prune(paths: CertPaths, keep: number): Promise<string[]> {
   const current = (await lstatOrNull(paths.current)) ? (await fs.readlink(paths.current)).split("/").pop() : undefined;
   const entries = (await fs.readdir(paths.versions)).sort().reverse();
@@ -126,7 +126,10 @@ export async function prune(paths: CertPaths, keep: number): Promise<string[]> {
     await fs.rm(join(paths.versions, e), { recursive: true, force: true });
     removed.push(e);
   }
-  for (const e of await fs.readdir(paths.dir)) if (/\.tmp-[0-9a-f]+$/.test(e)) await fs.rm(join(paths.dir, e), { force: true });
+  // Leftovers of a killed run: temporary symlinks (`<link>.tmp-<hex>`) and atomic-write files
+  // (`.<file>.<hex>.tmp`, e.g. state.json). Every writer holds the cert's lock, and so does the caller.
+  for (const e of await fs.readdir(paths.dir))
+    if (/\.tmp-[0-9a-f]+$/.test(e) || /^\..+\.[0-9a-f]{12}\.tmp$/.test(e)) await fs.rm(join(paths.dir, e), { force: true });
   return removed;
 }
 

@@ -139,8 +139,10 @@ export function registerFaultScenarios(): void {
     writeFileSync(other, (await testCa()).cert.toString("pem"));
     s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { caBundle: other }));
     const r = await rcli(s, "tls-wrong-ca-bundle", ["run", NAME, "--timeout", "8"]);
-    expectSoftFailure(r, "network");
+    expectSoftFailure(r, "tls");
     assert.match(r.stderr, /certificate|self-signed|issuer/i);
+    assert.match(r.stderr, /caBundle/);
+    assert.doesNotMatch(r.stderr, /retry 1/, "an untrusted CA certificate is not retried within the run");
     assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
   });
 

@@ -22,12 +22,15 @@ test("ACME problem types and statuses map to classes", () => {
   assert.equal(classifyProblem(404, { type: "about:blank" }), "acme");
 });
 
-test("transport errors: refused/reset/DNS/TLS → network, timeouts → timeout", () => {
+test("transport errors: refused/reset/DNS → network, untrusted CA certificate → tls (not retried), timeouts → timeout", () => {
   const e = (code: string, message = code) => Object.assign(new Error(message), { code });
   assert.equal(classifyTransport(e("ECONNREFUSED")).cls, "network");
   assert.equal(classifyTransport(e("ECONNRESET")).cls, "network");
   assert.equal(classifyTransport(e("ENOTFOUND")).cls, "network");
-  assert.equal(classifyTransport(e("UNABLE_TO_VERIFY_LEAF_SIGNATURE", "unable to verify the first certificate")).cls, "network");
+  assert.equal(classifyTransport(e("UNABLE_TO_VERIFY_LEAF_SIGNATURE", "unable to verify the first certificate")).cls, "tls");
+  assert.equal(classifyTransport(e("UNABLE_TO_VERIFY_LEAF_SIGNATURE", "x")).transient, false);
+  assert.equal(classifyTransport(e("CERT_NOT_YET_VALID", "certificate is not yet valid")).cls, "tls");
+  assert.equal(classifyTransport(e("EPROTO", "wrong version number")).cls, "network");
   assert.equal(classifyTransport(e("ECONNABORTED", "timeout of 30000ms exceeded")).cls, "timeout");
   assert.equal(classifyTransport(e("ERR_CANCELED", "canceled")).cls, "timeout");
 });

@@ -43,6 +43,19 @@ test("install: stable symlinks through current, complete files, modes, versions 
   assert.deepEqual(readdirSync(p.dir).filter((e) => e.includes(".tmp")), []);
 });
 
+test("install removes what killed runs left: temporary links and half-written state files", async () => {
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-store-"));
+  const p = certPaths(root, "a.example.com");
+  await install(p, await material(), { keep: 3, group: null, now: new Date(Date.UTC(2026, 0, 1)) });
+  const leftovers = [".state.json.0123456789ab.tmp", "cert.pem.tmp-deadbeef"];
+  for (const f of leftovers) writeFileSync(join(p.dir, f), "x");
+  writeFileSync(join(p.dir, "notes.tmp"), "an operator's file");
+  await install(p, await material(), { keep: 3, group: null, now: new Date(Date.UTC(2026, 0, 2)) });
+  const left = readdirSync(p.dir);
+  for (const f of leftovers) assert.ok(!left.includes(f), `${f} removed`);
+  assert.ok(left.includes("notes.tmp"), "files that are not ours stay");
+});
+
 test("install with a group: key files 0640 and owned by the group", async () => {
   const root = mkdtempSync(join(tmpdir(), "acme-renew-store-"));
   const p = certPaths(root, "a.example.com");
