@@ -1,28 +1,47 @@
 // Shared benchmark helpers: alternate commands, take medians, report ratios against a baseline
 // measured in the same invocation, with peak RSS from GNU time when it is installed.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
 
-/** Runs argv once; returns wall ms, exit code and peak RSS (KiB, or null). */
+/**
+ * Runs argv once; resolves to wall ms, exit code (null when killed), peak RSS (KiB, or null) and,
+ * with `opts.stderr`, the last stderr line. Asynchronous on purpose: a blocked event loop would stop
+ * draining the pipes of servers this process started (Pebble blocks once its log pipe is full).
+ */
 export function measure(argv, opts = {}) {
-  const out = join(tmpdir(), `acme-renew-bench-${process.pid}.time`);
+  const out = join(tmpdir(), `acme-renew-bench-${process.pid}-${seq++}.time`);
   const cmd = GNU_TIME ? [GNU_TIME, "-f", "%M", "-o", out, ...argv] : argv;
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ["ignore", "ignore", "ignore"], timeout: opts.timeoutMs ?? 120_000, env: opts.env ?? process.env });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  let rss = null;
-  if (GNU_TIME) {
-    try {
-      rss = Number(readFileSync(out, "utf8").trim().split("\n").pop());
-    } catch {}
-    rmSync(out, { force: true });
-  }
-  return { ms, code: r.status, rss };
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    // Own process group, so that a timeout kills the tool and everything it started.
+    const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "ignore", opts.stderr ? "pipe" : "ignore"], detached: true, env: opts.env ?? process.env });
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+    }, opts.timeoutMs ?? 120_000);
+    let err = "";
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (d) => (err = (err + d).slice(-8192)));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      let rss = null;
+      if (GNU_TIME) {
+        try {
+          rss = Number(readFileSync(out, "utf8").trim().split("\n").pop());
+        } catch {}
+        rmSync(out, { force: true });
+      }
+      resolve({ ms, code, rss, lastLine: opts.stderr ? err.trim().split("\n").pop() ?? "" : undefined });
+    });
+  });
 }
+let seq = 0;
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -31,16 +50,16 @@ export const median = (xs) => {
 };
 
 /** Alternates the commands `runs` times (after one warm-up each); returns per-command medians. */
-export function compare(commands, runs) {
-  for (const c of commands) measure(c.argv, c);
+export async function compare(commands, runs) {
+  for (const c of commands) await measure(c.argv, c);
   const samples = commands.map(() => ({ ms: [], rss: [], codes: new Set() }));
   for (let i = 0; i < runs; i++) {
-    commands.forEach((c, j) => {
-      const m = measure(c.argv, c);
+    for (const [j, c] of commands.entries()) {
+      const m = await measure(c.argv, c);
       samples[j].ms.push(m.ms);
       if (m.rss !== null) samples[j].rss.push(m.rss);
       samples[j].codes.add(m.code);
-    });
+    }
   }
   return commands.map((c, j) => ({
     name: c.name,

@@ -68,8 +68,8 @@ function tools(pebble, tag) {
   };
 }
 
-function must(cmd, what) {
-  const m = measure(cmd.argv, cmd);
+async function must(cmd, what) {
+  const m = await measure(cmd.argv, cmd);
   if (m.code !== 0) throw new Error(`${what}: exit ${m.code}: ${cmd.argv.join(" ")}`);
   return m;
 }
@@ -86,15 +86,15 @@ for (const retryAfter of [1, 0]) {
   try {
     const t = tools(pebble, `ra${retryAfter}`);
     t.config("one.example.com");
-    must(t.acme("run", "one.example.com"), "acme-renew first issuance");
-    must(t.legoRun("one.example.com"), "lego first issuance");
-    must(t.certbotIssue("one.example.com"), "certbot first issuance");
+    await must(t.acme("run", "one.example.com"), "acme-renew first issuance");
+    await must(t.legoRun("one.example.com"), "lego first issuance");
+    await must(t.certbotIssue("one.example.com"), "certbot first issuance");
 
     if (retryAfter === 1) {
       say();
       say(`## 1. Pre-check of one valid certificate (not due), ${RUNS * 3} alternating runs`);
       say();
-      say(table(compare([
+      say(table(await compare([
         { name: "node -e 0", argv: [process.execPath, "-e", "0"] },
         { name: "acme-renew run (not due)", ...t.acme("run", "one.example.com") },
         { name: "certbot renew (not due)", ...t.certbotRenew(false) },
@@ -105,7 +105,7 @@ for (const retryAfter of [1, 0]) {
     say();
     say(`## 3. Single issuance latency, Pebble retryAfter ${retryAfter} (${RUNS} alternating runs)`);
     say();
-    say(table(compare([
+    say(table(await compare([
       { name: "lego run", ...t.legoRun("one.example.com") },
       { name: "acme-renew run --force", ...t.acme("run", "one.example.com", "--force") },
       { name: "certbot certonly --standalone", ...t.certbotIssue("one.example.com") },
@@ -129,11 +129,12 @@ for (const retryAfter of [1, 0]) {
       say();
       say("## 4. CA down (connection refused), certificate valid");
       say();
-      say("| tool | certificate | exit code | wall ms | what a systemd unit does |\n|---|---|---:|---:|---|");
+      say("| tool | certificate | exit code | wall ms | what a systemd unit does | last line on stderr |\n|---|---|---:|---:|---|---|");
       for (const [name, when, cmd] of rows) {
-        const m = measure(cmd.argv, cmd);
-        const meaning = m.code === 0 ? "succeeds" : m.code === 75 ? "succeeds (SuccessExitStatus=75), status shows 75" : "fails: dependent services with Requires= do not start";
-        say(`| ${name} | ${when} | ${m.code} | ${m.ms.toFixed(0)} | ${meaning} |`);
+        const m = await measure(cmd.argv, { ...cmd, stderr: true, timeoutMs: 300_000 });
+        const said = (m.lastLine ?? "").replace(/\|/g, "\\|").slice(0, 160);
+        const meaning = m.code === null ? "still running after 300 s: killed by the benchmark" : m.code === 0 ? "succeeds" : m.code === 75 ? "succeeds (SuccessExitStatus=75), status shows 75" : "fails: dependent services with Requires= do not start";
+        say(`| ${name} | ${when} | ${m.code} | ${m.ms.toFixed(0)} | ${meaning} | ${said} |`);
       }
     }
   } finally {
@@ -153,13 +154,13 @@ for (const retryAfter of [1, 0]) {
     const t0 = tools(pebble, "fleet-lego");
     const lt = Date.now();
     let legoFail = 0;
-    for (let i = 0; i < FLEET; i++) if (measure(t0.legoRun(`lego${i}.example.com`).argv, t0.legoRun(`lego${i}.example.com`)).code !== 0) legoFail++;
+    for (let i = 0; i < FLEET; i++) if ((await measure(t0.legoRun(`lego${i}.example.com`).argv, t0.legoRun(`lego${i}.example.com`))).code !== 0) legoFail++;
     const legoS = (Date.now() - lt) / 1000;
     rows.push(["lego run (one process per name)", 1, legoS, legoFail ? `${legoFail} failed` : "0"]);
     for (const c of [1, 4, 8]) {
       const t = tools(pebble, `fleet-${c}`);
       for (let i = 0; i < FLEET; i++) t.config(`c${c}-${i}.example.com`);
-      const m = measure(t.acme("run", "--all", "--concurrency", String(c)).argv, { timeoutMs: 3_600_000 });
+      const m = await measure(t.acme("run", "--all", "--concurrency", String(c)).argv, { timeoutMs: 3_600_000 });
       rows.push(["acme-renew run --all", c, m.ms / 1000, String(m.code)]);
     }
     for (const [name, c, s, code] of rows) say(`| ${name} | ${c} | ${s.toFixed(1)} | ${(FLEET / s).toFixed(2)} | ${(legoS / s).toFixed(2)}× | ${code} |`);

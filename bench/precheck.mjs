@@ -34,7 +34,7 @@ writeFileSync(join(etc, "one.example.com.json"), JSON.stringify({ webroot: "/var
 }
 
 const cli = (...a) => [process.execPath, CLI, "--config-dir", etc, "--state-dir", state, ...a];
-const rows = compare(
+const rows = await compare(
   [
     { name: "node -e 0", argv: [process.execPath, "-e", "0"] },
     { name: "acme-renew check one", argv: cli("check", "one.example.com") },
@@ -70,7 +70,7 @@ for (const [kind, label] of [["installed", "written by acme-renew (pair proof)"]
   const ms = [];
   let code;
   for (let i = 0; i < fleetRuns; i++) {
-    const m = measure(argv);
+    const m = await measure(argv);
     ms.push(m.ms);
     code = m.code;
   }

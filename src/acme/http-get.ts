@@ -3,8 +3,8 @@
  * timeout, the same TLS trust as the ACME session (system roots + caBundle), classified failures.
  */
 import { request } from "node:https";
-import { rootCertificates } from "node:tls";
 import { AcmeFailure, classifyProblem, classifyTransport, parseRetryAfter, type Problem } from "./errors.js";
+import { trustContext } from "./trust.js";
 
 export interface GetResult {
   status: number;
@@ -20,7 +20,7 @@ export interface GetOptions {
 
 export function getJson(url: string, o: GetOptions): Promise<GetResult> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "GET", timeout: o.timeoutMs, headers: { accept: "application/json", "user-agent": "acme-renew" }, ...(o.caPem ? { ca: [...rootCertificates, o.caPem] } : {}), ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
+    const req = request(url, { method: "GET", timeout: o.timeoutMs, headers: { accept: "application/json", "user-agent": "acme-renew" }, ...(o.caPem ? { secureContext: trustContext(o.caPem) } : {}), ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (body += d));

@@ -9,9 +9,9 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Agent } from "node:https";
-import { rootCertificates } from "node:tls";
 import { createRequire } from "node:module";
 import { AcmeFailure, classifyTransport, type Problem } from "./errors.js";
+import { trustContext } from "./trust.js";
 
 export interface ErrorResponse {
   status: number;
@@ -44,11 +44,16 @@ interface AxiosResponse {
   config: { url?: string };
 }
 
-const agents = new Map<string, Agent>();
+const agents = new Map<string, { caPem: string | null; agent: Agent }>();
 
-/** Trust `caPem` (in addition to the system roots) for TLS connections to `origin`. */
+/**
+ * Trust `caPem` (in addition to the system roots) for TLS connections to `origin`. One keep-alive
+ * agent per origin, shared by every certificate of the process while the bundle stays the same.
+ */
 export function trustFor(origin: string, caPem: string | null): void {
-  agents.set(origin, new Agent({ keepAlive: true, ca: caPem ? [...rootCertificates, caPem] : [...rootCertificates] }));
+  if (agents.get(origin)?.caPem === caPem) return;
+  const secureContext = trustContext(caPem);
+  agents.set(origin, { caPem, agent: new Agent({ keepAlive: true, ...(secureContext ? { secureContext } : {}) }) });
 }
 
 let installed = false;
@@ -82,7 +87,7 @@ export function installTransport(instance: AxiosLike, perRequestTimeoutMs: numbe
     } catch {
       /* acme-client always passes absolute URLs */
     }
-    const agent = agents.get(origin);
+    const agent = agents.get(origin)?.agent;
     if (agent) config.httpsAgent = agent;
     const signal = opContext.getStore()?.signal;
     if (signal) config.signal = signal;

@@ -15,13 +15,15 @@ export class WebrootSolver implements Solver {
   async prepare(t: ChallengeTask): Promise<void> {
     const dir = join(this.webroot, ".well-known", "acme-challenge");
     try {
-      const created = await fs.mkdir(dir, { recursive: true, mode: 0o755 });
-      // The web server must be able to enter what we created, whatever our umask (systemd: UMask=0027).
-      if (created) for (const d of [join(this.webroot, ".well-known"), dir]) if (d.length >= created.length) await fs.chmod(d, 0o755);
+      // One level at a time: Node's recursive mkdir says ENOENT where the truth is EROFS or EACCES.
+      await fs.stat(this.webroot);
+      for (const d of [join(this.webroot, ".well-known"), dir]) await mkdirOnce(d);
       await fs.writeFile(this.file(t), t.keyAuthorization, { mode: 0o644 });
       await fs.chmod(this.file(t), 0o644); // world-readable whatever our umask
     } catch (e) {
-      throw new AcmeFailure("local", `webroot ${dir}: cannot write the challenge file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? `ENOENT: ${this.webroot} does not exist` : (code ?? String(e));
+      throw new AcmeFailure("local", `webroot ${dir}: cannot write the challenge file (${why})`, { cause: e });
     }
   }
 
@@ -30,4 +32,15 @@ export class WebrootSolver implements Solver {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Creates `d` if missing, enterable by the web server whatever our umask (systemd: UMask=0027). */
+async function mkdirOnce(d: string): Promise<void> {
+  try {
+    await fs.mkdir(d, { mode: 0o755 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return;
+    throw e;
+  }
+  await fs.chmod(d, 0o755);
 }

@@ -43,21 +43,39 @@ async function ipv6DefaultRoute(): Promise<string | null> {
   return null;
 }
 
-export async function preflight(server: string, stateDir: string, now: Date, floor: Date | null): Promise<PreflightReport> {
-  const loopbackServer = isLoopbackHost(server);
-  let interfacesUp: string[] = [];
-  let defaultRoute: string | null = null;
+interface NetworkFacts {
+  interfacesUp: string[];
+  defaultRoute: string | null;
+}
+
+async function gatherNetwork(): Promise<NetworkFacts> {
   try {
     const si = (await import("systeminformation")).default;
     const [ifaces, gw] = await Promise.all([si.networkInterfaces(), si.networkGatewayDefault()]);
     const list = Array.isArray(ifaces) ? ifaces : [ifaces];
-    interfacesUp = list.filter((i) => !i.internal && i.operstate === "up" && (i.ip4 || i.ip6)).map((i) => i.iface);
-    defaultRoute = gw ? `default via ${gw}` : await ipv6DefaultRoute();
+    const interfacesUp = list.filter((i) => !i.internal && i.operstate === "up" && (i.ip4 || i.ip6)).map((i) => i.iface);
+    return { interfacesUp, defaultRoute: gw ? `default via ${gw}` : await ipv6DefaultRoute() };
   } catch {
     // Unknown: do not claim the network is down.
-    interfacesUp = ["?"];
-    defaultRoute = "?";
+    return { interfacesUp: ["?"], defaultRoute: "?" };
   }
+}
+
+/**
+ * systeminformation runs a dozen blocking helper commands per call (~100 ms of a stalled event
+ * loop), so one process asks at most once a minute, however many certificates `run --all` renews.
+ */
+const NETWORK_TTL_MS = 60_000;
+let network: { at: number; facts: Promise<NetworkFacts> } | null = null;
+function networkFacts(): Promise<NetworkFacts> {
+  const t = performance.now();
+  if (!network || t - network.at > NETWORK_TTL_MS) network = { at: t, facts: gatherNetwork() };
+  return network.facts;
+}
+
+export async function preflight(server: string, stateDir: string, now: Date, floor: Date | null): Promise<PreflightReport> {
+  const loopbackServer = isLoopbackHost(server);
+  const { interfacesUp, defaultRoute } = await networkFacts();
   let freeBytes: number | null = null;
   try {
     const s = await statfs(stateDir);

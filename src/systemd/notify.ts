@@ -8,8 +8,8 @@
  *  - nothing to install or compile: wherever systemd sets NOTIFY_SOCKET, systemd-notify is there too
  *    (same package, and in the default PATH of NixOS units); no prebuilt binary to match the libc
  *    (glibc/musl, NixOS) and no node-gyp in Nix builds or CI;
- *  - this module sits on the fast path: it imports node:child_process only (a built-in, already
- *    loaded by Node's bootstrap) and spawns nothing when NOTIFY_SOCKET is unset;
+ *  - this module sits on the fast path: it loads node:child_process (which pulls in net, dgram and
+ *    streams, ~5 ms) only when the first message is sent, so nothing when NOTIFY_SOCKET is unset;
  *  - messages are few (a handful per run), so ~5–10 ms per spawn does not matter;
  *  - systemd-notify ≥ 246 waits by default until the manager has processed the message
  *    (sd_notify_barrier: a second datagram "BARRIER=1" carrying a pipe fd). So the sender is still
@@ -22,7 +22,6 @@
  * `timeoutMs` (default 2 s, then SIGKILL); when the mechanism is missing or broken it degrades to a
  * no-op with at most one debug note for the whole notifier. Messages are sent in call order.
  */
-import { spawn } from "node:child_process";
 
 export interface Notifier {
   /** NOTIFY_SOCKET is set: messages are sent. */
@@ -71,8 +70,9 @@ export function createNotifier(env: NodeJS.ProcessEnv = process.env, o: Notifier
   };
 
   /** One systemd-notify run; resolves (never rejects) when it exits, fails to start or is killed. */
-  const run = (args: string[]): Promise<void> =>
-    new Promise((resolve) => {
+  const run = async (args: string[]): Promise<void> => {
+    const { spawn } = await import("node:child_process");
+    return new Promise((resolve) => {
       let settled = false;
       let stderr = "";
       let timer: NodeJS.Timeout | undefined;
@@ -116,6 +116,7 @@ export function createNotifier(env: NodeJS.ProcessEnv = process.env, o: Notifier
       }, timeoutMs);
       timer.unref();
     });
+  };
 
   const send = (fields: Record<string, string>): Promise<void> => {
     if (!enabled || broken) return Promise.resolve();

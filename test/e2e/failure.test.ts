@@ -2,7 +2,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sandbox } from "../helpers/cli.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
@@ -180,17 +180,19 @@ describe("failure semantics", { timeout: 600_000 }, () => {
     assert.match(r.stderr, /\(rateLimited\); retry 1/);
   });
 
-  test("TLS failure (CA certificate not trusted: wrong caBundle) → network class, 75", async () => {
+  test("TLS failure (CA certificate not trusted: wrong caBundle) → tls class, not retried, 75", async () => {
     const { s, snap } = await dueCert(pebble.directoryUrl, { caBundle: "/etc/ssl/certs/ca-certificates.crt" });
     const r = await s.cli(["run", NAME, "--timeout", "8"]);
     assert.equal(r.code, 75, r.stderr);
-    assert.match(r.stderr, /renewal failed \(network\).*(certificate|self-signed|issuer)/i);
+    assert.match(r.stderr, /renewal failed \(tls\).*(certificate|self-signed|issuer).*caBundle/i);
+    assert.doesNotMatch(r.stderr, /retry 1/);
     snap.same();
   });
 
   test("challenge invalid (nothing answers on the validation port) → class challenge, CA detail logged, 75", async () => {
     // webroot: the token is written, but no web server serves it on Pebble's validation port.
     const { s, snap } = await dueCert(pebble.directoryUrl);
+    mkdirSync(join(s.root, "www"));
     s.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, webroot: join(s.root, "www"), validMinDays: 365 });
     const r = await s.cli(["run", NAME]);
     assert.equal(r.code, 75, r.stderr);
