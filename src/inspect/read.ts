@@ -8,6 +8,7 @@ import { PROOF_FILE, provesPair } from "../store/pair-proof.js";
 import type { Inspection } from "./facts.js";
 import { pemBlocks } from "./pem.js";
 import { certIdOf } from "../ari/cert-id.js";
+import { spkiKeyType } from "./der.js";
 
 function readOrNull(file: string): string | null {
   try {
@@ -92,19 +93,28 @@ export function inspect(paths: CertPaths): Inspection {
   } catch {
     chainText = null;
   }
+  const raw = cert.raw;
   return {
     kind: "present",
     notBefore: new Date(cert.validFrom),
     notAfter: new Date(cert.validTo),
     names: sanNames(cert),
-    keyType: keyTypeOf(cert.publicKey),
+    keyType: safeKeyType(raw) ?? keyTypeOf(cert.publicKey),
     keyMatches,
     chainPresent: chainText !== null && pemBlocks(chainText, "CERTIFICATE").length > 0,
     serialHex: cert.serialNumber.toLowerCase(),
     issuer: cert.issuer.replace(/\n/g, ", "),
     fingerprint256: cert.fingerprint256,
-    certId: safeCertId(cert.raw),
+    certId: safeCertId(raw),
   };
+}
+
+function safeKeyType(der: Uint8Array): string | null {
+  try {
+    return spkiKeyType(der);
+  } catch {
+    return null;
+  }
 }
 
 function safeCertId(der: Uint8Array): string | null {
