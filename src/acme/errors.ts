@@ -31,13 +31,14 @@ export class AcmeFailure extends Error {
   constructor(
     readonly cls: FailureClass,
     message: string,
-    readonly extra: { problem?: Problem; retryAfter?: Date; status?: number; url?: string; cause?: unknown } = {},
+    readonly extra: { problem?: Problem; retryAfter?: Date; status?: number; url?: string; cause?: unknown; final?: boolean } = {},
   ) {
     super(message);
     this.name = "AcmeFailure";
   }
+  /** Worth retrying in this run: a transient class, unless the caller marked it final. */
   get transient(): boolean {
-    return TRANSIENT.has(this.cls);
+    return !this.extra.final && TRANSIENT.has(this.cls);
   }
 }
 

@@ -106,14 +106,17 @@ export class AcmeSession {
   }
 
   /** Runs one acme-client call, retrying transient failures; any failure comes out classified. */
-  async call<T>(what: string, fn: (c: AcmeClient) => Promise<T>): Promise<T> {
+  /** One ACME call with retries; `final(f)` true: that failure is not retried (the caller has a better move). */
+  async call<T>(what: string, fn: (c: AcmeClient) => Promise<T>, final?: (f: AcmeFailure) => boolean): Promise<T> {
     const once = async () => {
       const ctx = opContext.getStore();
       if (ctx) ctx.last = null;
       try {
         return await untilAborted(fn(this.client), this.opts.signal);
       } catch (e) {
-        throw this.classify(what, e);
+        const f = this.classify(what, e);
+        if (final?.(f)) f.extra.final = true;
+        throw f;
       }
     };
     const o = this.opts;

@@ -53,27 +53,33 @@ async function solveOne(session: AcmeSession, solver: Solver, authz: Authorizati
 }
 
 /**
- * The CA refused the order because of `replaces`: already replaced (409), not a certificate it knows,
- * or — Pebble and Boulder say "requester account did not request the certificate being replaced" with
- * 403 unauthorized — one issued to another account (adopted lego files, a changed email).
+ * The CA answered a newOrder carrying `replaces` with an error about the replaced certificate:
+ * already replaced (409 alreadyReplaced), not a certificate it knows, one issued to another account
+ * (Pebble and Boulder: 403 "requester account did not request the certificate being replaced"), or —
+ * Pebble 2.6 after a run was killed between finalize and install — 500 "could not find order
+ * resulting in the given certificate serial number". `replaces` is only a hint (RFC 9773 §5): such
+ * an answer is not retried as is, the order is placed again without it.
  */
-function refusesReplaces(f: AcmeFailure): boolean {
-  if (f.transient) return false;
+export function refusesReplaces(f: AcmeFailure): boolean {
+  if (f.extra.status === undefined || f.cls === "badNonce" || f.cls === "rateLimited") return false;
   const type = f.extra.problem?.type ?? "";
   const text = `${f.extra.problem?.detail ?? ""} ${f.message}`;
-  return f.extra.status === 409 || type.endsWith(":alreadyReplaced") || ((f.cls === "malformed" || f.cls === "unauthorized" || f.cls === "acme") && /replac|cert ?id|\bARI\b/i.test(text));
+  return f.extra.status === 409 || type.endsWith(":alreadyReplaced") || /replac|serial number|cert ?id|\bARI\b/i.test(text);
 }
 
 export async function obtain(session: AcmeSession, o: ObtainOptions): Promise<Material> {
   const names = allNames(o.config);
   o.onStage?.("ordering");
   const newOrder = (replaces: string | undefined) =>
-    session.call("newOrder", (c) =>
-      c.createOrder({
-        identifiers: names.map((value) => ({ type: "dns", value })),
-        ...(o.config.profile ? { profile: o.config.profile } : {}),
-        ...(replaces ? { replaces } : {}),
-      } as Parameters<typeof c.createOrder>[0]),
+    session.call(
+      "newOrder",
+      (c) =>
+        c.createOrder({
+          identifiers: names.map((value) => ({ type: "dns", value })),
+          ...(o.config.profile ? { profile: o.config.profile } : {}),
+          ...(replaces ? { replaces } : {}),
+        } as Parameters<typeof c.createOrder>[0]),
+      replaces ? refusesReplaces : undefined,
     );
   let order;
   try {

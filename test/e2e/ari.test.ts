@@ -125,6 +125,45 @@ describe("ARI", { timeout: 300_000 }, () => {
     assert.match(r.stderr, /refused replaces=.*ordering without it/);
   });
 
+  test("replaces answered with 500 about the replaced certificate (Pebble after a killed run) → not retried as is, ordered without it", async () => {
+    const s = await issued();
+    let refused = 0;
+    proxy.setRule(({ path, body }) => {
+      if (path.includes("order-plz")) {
+        const payload = JSON.parse(Buffer.from(JSON.parse(body).payload, "base64url").toString("utf8"));
+        if (payload.replaces) {
+          refused++;
+          return { kind: "status", status: 500, problem: "serverInternal", detail: "could not find an order for the given certificate: could not find order resulting in the given certificate serial number" };
+        }
+      }
+      return { kind: "pass" };
+    });
+    const r = await s.cli(["run", NAME, "--force"]);
+    proxy.setRule(pass);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(refused, 1, "one attempt with replaces, no in-run retries of it");
+    assert.doesNotMatch(r.stderr, /retry 1/);
+    assert.match(r.stderr, /refused replaces=.*ordering without it/);
+  });
+
+  test("a plain 503 on newOrder with replaces is retried with replaces (not mistaken for a refusal)", async () => {
+    const s = await issued();
+    let seen = 0;
+    proxy.setRule(({ path, body }) => {
+      if (path.includes("order-plz")) {
+        const payload = JSON.parse(Buffer.from(JSON.parse(body).payload, "base64url").toString("utf8"));
+        if (payload.replaces && ++seen === 1) return { kind: "status", status: 503, problem: "serverInternal", detail: "try again later" };
+      }
+      return { kind: "pass" };
+    });
+    const r = await s.cli(["run", NAME, "--force"]);
+    proxy.setRule(pass);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(seen, 2, "retried, still carrying replaces");
+    assert.match(r.stderr, /retry 1/);
+    assert.doesNotMatch(r.stderr, /ordering without it/);
+  });
+
   test("ARI endpoint failing (500): warning, the local policy decides, exit code unchanged, retry in 6 h", async () => {
     const s = await issued();
     const a = state(s.stateDir).ari;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { classifyProblem, classifyTransport, parseRetryAfter } from "../../src/acme/errors.js";
+import { AcmeFailure, classifyProblem, classifyTransport, parseRetryAfter, type FailureClass as FailureClassT } from "../../src/acme/errors.js";
 import { backoffDelay, nextAttemptAfter } from "../../src/decide/backoff.js";
 import { gate } from "../../src/decide/gate.js";
 import { emptyState } from "../../src/state/model.js";
@@ -75,4 +75,20 @@ test("gate: times stored by a wrong clock (last attempt in the future, backoff b
   assert.deepEqual(gate(due, { ...emptyState(), retryAfter: new Date(now.getTime() + 30 * 86_400_000) }, now, false), { action: "renew", forced: false });
   const ok = new Date(now.getTime() + 23 * 3_600_000);
   assert.deepEqual(gate(due, { ...emptyState(), nextAttemptAt: ok, lastAttempt: new Date(now.getTime() - 1000) }, now, false), { action: "wait", until: ok, why: "backoff" });
+});
+
+test("refusesReplaces: answers about the replaced certificate, whatever their status; not transport errors, nonces or rate limits", async () => {
+  const { refusesReplaces } = await import("../../src/renew/obtain.js");
+  const f = (cls: FailureClassT, status: number | undefined, detail: string, type = "") =>
+    new AcmeFailure(cls, `newOrder: ${detail}`, { ...(status !== undefined ? { status } : {}), problem: { type: `urn:ietf:params:acme:error:${type}`, detail } });
+  assert.equal(refusesReplaces(f("acme", 409, "conflict", "alreadyReplaced")), true);
+  assert.equal(refusesReplaces(f("unauthorized", 403, "requester account did not request the certificate being replaced", "unauthorized")), true);
+  assert.equal(refusesReplaces(f("server", 500, "could not find order resulting in the given certificate serial number", "serverInternal")), true);
+  assert.equal(refusesReplaces(f("server", 503, "try again later", "serverInternal")), false);
+  assert.equal(refusesReplaces(f("badNonce", 400, "bad nonce for replaced cert", "badNonce")), false);
+  assert.equal(refusesReplaces(f("rateLimited", 429, "too many replacements", "rateLimited")), false);
+  assert.equal(refusesReplaces(new AcmeFailure("network", "ECONNRESET replaces")), false);
+  const final = f("server", 500, "x");
+  final.extra.final = true;
+  assert.equal(final.transient, false, "a final failure is not retried");
 });
