@@ -105,8 +105,10 @@ export class AcmeSession {
     return s;
   }
 
-  /** Runs one acme-client call, retrying transient failures; any failure comes out classified. */
-  /** One ACME call with retries; `final(f)` true: that failure is not retried (the caller has a better move). */
+  /**
+   * Runs one acme-client call, retrying transient failures; any failure comes out classified.
+   * `final(f)` true: that failure is not retried (the caller has a better move than the same request).
+   */
   async call<T>(what: string, fn: (c: AcmeClient) => Promise<T>, final?: (f: AcmeFailure) => boolean): Promise<T> {
     const once = async () => {
       const ctx = opContext.getStore();
