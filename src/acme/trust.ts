@@ -1,8 +1,8 @@
 /**
  * TLS trust for talking to a CA: the system roots plus an optional `caBundle`. Verification is never
  * turned off. The combined store is built once per bundle and shared as one SecureContext: passing
- * `ca` to each request instead makes Node parse all ~140 roots for every connection (~15 ms of CPU
- * each, blocking every other certificate of a `run --all`).
+ * `ca` to each request instead makes Node parse all 144 roots for every connection (~37 ms of CPU
+ * each on the 2-core test machine, blocking every other certificate of a `run --all`).
  */
 import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
 

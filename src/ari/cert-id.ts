@@ -12,3 +12,12 @@ export function certIdOf(der: Uint8Array): string | null {
   const { serial, authorityKeyId } = certIdParts(der);
   return authorityKeyId ? certIdFromParts(authorityKeyId, serial) : null;
 }
+
+/** certIdOf, or null when the DER is beyond our minimal reader: ARI is then skipped for that certificate. */
+export function certIdOrNull(der: Uint8Array): string | null {
+  try {
+    return certIdOf(der);
+  } catch {
+    return null;
+  }
+}

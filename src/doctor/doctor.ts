@@ -1,7 +1,7 @@
 /** `acme-renew doctor`: everything a person wants to see when a certificate does not renew. */
 import { readFileSync, statSync } from "node:fs";
 import { get } from "node:https";
-import { rootCertificates } from "node:tls";
+import { trustContext } from "../acme/trust.js";
 import { ConfigError } from "../config/errors.js";
 import type { ConfigLoader } from "../config/load.js";
 import { preflight } from "../preflight/preflight.js";
@@ -36,14 +36,14 @@ function lockOwner(lock: string): string | null {
 export function reachCa(server: string, caBundle: string | null, timeoutMs = 10_000): Promise<Finding> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    let ca: string[] | undefined;
+    let secureContext;
     try {
-      ca = caBundle ? [...rootCertificates, readFileSync(caBundle, "utf8")] : undefined;
+      secureContext = trustContext(caBundle ? readFileSync(caBundle, "utf8") : null);
     } catch (e) {
       resolve({ mark: "fail", what: "CA", detail: `caBundle ${caBundle}: ${(e as NodeJS.ErrnoException).code}` });
       return;
     }
-    const req = get(server, { timeout: timeoutMs, ...(ca ? { ca } : {}) }, (res) => {
+    const req = get(server, { timeout: timeoutMs, ...(secureContext ? { secureContext } : {}) }, (res) => {
       let body = "";
       res.on("data", (d) => (body += d));
       res.on("end", () => {

@@ -7,7 +7,7 @@ import { currentBase, type CertPaths } from "../store/paths.js";
 import { PROOF_FILE, provesPair } from "../store/pair-proof.js";
 import type { Inspection } from "./facts.js";
 import { pemBlocks } from "./pem.js";
-import { certIdOf } from "../ari/cert-id.js";
+import { certIdOrNull } from "../ari/cert-id.js";
 import { spkiKeyType } from "./der.js";
 
 function readOrNull(file: string): string | null {
@@ -99,28 +99,12 @@ export function inspect(paths: CertPaths): Inspection {
     notBefore: new Date(cert.validFrom),
     notAfter: new Date(cert.validTo),
     names: sanNames(cert),
-    keyType: safeKeyType(raw) ?? keyTypeOf(cert.publicKey),
+    keyType: spkiKeyType(raw) ?? keyTypeOf(cert.publicKey),
     keyMatches,
     chainPresent: chainText !== null && pemBlocks(chainText, "CERTIFICATE").length > 0,
     serialHex: cert.serialNumber.toLowerCase(),
     issuer: cert.issuer.replace(/\n/g, ", "),
     fingerprint256: cert.fingerprint256,
-    certId: safeCertId(raw),
+    certId: certIdOrNull(raw),
   };
-}
-
-function safeKeyType(der: Uint8Array): string | null {
-  try {
-    return spkiKeyType(der);
-  } catch {
-    return null;
-  }
-}
-
-function safeCertId(der: Uint8Array): string | null {
-  try {
-    return certIdOf(der);
-  } catch {
-    return null;
-  }
 }

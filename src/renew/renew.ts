@@ -24,7 +24,7 @@ import { ensureCertDir, install } from "../store/install.js";
 import { acquireLock, LockBusy } from "../store/lock.js";
 import { BUILD_TIME } from "../util/build-info.js";
 import { installPlaceholder } from "./placeholder.js";
-import { certIdOf } from "../ari/cert-id.js";
+import { certIdOrNull } from "../ari/cert-id.js";
 import { fetchAri, renewalInfoUrl } from "../ari/fetch.js";
 import { logAri } from "./ari-refresh.js";
 import { obtain } from "./obtain.js";
@@ -77,14 +77,6 @@ async function replacesFor(p: Precheck, signal: AbortSignal, log: Logger): Promi
 }
 
 /** Obtains, verifies and installs a new certificate; returns its notAfter. */
-function safeCertId(der: Uint8Array): string | null {
-  try {
-    return certIdOf(der);
-  } catch {
-    return null;
-  }
-}
-
 async function issue(p: Precheck, o: RenewOptions, log: Logger, ctx: OpContext, deadlineAt: number, networkDown: boolean): Promise<{ notAfter: Date; serial: string; version: string; certId: string | null }> {
   const c = p.config;
   const material = await opContext.run(ctx, async () => {
@@ -108,7 +100,7 @@ async function issue(p: Precheck, o: RenewOptions, log: Logger, ctx: OpContext, 
   const cert = verifyMaterial(material, allNames(c), now);
   try {
     const version = await install(p.paths, material, { keep: c.keepVersions, group: c.group, now, warn: (m) => log.warn("store", m) });
-    return { notAfter: new Date(cert.validTo), serial: cert.serialNumber.toLowerCase(), version, certId: safeCertId(cert.raw) };
+    return { notAfter: new Date(cert.validTo), serial: cert.serialNumber.toLowerCase(), version, certId: certIdOrNull(cert.raw) };
   } catch (e) {
     throw new AcmeFailure("local", `storing the new certificate in ${p.paths.dir}: ${(e as Error).message}`, { cause: e });
   }

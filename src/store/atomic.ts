@@ -24,6 +24,14 @@ export async function writeNewFile(file: string, data: string | Uint8Array, mode
   }
 }
 
+/** `.<name>.<12 hex>.tmp`: the temporary name writeFileAtomic uses next to `<name>`. */
+const ATOMIC_TMP = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/** A file a killed writeFileAtomic left behind (to be removed under the lock that guards the writes). */
+export function isAtomicLeftover(name: string): boolean {
+  return ATOMIC_TMP.test(name);
+}
+
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   const dir = dirname(file);
   const tmp = join(dir, `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);

@@ -11,7 +11,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate, createPrivateKey, randomBytes } from "node:crypto";
-import { fsyncDir, writeNewFile } from "./atomic.js";
+import { fsyncDir, isAtomicLeftover, writeNewFile } from "./atomic.js";
 import { PEM_FILES, type CertPaths, type PemFile } from "./paths.js";
 import { gidOf } from "./group.js";
 import { PROOF_FILE, pairProof } from "./pair-proof.js";
@@ -129,7 +129,7 @@ export async function prune(paths: CertPaths, keep: number): Promise<string[]> {
   // Leftovers of a killed run: temporary symlinks (`<link>.tmp-<hex>`) and atomic-write files
   // (`.<file>.<hex>.tmp`, e.g. state.json). Every writer holds the cert's lock, and so does the caller.
   for (const e of await fs.readdir(paths.dir))
-    if (/\.tmp-[0-9a-f]+$/.test(e) || /^\..+\.[0-9a-f]{12}\.tmp$/.test(e)) await fs.rm(join(paths.dir, e), { force: true });
+    if (/\.tmp-[0-9a-f]+$/.test(e) || isAtomicLeftover(e)) await fs.rm(join(paths.dir, e), { force: true });
   return removed;
 }
 

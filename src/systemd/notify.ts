@@ -9,7 +9,7 @@
  *    (same package, and in the default PATH of NixOS units); no prebuilt binary to match the libc
  *    (glibc/musl, NixOS) and no node-gyp in Nix builds or CI;
  *  - this module sits on the fast path: it loads node:child_process (which pulls in net, dgram and
- *    streams, ~5 ms) only when the first message is sent, so nothing when NOTIFY_SOCKET is unset;
+ *    streams, ~4 ms) only when the first message is sent, so nothing when NOTIFY_SOCKET is unset;
  *  - messages are few (a handful per run), so ~5–10 ms per spawn does not matter;
  *  - systemd-notify ≥ 246 waits by default until the manager has processed the message
  *    (sd_notify_barrier: a second datagram "BARRIER=1" carrying a pipe fd). So the sender is still

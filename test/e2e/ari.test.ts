@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createRequire } from "node:module";
 import { sandbox } from "../helpers/cli.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
-import { startFaultProxy, pass, type FaultProxy } from "../helpers/fault-proxy.js";
+import { startFaultProxy, pass, type Action, type FaultProxy } from "../helpers/fault-proxy.js";
 
 const NAME = "ari.example.com";
 const HOUR = 3_600_000;
@@ -105,61 +105,45 @@ describe("ARI", { timeout: 300_000 }, () => {
     assert.equal(now.status, "valid");
   });
 
+  /** Answers the first `times` newOrders that carry `replaces` with `answer`; returns how many carried it. */
+  function onReplacesOrder(answer: Action, times = Infinity): { seen: number } {
+    const c = { seen: 0 };
+    proxy.setRule(({ path, payload }) => {
+      if (!path.includes("order-plz") || !(payload as { replaces?: string } | null)?.replaces) return { kind: "pass" };
+      return ++c.seen <= times ? answer : { kind: "pass" };
+    });
+    return c;
+  }
+
   test("replaces refused (409 alreadyReplaced) → the order is retried once without it", async () => {
     const s = await issued();
-    let refused = 0;
-    proxy.setRule(({ path, body }) => {
-      if (path.includes("order-plz")) {
-        const payload = JSON.parse(Buffer.from(JSON.parse(body).payload, "base64url").toString("utf8"));
-        if (payload.replaces) {
-          refused++;
-          return { kind: "status", status: 409, problem: "alreadyReplaced", detail: "this certificate was already replaced" };
-        }
-      }
-      return { kind: "pass" };
-    });
+    const orders = onReplacesOrder({ kind: "status", status: 409, problem: "alreadyReplaced", detail: "this certificate was already replaced" });
     const r = await s.cli(["run", NAME, "--force"]);
     proxy.setRule(pass);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(refused, 1);
+    assert.equal(orders.seen, 1);
     assert.match(r.stderr, /refused replaces=.*ordering without it/);
   });
 
   test("replaces answered with 500 about the replaced certificate (Pebble after a killed run) → not retried as is, ordered without it", async () => {
     const s = await issued();
-    let refused = 0;
-    proxy.setRule(({ path, body }) => {
-      if (path.includes("order-plz")) {
-        const payload = JSON.parse(Buffer.from(JSON.parse(body).payload, "base64url").toString("utf8"));
-        if (payload.replaces) {
-          refused++;
-          return { kind: "status", status: 500, problem: "serverInternal", detail: "could not find an order for the given certificate: could not find order resulting in the given certificate serial number" };
-        }
-      }
-      return { kind: "pass" };
-    });
+    const detail = "could not find an order for the given certificate: could not find order resulting in the given certificate serial number";
+    const orders = onReplacesOrder({ kind: "status", status: 500, problem: "serverInternal", detail });
     const r = await s.cli(["run", NAME, "--force"]);
     proxy.setRule(pass);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(refused, 1, "one attempt with replaces, no in-run retries of it");
+    assert.equal(orders.seen, 1, "one attempt with replaces, no in-run retries of it");
     assert.doesNotMatch(r.stderr, /retry 1/);
     assert.match(r.stderr, /refused replaces=.*ordering without it/);
   });
 
   test("a plain 503 on newOrder with replaces is retried with replaces (not mistaken for a refusal)", async () => {
     const s = await issued();
-    let seen = 0;
-    proxy.setRule(({ path, body }) => {
-      if (path.includes("order-plz")) {
-        const payload = JSON.parse(Buffer.from(JSON.parse(body).payload, "base64url").toString("utf8"));
-        if (payload.replaces && ++seen === 1) return { kind: "status", status: 503, problem: "serverInternal", detail: "try again later" };
-      }
-      return { kind: "pass" };
-    });
+    const orders = onReplacesOrder({ kind: "status", status: 503, problem: "serverInternal", detail: "try again later" }, 1);
     const r = await s.cli(["run", NAME, "--force"]);
     proxy.setRule(pass);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(seen, 2, "retried, still carrying replaces");
+    assert.equal(orders.seen, 2, "retried, still carrying replaces");
     assert.match(r.stderr, /retry 1/);
     assert.doesNotMatch(r.stderr, /ordering without it/);
   });

@@ -17,7 +17,8 @@ export type Action =
   | { kind: "stall" }
   | { kind: "reset" };
 
-export type Rule = (req: { method: string; path: string; n: number; body: string }) => Action;
+/** `payload`: a POST's JWS payload, decoded (null for GETs and bodies that are not a JWS). */
+export type Rule = (req: { method: string; path: string; n: number; body: string; payload: unknown }) => Action;
 
 export interface FaultProxy {
   directoryUrl: string;
@@ -47,15 +48,17 @@ export async function startFaultProxy(pebble: Pebble): Promise<FaultProxy> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString("utf8");
+    let payload: unknown = null;
     if (req.method === "POST") {
       try {
         const jws = JSON.parse(body) as { payload?: string };
-        payloads.push({ path, payload: jws.payload ? JSON.parse(Buffer.from(jws.payload, "base64url").toString("utf8")) : null });
+        payload = jws.payload ? JSON.parse(Buffer.from(jws.payload, "base64url").toString("utf8")) : null;
       } catch {
-        payloads.push({ path, payload: null });
+        payload = null;
       }
+      payloads.push({ path, payload });
     }
-    const action = rule({ method: req.method ?? "GET", path, n: seen.length, body });
+    const action = rule({ method: req.method ?? "GET", path, n: seen.length, body, payload });
     switch (action.kind) {
       case "stall":
         stalled.add(res);

@@ -298,55 +298,50 @@ export function registerFaultScenarios(): void {
 
   // ------------------------------------------------------------------ the state dir's filesystem
 
-  scenario("state-fs-full", 90_000, async (t) => {
+  /**
+   * A due managed certificate whose state dir is a 1 MiB tmpfs filled up to `freeBytes`: a first
+   * `run` loses nothing and goes to `judge`; with the filler removed the next run renews and leaves
+   * no lock and no half-written version.
+   */
+  async function withFullStateDir(label: string, freeBytes: number, judge: (s: Sandbox, r: CliResult) => Promise<void>): Promise<void> {
     const probe = probeTmpfs();
     assert.ok(probe.ok, `needs root to mount a size-limited tmpfs (${probe.why})`);
     const s = newSandbox();
     const unmount = mountTmpfs(s.stateDir, 1 << 20);
     try {
       const { before } = dueManaged(S().pebble.directoryUrl, {}, { stateDirReady: s });
-      const filler = fillFilesystem(s.stateDir, 0);
-      const r = await rcli(s, "state-fs-full", ["run", NAME, "--timeout", "20"]);
+      const filler = fillFilesystem(s.stateDir, freeBytes);
+      const r = await rcli(s, label, ["run", NAME, "--timeout", "20"]);
+      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
+      await judge(s, r);
+      rmSync(filler);
+      expectRenewed(await rcli(s, label, ["run", NAME]));
+      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true);
+      assert.ok(!existsSync(join(s.stateDir, NAME, ".lock")), "no lock left behind");
+      assert.deepEqual(tmpLeftovers(s), [], "no half-written version left");
+    } finally {
+      unmount();
+    }
+  }
+
+  scenario("state-fs-full", 90_000, async (t) => {
+    await withFullStateDir("state-fs-full", 0, async (s, r) => {
       assert.ok(r.code !== null && r.code !== 0, `a renewal on a full disk does not claim success (exit ${r.code})\n${r.stderr}`);
       assert.match(r.stderr, /ENOSPC/);
-      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
-      const c = await rcli(s, "state-fs-full", ["check", NAME]);
-      assert.equal(c.code, 0, "the certificate is still usable");
+      assert.equal((await rcli(s, "state-fs-full", ["check", NAME])).code, 0, "the certificate is still usable");
       await t.test("exit 75 and one line, no stack trace", () => {
         assert.equal(r.code, 75, r.stderr);
         assertCleanOutput(r);
       });
-      rmSync(filler);
-      const r2 = await rcli(s, "state-fs-full", ["run", NAME]);
-      expectRenewed(r2);
-      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true);
-      assert.ok(!existsSync(join(s.stateDir, NAME, ".lock")), "no lock left behind");
-    } finally {
-      unmount();
-    }
+    });
   });
 
   scenario("state-fs-nearly-full", 90_000, async () => {
-    const probe = probeTmpfs();
-    assert.ok(probe.ok, `needs root to mount a size-limited tmpfs (${probe.why})`);
-    const s = newSandbox();
-    const unmount = mountTmpfs(s.stateDir, 1 << 20);
-    try {
-      const { before } = dueManaged(S().pebble.directoryUrl, {}, { stateDirReady: s });
-      // Two free pages: the lock file fits, a new version (six files) does not.
-      const filler = fillFilesystem(s.stateDir, 8192);
-      const r = await rcli(s, "state-fs-nearly-full", ["run", NAME, "--timeout", "20"]);
+    // Two free pages: the lock file fits, a new version (six files) does not.
+    await withFullStateDir("state-fs-nearly-full", 8192, async (_s, r) => {
       expectSoftFailure(r, "local");
       assert.match(r.stderr, /storing the new certificate .*ENOSPC/);
-      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
-      rmSync(filler);
-      const r2 = await rcli(s, "state-fs-nearly-full", ["run", NAME]);
-      expectRenewed(r2);
-      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true);
-      assert.deepEqual(tmpLeftovers(s), [], "the half-written version was cleaned up");
-    } finally {
-      unmount();
-    }
+    });
   });
 
   scenario("fsync-enospc", 60_000, async () => {

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AcmeFailure, classifyProblem, classifyTransport, parseRetryAfter, type FailureClass as FailureClassT } from "../../src/acme/errors.js";
 import { backoffDelay, nextAttemptAfter } from "../../src/decide/backoff.js";
+import { refusesReplaces } from "../../src/renew/obtain.js";
 import { gate } from "../../src/decide/gate.js";
 import { emptyState } from "../../src/state/model.js";
 import type { Decision } from "../../src/decide/decide.js";
@@ -77,8 +78,7 @@ test("gate: times stored by a wrong clock (last attempt in the future, backoff b
   assert.deepEqual(gate(due, { ...emptyState(), nextAttemptAt: ok, lastAttempt: new Date(now.getTime() - 1000) }, now, false), { action: "wait", until: ok, why: "backoff" });
 });
 
-test("refusesReplaces: answers about the replaced certificate, whatever their status; not transport errors, nonces or rate limits", async () => {
-  const { refusesReplaces } = await import("../../src/renew/obtain.js");
+test("refusesReplaces: answers about the replaced certificate, whatever their status; not transport errors, nonces or rate limits", () => {
   const f = (cls: FailureClassT, status: number | undefined, detail: string, type = "") =>
     new AcmeFailure(cls, `newOrder: ${detail}`, { ...(status !== undefined ? { status } : {}), problem: { type: `urn:ietf:params:acme:error:${type}`, detail } });
   assert.equal(refusesReplaces(f("acme", 409, "conflict", "alreadyReplaced")), true);
