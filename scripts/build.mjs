@@ -2,10 +2,20 @@
 // chunk loaded on demand, and npm dependencies other than yargs stay external (node_modules).
 import { build } from "esbuild";
 import { rm, chmod, readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
 const external = Object.keys(pkg.dependencies).filter((d) => d !== "yargs");
 // yargs is bundled (into its own lazily loaded chunk) so that `--help` needs no node_modules lookups.
+
+// yargs' ESM entry gives cliui a line breaker that cuts words at the column ("c ontacted"); cliui's
+// CommonJS entry uses wrap-ansi, which keeps words whole. Bundle that one.
+const cliuiCjs = {
+  name: "cliui-cjs",
+  setup(b) {
+    b.onResolve({ filter: /^cliui$/ }, () => ({ path: fileURLToPath(new URL("../node_modules/cliui/build/index.cjs", import.meta.url)) }));
+  },
+};
 
 await rm(new URL("../dist", import.meta.url), { recursive: true, force: true });
 await build({
@@ -17,6 +27,7 @@ await build({
   platform: "node",
   target: "node20",
   external,
+  plugins: [cliuiCjs],
   chunkNames: "chunks/[name]-[hash]",
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   // The clock floor (src/util/build-info.ts). Reproducible builds (Nix) pin it with SOURCE_DATE_EPOCH.

@@ -36,3 +36,9 @@ export function selectNames(ctx: Context, names: string[] | undefined, all: bool
   if (!names?.length) throw new UsageError("name at least one certificate, or use --all");
   return names;
 }
+
+/** For commands that take all certificates by default (status, validate, doctor): names, --all, or neither. */
+export function namesOrAll(ctx: Context, names: string[] | undefined, all: boolean | undefined): string[] {
+  if (all && names?.length) throw new UsageError("give certificate names or --all, not both");
+  return names?.length ? names : ctx.configs.listNames();
+}

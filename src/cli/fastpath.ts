@@ -1,5 +1,5 @@
 /**
- * Startup fast path. `check` and `run` are what timers and boots call, many times a day, so they
+ * Startup fast path. `check`, `ready` and `run` are what timers and boots call, many times a day, so they
  * must start about as fast as `node -e 0`. Loading and running yargs costs more than the rest of a
  * pre-check together; this recognises the plain shapes of those two commands without it. Anything
  * else — help, unknown or malformed options, other commands — returns null and goes to yargs,
@@ -8,7 +8,7 @@
 import type { LogFormat } from "../report/log.js";
 
 export interface FastArgs {
-  command: "check" | "run";
+  command: "check" | "ready" | "run";
   names: string[];
   all: boolean;
   json: boolean;
@@ -70,7 +70,7 @@ export function fastParse(argv: string[], env: NodeJS.ProcessEnv): FastArgs | nu
     }
     if (arg.startsWith("-")) return null;
     if (command === null) {
-      if (arg !== "check" && arg !== "run") return null;
+      if (arg !== "check" && arg !== "ready" && arg !== "run") return null;
       command = arg;
       continue;
     }
@@ -80,5 +80,6 @@ export function fastParse(argv: string[], env: NodeJS.ProcessEnv): FastArgs | nu
   if (a.all === (a.names.length > 0)) return null; // neither or both: yargs/the command reports it
   a.command = command as FastArgs["command"];
   if (a.force && a.command !== "run") return null;
+  if (a.json && a.command === "ready") return null;
   return a;
 }

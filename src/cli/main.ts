@@ -1,8 +1,9 @@
-/** Entry: fast path for plain `check`/`run`, yargs for everything else; one place maps errors to exit codes. */
+/** Entry: fast path for plain `check`/`ready`/`run`, yargs for everything else; one place maps errors to exit codes. */
 import { ConfigError } from "../config/errors.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
 import { Logger, type LogFormat } from "../report/log.js";
 import { checkCommand } from "./commands/check.js";
+import { readyCommand } from "./commands/ready.js";
 import { UsageError, type GlobalArgs } from "./context.js";
 import { fastParse } from "./fastpath.js";
 
@@ -16,6 +17,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (fast) {
       seen(fast);
       if (fast.command === "check") return checkCommand(fast);
+      if (fast.command === "ready") return await readyCommand(fast);
       return await (await import("./commands/run.js")).runCommand(fast);
     }
     const code = await (await import("./parser.js")).parseAndRun(argv, seen);

@@ -3,6 +3,7 @@ import yargs, { type Argv } from "yargs";
 import { jsonSchema } from "../config/schema.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
 import { checkCommand } from "./commands/check.js";
+import { readyCommand } from "./commands/ready.js";
 import { validateCommand } from "./commands/validate.js";
 import { UsageError, type GlobalArgs } from "./context.js";
 
@@ -10,6 +11,7 @@ type Handler<A> = (a: A) => ExitCode | Promise<ExitCode>;
 
 export interface Handlers {
   check: Handler<never>;
+  ready: Handler<never>;
   run: Handler<never>;
   validate: Handler<never>;
   schema: Handler<never>;
@@ -19,6 +21,7 @@ export interface Handlers {
 
 const HANDLERS: Handlers = {
   check: checkCommand,
+  ready: readyCommand,
   run: async (a) => (await import("./commands/run.js")).runCommand(a),
   validate: validateCommand,
   doctor: async (a) => (await import("./commands/doctor.js")).doctorCommand(a),
@@ -29,10 +32,19 @@ const HANDLERS: Handlers = {
   },
 };
 
-function selection(y: Argv) {
+function selection(y: Argv, allByDefault = false) {
   return y
     .positional("names", { type: "string", array: true, describe: "certificate names (config file names without .json)" })
-    .option("all", { type: "boolean", describe: "every certificate in the config dir" });
+    .option("all", { type: "boolean", describe: allByDefault ? "every certificate in the config dir (also without names)" : "every certificate in the config dir" });
+}
+
+/**
+ * Help text width: the terminal's, else $COLUMNS, else 80. (yargs' own default caps it at 80; the
+ * build gives yargs cliui's wrap-ansi line breaker, which keeps words whole — scripts/build.mjs.)
+ */
+function helpWidth(): number {
+  const cols = process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS);
+  return Number.isInteger(cols) && cols > 0 ? Math.max(40, cols) : 80;
 }
 
 /**
@@ -64,6 +76,12 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
       wrap(handlers.check),
     )
     .command(
+      "ready [names..]",
+      "boot path, offline: exit 0 when a usable certificate is on disk, else write a self-signed placeholder (no network, never waits for the CA)",
+      (y) => selection(y),
+      wrap(handlers.ready),
+    )
+    .command(
       "run [names..]",
       "renew what is due (pre-check first; the CA is contacted only when needed)",
       (y) =>
@@ -74,13 +92,12 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
           .option("json", { type: "boolean", describe: "one JSON object per certificate on stdout" }),
       wrap(handlers.run),
     )
-    .command("validate [names..]", "validate configuration files only", (y) => y.positional("names", { type: "string", array: true }), wrap(handlers.validate))
+    .command("validate [names..]", "validate configuration files only", (y) => selection(y, true), wrap(handlers.validate))
     .command(
       "status [names..]",
       "offline overview: expiry, decision, next renewal (window or ARI), last attempt and outcome, failures",
       (y) =>
-        y
-          .positional("names", { type: "string", array: true })
+        selection(y, true)
           .option("json", { type: "boolean", describe: "one JSON object per certificate" })
           .option("prometheus", { type: "string", describe: "write a node_exporter textfile (atomically) to this path instead" }),
       wrap(handlers.status),
@@ -88,7 +105,7 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
     .command(
       "doctor [names..]",
       "explain the state of certificates: config, files, permissions, lock, network, clock, disk, CA reachability",
-      (y) => y.positional("names", { type: "string", array: true }).option("json", { type: "boolean" }),
+      (y) => selection(y, true).option("json", { type: "boolean", describe: "the findings as JSON" }),
       wrap(handlers.doctor),
     )
     .command(
@@ -98,6 +115,7 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
       wrap(handlers.schema),
     )
     .demandCommand(1, "name a command")
+    .wrap(helpWidth())
     .strict()
     .help()
     .version()

@@ -75,10 +75,9 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
   if (policy.clockFloor && t < policy.clockFloor.getTime()) {
     return {
       ...base,
-      status: "valid",
-      usable: true,
+      // A placeholder is never usable, whatever the clock says.
+      ...(f.placeholder ? { status: "due" as const, usable: false, dueReasons: ["placeholder" as const] } : { status: "valid" as const, usable: true, dueReasons: [] }),
       renew: false,
-      dueReasons: [],
       ariRefresh: false,
       clockUntrusted: true,
       reasons: [`the clock says ${iso(now)}, before this build of acme-renew (${iso(policy.clockFloor)}): not judging the certificate's dates and not renewing until the clock is right`],
@@ -114,7 +113,7 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
     dueReasons.push("key-type");
     reasons.push(`key type is ${f.keyType}, configured ${policy.keyType}`);
   }
-  if (state.placeholderSerial !== null && state.placeholderSerial === f.serialHex) {
+  if (f.placeholder) {
     dueReasons.push("placeholder");
     reasons.push("the certificate is a self-signed placeholder");
   }

@@ -18,6 +18,8 @@ export interface CertFacts {
   fingerprint256: string;
   /** ARI certID (RFC 9773), null without an Authority Key Identifier (self-signed). */
   certId: string | null;
+  /** A self-signed placeholder written by acme-renew (recognised from the certificate, src/inspect/placeholder.ts). */
+  placeholder: boolean;
 }
 
 export type Inspection =

@@ -9,6 +9,7 @@ import type { Inspection } from "./facts.js";
 import { pemBlocks } from "./pem.js";
 import { certIdOrNull } from "../ari/cert-id.js";
 import { spkiKeyType } from "./der.js";
+import { isPlaceholder } from "./placeholder.js";
 
 function readOrNull(file: string): string | null {
   try {
@@ -106,5 +107,6 @@ export function inspect(paths: CertPaths): Inspection {
     issuer: cert.issuer.replace(/\n/g, ", "),
     fingerprint256: cert.fingerprint256,
     certId: certIdOrNull(raw),
+    placeholder: isPlaceholder(cert),
   };
 }

@@ -1,32 +1,43 @@
 /**
- * When there is no certificate at all and the first issuance fails (CA down at first boot), a
- * self-signed placeholder for the configured names lets dependent services start. It is recorded in
- * the state so the pre-check reports it as due (placeholder) and the next run replaces it. Never
- * written over a real certificate.
+ * When there is no usable certificate and none can be had yet (first boot, CA or network down), a
+ * self-signed placeholder for the configured names lets dependent services start. It is marked in
+ * the certificate itself (src/inspect/placeholder.ts), so the pre-check reports it as "due
+ * (placeholder)" with or without state.json. Written only where nothing but a placeholder of ours
+ * would be replaced (decide/ready.ts). node:crypto only: `ready` writes it on the boot path.
  */
 import type { CertConfig } from "../config/types.js";
 import { allNames } from "../config/types.js";
-import { createCertificate } from "../crypto/certs.js";
-import { generateKeyPair } from "../crypto/keys.js";
+import { selfSigned } from "../crypto/self-signed.js";
+import { PLACEHOLDER_ORG } from "../inspect/placeholder.js";
 import { install } from "../store/install.js";
 import type { CertPaths } from "../store/paths.js";
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
+/** ub-common-name (RFC 5280): a longer domain is named in the SAN only. */
+const MAX_CN = 64;
 
-/** Installs a placeholder; returns its serial (hex, as node:crypto prints it, lower-case). */
-export async function installPlaceholder(c: CertConfig, paths: CertPaths, now: Date): Promise<{ serial: string; notAfter: Date }> {
-  const key = await generateKeyPair(c.keyType);
-  const notAfter = new Date(now.getTime() + 30 * DAY);
-  const cert = await createCertificate({
+/**
+ * Installs a placeholder (caller holds the cert's lock); returns its serial (hex, lower-case) and
+ * expiry. Valid from an hour ago for 30 days; with a clock before `clockFloor` (the build time), from
+ * that clock until 30 days after the floor, so it is valid both now and once the clock is set right.
+ */
+export async function installPlaceholder(c: CertConfig, paths: CertPaths, now: Date, o: { clockFloor?: Date | null } = {}): Promise<{ serial: string; notAfter: Date }> {
+  const t = now.getTime();
+  const floor = o.clockFloor?.getTime() ?? t;
+  const notBefore = new Date(Math.min(t, floor) - HOUR);
+  const notAfter = new Date(Math.max(t, floor) + 30 * DAY);
+  const { certPem, keyPem } = await selfSigned({
     names: allNames(c),
-    key,
-    commonName: `acme-renew placeholder for ${c.domain}`,
-    notBefore: new Date(now.getTime() - 3_600_000),
+    subject: [
+      ["2.5.4.3", c.domain.length <= MAX_CN ? c.domain : "acme-renew placeholder"],
+      ["2.5.4.10", PLACEHOLDER_ORG],
+    ],
+    notBefore,
     notAfter,
   });
-  const certPem = cert.toString("pem");
   // The chain of a self-signed certificate is itself, so fullchain/chain are never empty.
-  await install(paths, { keyPem: key.pem, certPem, chainPem: certPem }, { keep: c.keepVersions, group: c.group, now });
+  await install(paths, { keyPem, certPem, chainPem: certPem }, { keep: c.keepVersions, group: c.group, now });
   const { X509Certificate } = await import("node:crypto");
   return { serial: new X509Certificate(certPem).serialNumber.toLowerCase(), notAfter };
 }

@@ -22,6 +22,7 @@ function facts(o: Partial<CertFacts> & { days?: number } = {}): CertFacts {
     issuer: "CN=test",
     fingerprint256: "00",
     certId: "aki.serial",
+    placeholder: false,
     ...o,
   };
 }
@@ -102,14 +103,16 @@ test("names: a missing name or a removed name makes it due; order and case do no
 test("key type change, placeholder, missing chain: due and usable, each with its reason", () => {
   const now = at(T0 + DAY);
   assert.deepEqual(decide(facts({ keyType: "rsa2048" }), emptyState(), policy, now).dueReasons, ["key-type"]);
-  const st = { ...emptyState(), placeholderSerial: "01ab" };
-  assert.deepEqual(decide(facts(), st, policy, now).dueReasons, ["placeholder"]);
-  // A placeholder serial that is not the cert on disk does not count.
-  assert.equal(decide(facts(), { ...st, placeholderSerial: "ffff" }, policy, now).status, "valid");
+  // A placeholder is known from the certificate itself: state.json need not say so.
+  const ph = decide(facts({ placeholder: true }), emptyState(), policy, now);
+  assert.deepEqual(ph.dueReasons, ["placeholder"]);
+  assert.equal(ph.usable, false);
+  // …and a serial recorded in state.json alone does not make a certificate a placeholder.
+  assert.equal(decide(facts(), { ...emptyState(), placeholderSerial: "01ab" }, policy, now).status, "valid");
   const nochain = decide(facts({ chainPresent: false }), emptyState(), policy, now);
   assert.deepEqual(nochain.dueReasons, ["chain"]);
   assert.equal(nochain.usable, true);
-  const all = decide(facts({ keyType: "ec384", names: ["x.org"], chainPresent: false }), st, policy, at(T0 + 80 * DAY));
+  const all = decide(facts({ keyType: "ec384", names: ["x.org"], chainPresent: false, placeholder: true }), emptyState(), policy, at(T0 + 80 * DAY));
   assert.deepEqual(all.dueReasons, ["window", "names", "key-type", "placeholder", "chain"]);
 });
 

@@ -12,7 +12,7 @@ async function viaYargs(argv: string[]) {
     seen = a;
     return 0 as const;
   };
-  const h: Handlers = { check: capture("check"), run: capture("run"), validate: capture("validate"), schema: capture("schema"), doctor: capture("doctor"), status: capture("status") };
+  const h: Handlers = { check: capture("check"), ready: capture("ready"), run: capture("run"), validate: capture("validate"), schema: capture("schema"), doctor: capture("doctor"), status: capture("status") };
   await parseAndRun(argv, () => {}, h);
   const a = seen as unknown as Record<string, unknown>;
   return {
@@ -34,12 +34,15 @@ const CASES = [
   ["check", "a.example.com", "b.example.com", "--json"],
   ["--config-dir", "/c", "--state-dir=/s", "check", "x"],
   ["check", "--log-format", "journal", "x", "--config-dir=/c"],
+  ["ready", "x"],
+  ["ready", "--all", "--log-format=json"],
+  ["--state-dir", "/s", "ready", "a.example.com", "b.example.com"],
   ["run", "x"],
   ["run", "--all", "--force"],
   ["run", "x", "--json", "--now", "2030-01-01T00:00:00Z"],
 ];
 
-test("fast path and yargs agree on the plain shapes of check and run", async () => {
+test("fast path and yargs agree on the plain shapes of check, ready and run", async () => {
   for (const argv of CASES) {
     const fast = fastParse(argv, {});
     assert.ok(fast, `fast path declined ${argv.join(" ")}`);
@@ -72,6 +75,9 @@ test("fast path declines anything else, leaving it to yargs", () => {
     ["check", "x", "--all"],
     ["check", "--bogus", "x"],
     ["check", "x", "--force"],
+    ["ready", "x", "--force"],
+    ["ready", "x", "--json"],
+    ["ready"],
     ["validate"],
     ["schema"],
     ["run", "x", "--timeout", "30"],

@@ -6,11 +6,11 @@ import { prometheusText } from "../../report/prometheus.js";
 import { statusRow, statusTable, type StatusRow } from "../../report/status.js";
 import { precheck } from "../../run/precheck.js";
 import { writeFileAtomic } from "../../store/atomic.js";
-import { makeContext, type GlobalArgs } from "../context.js";
+import { makeContext, namesOrAll, type GlobalArgs } from "../context.js";
 
-export async function statusCommand(a: GlobalArgs & { names?: string[]; json?: boolean; prometheus?: string }): Promise<ExitCode> {
+export async function statusCommand(a: GlobalArgs & { names?: string[]; all?: boolean; json?: boolean; prometheus?: string }): Promise<ExitCode> {
   const ctx = makeContext(a);
-  const names = a.names?.length ? a.names : ctx.configs.listNames();
+  const names = namesOrAll(ctx, a.names, a.all);
   const now = ctx.now();
   const rows: StatusRow[] = [];
   let code: ExitCode = EXIT.OK;

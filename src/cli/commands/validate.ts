@@ -1,11 +1,11 @@
 /** `acme-renew validate [name…]`: configs only. */
 import { ConfigError } from "../../config/errors.js";
 import { EXIT, type ExitCode } from "../../report/exit.js";
-import { makeContext, type GlobalArgs } from "../context.js";
+import { makeContext, namesOrAll, type GlobalArgs } from "../context.js";
 
-export function validateCommand(a: GlobalArgs & { names?: string[] }): ExitCode {
+export function validateCommand(a: GlobalArgs & { names?: string[]; all?: boolean }): ExitCode {
   const ctx = makeContext(a);
-  const names = a.names?.length ? a.names : ctx.configs.listNames();
+  const names = namesOrAll(ctx, a.names, a.all);
   let code: ExitCode = EXIT.OK;
   for (const name of names) {
     try {
