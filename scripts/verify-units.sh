@@ -54,7 +54,7 @@ make_root() {
   ln -s usr/bin "$r/bin"
   ln -s usr/sbin "$r/sbin"
   cp -a "$host_units" "$r/usr/lib/systemd/system"
-  cp "$src/acme-renew@.service" "$src/acme-renew@.timer" "$r/etc/systemd/system/"
+  cp "$src/acme-renew@.service" "$src/acme-renew@.timer" "$src/acme-renew-ready@.service" "$r/etc/systemd/system/"
   printf '#!/bin/sh\n# stub for systemd-analyze verify\nexit 0\n' >"$r/usr/bin/acme-renew"
   chmod 0755 "$r/usr/bin/acme-renew"
   cp "$src/sysusers.d/acme-renew.conf" "$r/usr/lib/sysusers.d/"
@@ -62,13 +62,13 @@ make_root() {
 
 # is_host_line LINE ROOT — true only for a line that is clearly about one of the host's own units
 # (copied from $host_units): it starts with the path of such a unit file, or with "<unit>:" for a
-# unit whose name is not one of ours. Lines that mention acme-renew or nginx.service (our stand-in
-# below) anywhere — e.g. "sysinit.target: Found ordering cycle on acme-renew@….service/start" — or
+# unit whose name is not one of ours. Lines that mention acme-renew or one of the web servers (our
+# stand-ins below) anywhere — e.g. "sysinit.target: Found ordering cycle on acme-renew@….service/start" — or
 # that name no unit at all are never filtered.
 is_host_line() {
   local line=$1 r=$2 name
   local bare=${line//$r/}
-  [[ $bare == *acme-renew* || $bare == *nginx.service* ]] && return 1
+  [[ $bare == *acme-renew* || $bare =~ (nginx|apache2|caddy)\.service ]] && return 1
   if [[ $line =~ ^($r)?(/usr)?/lib/systemd/system/([^/:]+): ]]; then
     name=${BASH_REMATCH[3]}
   elif [[ $line =~ ^([A-Za-z0-9:_.@\\-]+\.(service|socket|target|timer|path|mount|automount|swap|slice|scope|device)):\  ]]; then
@@ -76,7 +76,7 @@ is_host_line() {
   else
     return 1
   fi
-  [[ $name == acme-renew* || $name == nginx.service ]] && return 1
+  [[ $name == acme-renew* || $name =~ ^(nginx|apache2|caddy)\.service$ ]] && return 1
   [[ -e $r/usr/lib/systemd/system/$name || -e $r/usr/lib/systemd/system/${name%%@*}@.${name##*.} ]]
 }
 
@@ -130,30 +130,27 @@ else
 fi
 
 echo "== units as shipped"
-verify "$base" "units" "acme-renew@$instance.service" "acme-renew@$instance.timer" "acme-renew@my-site.example.org.service"
+verify "$base" "units" "acme-renew@$instance.service" "acme-renew@$instance.timer" "acme-renew-ready@$instance.service" "acme-renew@my-site.example.org.service"
 
 echo "== units with every example drop-in"
 drop=$tmp/dropins
 make_root "$drop"
 systemd-sysusers --root="$drop" "$drop/usr/lib/sysusers.d/acme-renew.conf" >/dev/null 2>&1 || true
-mkdir -p "$drop/etc/systemd/system/acme-renew@.service.d" "$drop/etc/systemd/system/nginx.service.d"
-for f in bind-low-ports webroot key-group; do
+mkdir -p "$drop/etc/systemd/system/acme-renew@.service.d"
+for f in bind-low-ports webroot key-group metrics; do
   cp "$src/examples/$f.conf" "$drop/etc/systemd/system/acme-renew@.service.d/$f.conf"
 done
-cp "$src/examples/nginx-acme-renew.conf" "$drop/etc/systemd/system/nginx.service.d/acme-renew.conf"
-# A stand-in for the web server the nginx drop-in is written for (nginx is not installed here).
-cat >"$drop/etc/systemd/system/nginx.service" <<'EOF'
-[Unit]
-Description=stand-in for nginx.service (verify-units.sh)
-[Service]
-ExecStart=/usr/bin/acme-renew
-[Install]
-WantedBy=multi-user.target
-EOF
-verify "$drop" "drop-ins" "acme-renew@$instance.service" nginx.service
+# The web servers the drop-ins are written for, as stand-ins (none is installed here).
+for w in nginx apache2 caddy; do
+  mkdir -p "$drop/etc/systemd/system/$w.service.d"
+  cp "$src/examples/$w-acme-renew.conf" "$drop/etc/systemd/system/$w.service.d/acme-renew.conf"
+  printf '[Unit]\nDescription=stand-in for %s (verify-units.sh)\n[Service]\nExecStart=/usr/bin/acme-renew\n[Install]\nWantedBy=multi-user.target\n' "$w.service" >"$drop/etc/systemd/system/$w.service"
+done
+verify "$drop" "drop-ins" "acme-renew@$instance.service" "acme-renew@$instance.timer" "acme-renew-ready@$instance.service" nginx.service apache2.service caddy.service
 
 echo "== systemd-analyze security (informational)"
 security "$base" "as shipped" "acme-renew@$instance.service"
+security "$base" "as shipped" "acme-renew-ready@$instance.service"
 security "$drop" "with the example drop-ins" "acme-renew@$instance.service"
 
 if ((failed)); then

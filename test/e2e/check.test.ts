@@ -1,9 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DAY, writeCertDir } from "../helpers/pki.js";
 import { sandbox } from "../helpers/cli.js";
+import { createCertificate } from "../../src/crypto/certs.js";
+import { generateKeyPair } from "../../src/crypto/keys.js";
 
 const NAMES = ["a.example.com", "www.a.example.com"];
 const cfg = { extraDomainNames: ["www.a.example.com"], webroot: "/var/www" };
@@ -42,16 +44,33 @@ test("check: names changed and key type changed → due", async () => {
   assert.match(String((kt.out.reasons as string[])[0]), /key type is rsa2048, configured ec256/);
 });
 
-test("check: placeholder recorded in state → due (placeholder), not usable → exit 1", async () => {
+test("check: a placeholder is due (placeholder) and not usable from the certificate alone — no state.json (crash before it was written)", async () => {
+  // Written by `run` (CA down, no certificate), then state.json lost.
+  const s = sandbox();
+  s.writeConfig("a.example.com", { ...cfg, server: "https://127.0.0.1:1/dir" });
+  const r = await s.cli(["run", "a.example.com", "--timeout", "2"]);
+  assert.ok(r.code === 1 || r.code === 3, `run: ${r.code}\n${r.stderr}`);
+  rmSync(join(s.stateDir, "a.example.com", "state.json"), { force: true });
+  const c = await s.cli(["check", "a.example.com", "--json"]);
+  assert.equal(c.code, 1, c.stderr);
+  const out = JSON.parse(c.stdout)[0];
+  assert.deepEqual(out.dueReasons, ["placeholder"], JSON.stringify(out));
+  assert.equal(out.usable, false);
+  assert.match(out.issuer, /O=acme-renew placeholder/);
+});
+
+test("check: a placeholder written by an earlier version (CN marker, @peculiar/x509) is recognised without state.json", async () => {
   const s = sandbox();
   s.writeConfig("a.example.com", cfg);
-  const { cert } = await writeCertDir(s.stateDir, "a.example.com", { names: NAMES, selfSigned: true });
-  writeFileSync(join(s.stateDir, "a.example.com", "state.json"), JSON.stringify({ version: 1, placeholderSerial: cert.serialNumber.toLowerCase().replace(/^(00)+/, "") }));
-  const r = await s.cli(["check", "a.example.com", "--json"]);
-  assert.equal(r.code, 1, r.stderr);
-  const out = JSON.parse(r.stdout)[0];
-  assert.ok(out.dueReasons.includes("placeholder"), JSON.stringify(out));
-  assert.equal(out.usable, false);
+  const key = await generateKeyPair("ec256");
+  const cert = await createCertificate({ names: NAMES, key, commonName: "acme-renew placeholder for a.example.com", notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 29 * DAY) });
+  const dir = join(s.stateDir, "a.example.com");
+  mkdirSync(dir, { recursive: true });
+  const pem = cert.toString("pem") + "\n";
+  for (const [f, v] of [["cert.pem", pem], ["chain.pem", pem], ["fullchain.pem", pem + pem], ["key.pem", key.pem]]) writeFileSync(join(dir, f!), v!);
+  const c = await s.cli(["check", "a.example.com", "--json"]);
+  assert.equal(c.code, 1, c.stderr);
+  assert.deepEqual(JSON.parse(c.stdout)[0].dueReasons, ["placeholder"]);
 });
 
 test("check: missing → exit 1", async () => {

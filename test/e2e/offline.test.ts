@@ -1,4 +1,4 @@
-/** Proof that the pre-check needs no network and never loads the ACME library. */
+/** Proof that the pre-check (check, ready, run when not due) needs no network and never loads the ACME library. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -12,7 +12,7 @@ const NAMES = ["a.example.com"];
 // tests prove that a run inside the stored refresh period stays offline too).
 const cfg = { webroot: "/var/www", server: "https://127.0.0.1:1/dir", ari: false };
 
-for (const cmd of ["check", "run"]) {
+for (const cmd of ["check", "ready", "run"]) {
   test(`${cmd} of a valid cert works without any network (unshare -n)`, async () => {
     const s = sandbox();
     s.writeConfig("a.example.com", cfg);
@@ -34,3 +34,36 @@ for (const cmd of ["check", "run"]) {
     assert.deepEqual(lines.filter((l) => /node_modules\/(acme-client|axios|@peculiar|systeminformation|execa)/.test(l)), [], "no ACME or network library loaded");
   });
 }
+
+// The libraries the offline path must never load. @peculiar/x509 (and its reflect-metadata) too: the
+// placeholder `ready` writes is made with node:crypto alone.
+const LIBS = /node_modules\/(acme-client|axios|@peculiar|reflect-metadata|systeminformation|execa|yargs)/;
+
+test("ready writing a placeholder (no certificate yet): no connect(), no inet socket, no ACME/x509/network library (strace)", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  const trace = join(s.root, "trace");
+  const r = await s.cli(["ready", "a.example.com"], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect,socket,openat,open,rename"] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /wrote a self-signed placeholder/);
+  const lines = readFileSync(trace, "utf8").split("\n");
+  assert.ok(lines.some((l) => /rename\(.*versions\/\.tmp-/.test(l)), "the trace saw the version being written (the trace works)");
+  assert.deepEqual(lines.filter((l) => /connect\(|socket\(AF_INET/.test(l)), [], "no connect() and no inet socket");
+  assert.deepEqual(lines.filter((l) => LIBS.test(l)), [], "no ACME, x509 or network library loaded");
+});
+
+test("ready of a usable certificate costs what check costs: the same files opened", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  const opened = async (cmd: string) => {
+    const trace = join(s.root, `trace-${cmd}`);
+    const r = await s.cli([cmd, "a.example.com"], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=openat"] });
+    assert.equal(r.code, 0, r.stderr);
+    // Paths, without the pid and the returned fd; node's own start-up files are the same for both.
+    return new Set(readFileSync(trace, "utf8").split("\n").map((l) => /openat\([^"]*"([^"]+)"/.exec(l)?.[1]).filter((p): p is string => !!p && !p.startsWith("/proc/")));
+  };
+  const check = await opened("check");
+  const ready = await opened("ready");
+  assert.deepEqual([...ready].filter((p) => !check.has(p)), [], "ready opens nothing check does not");
+});
