@@ -8,12 +8,21 @@ const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url
 const external = Object.keys(pkg.dependencies).filter((d) => d !== "yargs");
 // yargs is bundled (into its own lazily loaded chunk) so that `--help` needs no node_modules lookups.
 
-// yargs' ESM entry gives cliui a line breaker that cuts words at the column ("c ontacted"); cliui's
-// CommonJS entry uses wrap-ansi, which keeps words whole. Bundle that one.
+// Help text that keeps words whole (issue 11, item 19). yargs' ESM entry gives cliui a line breaker
+// that cuts words at the column ("c ontacted"); cliui's CommonJS entry uses wrap-ansi, which does
+// not: bundle that one. And cliui 8 appends a right-aligned column ("[boolean]") to the line before
+// when it fits exactly, with no space left ("config dir[boolean]"): it must need one column more.
 const cliuiCjs = {
   name: "cliui-cjs",
   setup(b) {
-    b.onResolve({ filter: /^cliui$/ }, () => ({ path: fileURLToPath(new URL("../node_modules/cliui/build/index.cjs", import.meta.url)) }));
+    const file = fileURLToPath(new URL("../node_modules/cliui/build/index.cjs", import.meta.url));
+    b.onResolve({ filter: /^cliui$/ }, () => ({ path: file }));
+    b.onLoad({ filter: /cliui[\\/]build[\\/]index\.cjs$/ }, async (a) => {
+      const src = await readFile(a.path, "utf8");
+      const from = "if (leadingWhitespace < targetTextWidth) {";
+      if (!src.includes(from)) throw new Error(`${a.path}: cliui changed, review the renderInline fix in scripts/build.mjs`);
+      return { contents: src.replace(from, "if (leadingWhitespace <= targetTextWidth) {"), loader: "js" };
+    });
   },
 };
 
