@@ -1,37 +1,8 @@
 /**
- * Structured journal entries through journald's native protocol (datagrams on
- * /run/systemd/journal/socket): MESSAGE=, PRIORITY=, SYSLOG_IDENTIFIER=acme-renew, MESSAGE_ID=,
- * ACME_EVENT=, ACME_CERT=, ACME_OUTCOME=, ACME_NOT_AFTER=, … so that e.g.
- *   journalctl -u 'acme-renew@*' ACME_OUTCOME=soft-failure
- * works. When that is not possible the caller keeps writing its `<N>key=value` lines to stderr (the
- * journal stream systemd connects), and entries that fail to go out are handed to `fallback`.
- *
- * Mechanism: the native module `node-unix-socket` (napi-rs; prebuilt N-API binaries for linux
- * x64/arm64 glibc and musl and armv7 in its optional dependencies — nothing is compiled), loaded
- * lazily, on the first write. It is an optional add-on, not in package.json: the registry this
- * project is built from carries only its linux-x64 binaries, so a lock file listing it could not be
- * reproduced by `npm ci`. Install it next to acme-renew (`npm install node-unix-socket@0.2.7`; CI
- * and the Nix package do); without it the sink reports `available: false` and everything stays on
- * stderr, where the `<N>` prefixes still give journald the priority. Why a native module and no helper process:
- *  - Node has no AF_UNIX datagram sockets, so something native or a helper must send;
- *  - util-linux `logger --journald` (the obvious helper) sends only the FIRST entry of its input (it
- *    stops at the first blank line), so batching is impossible — one process per entry; it always
- *    writes to the hard-coded /run/systemd/journal/socket (its --socket applies to syslog mode
- *    only), so a test cannot point it at a listener; and it cannot send multi-line values;
- *  - decisive: journald fills _SYSTEMD_UNIT=, _COMM=, … from the SENDER's PID when it reads the
- *    datagram. A short-lived helper has often exited by then and its entries lose _SYSTEMD_UNIT=,
- *    so `journalctl -u acme-renew@…` would miss exactly the entries this module exists for. Sent
- *    from our own (long-lived) process, they keep it.
- * Trade-offs: one more (optional) dependency with a native binary; loading it costs ~20 ms (it
- * probes glibc/musl with process.report), paid only when the sink is first written to. On NixOS the
- * prebuilt binary needs libgcc_s.so.1 (autoPatchelfHook in the package); if it cannot be loaded the
- * sink falls back. Its sendTo() always passes sizeof(sockaddr_un) as the address length, which is
- * right for path sockets (journald's) and wrong for abstract ones — so sd_notify does not use it
- * (src/systemd/notify.ts).
- *
- * MESSAGE_ID: a stable 128-bit id per event name, the first 16 bytes of
- * SHA-256("acme-renew/message-id/v1\n" + event) in lowercase hex (messageIdFor()). Stable across
- * versions and machines; never reuse an event name for a different meaning.
+ * Structured journal entries on journald's native socket (MESSAGE_ID=, ACME_EVENT=, ACME_CERT=, …),
+ * sent with the optional native module node-unix-socket, loaded on the first write. Without it, or
+ * when an entry fails to go out, the caller's `<N>key=value` line goes to stderr instead. Why a native
+ * module and not `logger --journald`, and how MESSAGE_ID is derived: systemd/README.md, "Logs".
  */
 import { createHash } from "node:crypto";
 import { statSync } from "node:fs";

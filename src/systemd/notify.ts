@@ -1,26 +1,9 @@
 /**
- * sd_notify(3) for acme-renew@.service: STATUS= (what the run is doing, shown by `systemctl status`),
- * EXTEND_TIMEOUT_USEC= (more time than TimeoutStartSec= for a long renewal), ERRNO=, EXIT_STATUS=.
- *
- * Mechanism: the systemd-notify(1) binary, started with node:child_process `spawn` and an argument
- * array (no shell), one short-lived process per message. Why not a native AF_UNIX datagram module
- * (Node itself cannot send unix datagrams):
- *  - nothing to install or compile: wherever systemd sets NOTIFY_SOCKET, systemd-notify is there too
- *    (same package, and in the default PATH of NixOS units); no prebuilt binary to match the libc
- *    (glibc/musl, NixOS) and no node-gyp in Nix builds or CI;
- *  - this module sits on the fast path: it loads node:child_process (which pulls in net, dgram and
- *    streams, ~4 ms) only when the first message is sent, so nothing when NOTIFY_SOCKET is unset;
- *  - messages are few (a handful per run), so ~5–10 ms per spawn does not matter;
- *  - systemd-notify ≥ 246 waits by default until the manager has processed the message
- *    (sd_notify_barrier: a second datagram "BARRIER=1" carrying a pipe fd). So the sender is still
- *    alive when PID 1 maps its PID to our unit, which is what makes NotifyAccess=all reliable.
- * The price: the sender is a child, not the main PID, so the unit needs NotifyAccess=all (the shipped
- * one has it). Path sockets ("/run/systemd/notify") and abstract ones ("@name") both work, because
- * systemd-notify resolves NOTIFY_SOCKET itself.
- *
- * Contract: a no-op when NOTIFY_SOCKET is unset; never throws or rejects; every message takes at most
- * `timeoutMs` (default 2 s, then SIGKILL); when the mechanism is missing or broken it degrades to a
- * no-op with at most one debug note for the whole notifier. Messages are sent in call order.
+ * sd_notify(3) for acme-renew@.service (STATUS=, EXTEND_TIMEOUT_USEC=, ERRNO=, EXIT_STATUS=) through
+ * the systemd-notify(1) binary, one short-lived child per message (hence NotifyAccess=all). A no-op
+ * without NOTIFY_SOCKET; never throws; each message bounded by `timeoutMs`; a missing or broken
+ * helper turns it into a no-op with one debug note. Why a helper and not a native socket:
+ * systemd/README.md, "sd_notify".
  */
 
 export interface Notifier {
