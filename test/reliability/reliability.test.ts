@@ -14,6 +14,7 @@ import { exitCleanlyOnSignals, registerKeyMaterial, removeSandboxes, sandboxRoot
 import { registerFaultScenarios, scenario, scenarioNames } from "./faults.js";
 import { registerFuzz } from "./fuzz.js";
 import { registerKill9 } from "./kill9.js";
+import { registerReady } from "./ready.js";
 import { startShared, stopShared } from "./setup.js";
 
 exitCleanlyOnSignals();
@@ -34,6 +35,7 @@ describe("reliability", { timeout: 1_200_000 }, () => {
     describe("faults", { concurrency }, () => {
       registerFaultScenarios();
       registerFuzz();
+      registerReady();
     });
     describe("crashes", () => {
       registerKill9();
