@@ -1,8 +1,14 @@
 /**
  * Cheap facts gathered before the network stage, so that a failure can say why and the retries can
  * stop early when there is no network at all: interfaces and default route, the clock, free space.
+ *
+ * No external program: the interfaces come from getifaddrs(3) (os.networkInterfaces(), which lists
+ * only interfaces that are up and running), the default routes from the kernel's tables in
+ * /proc/net/route and /proc/net/ipv6_route (both follow the reader's network namespace). A unit's
+ * PATH need not hold iproute2 — NixOS units have none.
  */
 import { readFile, statfs } from "node:fs/promises";
+import { networkInterfaces } from "node:os";
 
 export interface PreflightReport {
   network: {
@@ -19,6 +25,9 @@ export interface PreflightReport {
 }
 
 const LOW_DISK = 1024 * 1024;
+// route flags (linux/route.h)
+const RTF_UP = 0x1;
+const RTF_REJECT = 0x200;
 
 function isLoopbackHost(url: string): boolean {
   try {
@@ -29,18 +38,56 @@ function isLoopbackHost(url: string): boolean {
   }
 }
 
-/** An IPv6 default route from /proc (systeminformation reports the IPv4 gateway only). */
-async function ipv6DefaultRoute(): Promise<string | null> {
-  try {
-    const text = await readFile("/proc/net/ipv6_route", "utf8");
-    for (const l of text.split("\n")) {
-      const f = l.trim().split(/\s+/);
-      if (f[0] === "00000000000000000000000000000000" && f[1] === "00" && f[9] !== "lo") return `default via ${f[4]} dev ${f[9]}`;
-    }
-  } catch {
-    /* no IPv6 */
+/** "0101A8C0" (the kernel's little-endian hex) -> "192.168.1.1". */
+function ipv4FromHex(hex: string): string {
+  const n = Number.parseInt(hex, 16);
+  return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join(".");
+}
+
+/** "fe800000000000000000000000000001" -> "fe80:0:0:0:0:0:0:1". */
+function ipv6FromHex(hex: string): string {
+  return (hex.match(/.{4}/g) ?? []).map((g) => Number.parseInt(g, 16).toString(16)).join(":");
+}
+
+/**
+ * The first usable IPv4 default route of /proc/net/route ("Iface Destination Gateway Flags … Mask"
+ * per line, hex), as "default via <gw> dev <if>" or "default dev <if>"; null when there is none.
+ */
+export function ipv4DefaultRoute(table: string): string | null {
+  for (const line of table.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const [iface, dest, gw, flagsHex, , , , mask] = f as [string, string, string, string, string, string, string, string];
+    const flags = Number.parseInt(flagsHex, 16);
+    if (dest !== "00000000" || mask !== "00000000" || iface === "lo" || !(flags & RTF_UP) || flags & RTF_REJECT) continue;
+    return gw === "00000000" ? `default dev ${iface}` : `default via ${ipv4FromHex(gw)} dev ${iface}`;
   }
   return null;
+}
+
+/**
+ * The first usable IPv6 default route of /proc/net/ipv6_route (dest, dest prefix, src, src prefix,
+ * next hop, metric, refcnt, use, flags, iface per line); reject routes (e.g. the "unreachable
+ * default" on lo of hosts without IPv6) do not count.
+ */
+export function ipv6DefaultRoute(table: string): string | null {
+  for (const line of table.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const [dest, prefix, , , via, , , , flagsHex, iface] = f as [string, string, string, string, string, string, string, string, string, string];
+    const flags = Number.parseInt(flagsHex, 16);
+    if (!/^0{32}$/.test(dest) || prefix !== "00" || iface === "lo" || !(flags & RTF_UP) || flags & RTF_REJECT) continue;
+    return /^0{32}$/.test(via) ? `default dev ${iface}` : `default via ${ipv6FromHex(via)} dev ${iface}`;
+  }
+  return null;
+}
+
+async function readOrEmpty(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch {
+    return ""; // no IPv6 (or no /proc): no route from this table
+  }
 }
 
 interface NetworkFacts {
@@ -48,30 +95,19 @@ interface NetworkFacts {
   defaultRoute: string | null;
 }
 
-async function gatherNetwork(): Promise<NetworkFacts> {
+async function networkFacts(): Promise<NetworkFacts> {
+  let interfacesUp: string[];
   try {
-    const si = (await import("systeminformation")).default;
-    const [ifaces, gw] = await Promise.all([si.networkInterfaces(), si.networkGatewayDefault()]);
-    const list = Array.isArray(ifaces) ? ifaces : [ifaces];
-    const interfacesUp = list.filter((i) => !i.internal && i.operstate === "up" && (i.ip4 || i.ip6)).map((i) => i.iface);
-    return { interfacesUp, defaultRoute: gw ? `default via ${gw}` : await ipv6DefaultRoute() };
+    interfacesUp = Object.entries(networkInterfaces())
+      .filter(([, addrs]) => (addrs ?? []).some((a) => !a.internal))
+      .map(([name]) => name);
   } catch {
-    // Unknown: do not claim the network is down.
-    return { interfacesUp: ["?"], defaultRoute: "?" };
+    // getifaddrs refused (e.g. no AF_NETLINK in the sandbox): unknown, do not claim "down".
+    interfacesUp = ["?"];
   }
-}
-
-/**
- * systeminformation runs blocking helper commands (~135 ms of stalled event loop per call, measured
- * in a 20-certificate `run --all`), so one process asks at most once a minute, however many
- * certificates it renews.
- */
-const NETWORK_TTL_MS = 60_000;
-let network: { at: number; facts: Promise<NetworkFacts> } | null = null;
-function networkFacts(): Promise<NetworkFacts> {
-  const t = performance.now();
-  if (!network || t - network.at > NETWORK_TTL_MS) network = { at: t, facts: gatherNetwork() };
-  return network.facts;
+  const [v4, v6] = await Promise.all([readOrEmpty("/proc/net/route"), readOrEmpty("/proc/net/ipv6_route")]);
+  if (v4 === "" && v6 === "") return { interfacesUp, defaultRoute: "?" }; // no /proc/net at all: unknown
+  return { interfacesUp, defaultRoute: ipv4DefaultRoute(v4) ?? ipv6DefaultRoute(v6) };
 }
 
 export async function preflight(server: string, stateDir: string, now: Date, floor: Date | null): Promise<PreflightReport> {
