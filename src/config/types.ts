@@ -1,5 +1,5 @@
 /** The validated, defaults-merged configuration of one certificate. */
-export const KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096"] as const;
+export const KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096", "rsa8192"] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
 
 export const LETS_ENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory";

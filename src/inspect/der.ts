@@ -117,7 +117,7 @@ function readSpkiKeyType(der: Uint8Array): string | null {
     while (p < modulus.end && der[p] === 0) p++;
     if (p === modulus.end) return null;
     const n = (modulus.end - p) * 8 - Math.clz32(der[p]!) + 24;
-    return [2048, 3072, 4096].includes(n) ? `rsa${n}` : `rsa(${n})`;
+    return [2048, 3072, 4096, 8192].includes(n) ? `rsa${n}` : `rsa(${n})`;
   }
   return null;
 }

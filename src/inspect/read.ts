@@ -29,7 +29,7 @@ export function keyTypeOf(key: KeyObject): KeyType | string {
   }
   if (key.asymmetricKeyType === "rsa") {
     const bits = d.modulusLength ?? 0;
-    return [2048, 3072, 4096].includes(bits) ? `rsa${bits}` : `rsa(${bits})`;
+    return [2048, 3072, 4096, 8192].includes(bits) ? `rsa${bits}` : `rsa(${bits})`;
   }
   return key.asymmetricKeyType ?? "unknown";
 }

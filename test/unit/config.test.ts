@@ -61,7 +61,7 @@ test("defaults.json is inherited, overridden per key, and skipped with inheritDe
 
 const BAD: Array<[string, Record<string, unknown>, RegExp]> = [
   ["unknown key (typo) with a suggestion", { webroot: "/w", keytype: "ec256" }, /keytype: unknown key \(did you mean "keyType"\?\)/],
-  ["bad keyType", { webroot: "/w", keyType: "ec521" }, /keyType: expected one of ec256, ec384, rsa2048, rsa3072, rsa4096, got "ec521"/],
+  ["bad keyType", { webroot: "/w", keyType: "ec521" }, /keyType: expected one of ec256, ec384, rsa2048, rsa3072, rsa4096, rsa8192, got "ec521"/],
   ["keyType not a string", { webroot: "/w", keyType: 256 }, /keyType: expected one of/],
   ["no challenge", {}, /no challenge configured: set exactly one of webroot, listenHTTP, listenTLS, dnsHook/],
   ["two challenges", { webroot: "/w", listenHTTP: ":80" }, /listenHTTP: only one challenge may be set, found webroot and listenHTTP/],

@@ -19,6 +19,12 @@ test("key type from the certificate's DER equals node:crypto's answer for every 
   }
 });
 
+test("rsa8192 (a committed certificate: making an 8192-bit key takes a minute here)", () => {
+  const x = new X509Certificate(readFileSync(join(import.meta.dirname, "../../../test/fixtures/rsa8192-cert.pem")));
+  assert.equal(spkiKeyType(x.raw), "rsa8192");
+  assert.equal(keyTypeOf(x.publicKey), "rsa8192");
+});
+
 test("key types outside the config's list: RSA of other sizes is named, other curves and algorithms defer to node:crypto", () => {
   const dir = mkdtempSync(join(tmpdir(), "acme-renew-der-"));
   const make = (name: string, args: string[]) => {
