@@ -8,37 +8,27 @@
 #   };
 #   services.nginx.virtualHosts."example.com" = { forceSSL = true; useACMERenewHost = "example.com"; };
 #
-# Option names, types and defaults follow security.acme wherever the concept is the same; see
-# nix/README.md for the option-by-option migration table and for the design decisions (units,
-# activation, placeholder, migration), summarised here:
+# Option names, types and defaults follow security.acme wherever the concept is the same; nix/README.md
+# has the option-by-option table and the reasons behind the units, summarised here. Per certificate:
 #
-# Units per certificate <name>
-#   acme-renew@<name>.service        the package's template unit, instantiated with a drop-in
-#                                    (overrideStrategy = "asDropin"), so its hardening stays the
-#                                    single source of truth. The drop-in adds: wantedBy
-#                                    multi-user.target, RemainAfterExit (the state shows the last
-#                                    run: `active (exited)`, ExecMainStatus 0/75/1), restart triggers
-#                                    on the generated JSON (switch re-runs it when the config
-#                                    changes: new names are issued at once), exit 1 as a success
-#                                    (see "Activation"), the per-certificate sandbox holes
-#                                    (webroot, low ports, key group, credentials).
-#   acme-renew@<name>.timer          the package's template timer (twice a day, randomized,
-#                                    persistent) + drop-in: it triggers acme-renew-rerun@<name>
-#                                    (systemd does not re-run an active RemainAfterExit unit on
-#                                    `start`), and once 15 min after boot/activation.
-#   acme-renew-rerun@<name>.service  restarts acme-renew@<name>.service and exits with its status
-#                                    (0/75 -> 0); exit 1 (no usable certificate) fails it and
-#                                    systemd retries every 15 min (Restart=on-failure) until a real
-#                                    certificate is in place.
-#   acme-renew-migrate-<name>        (only with migrateFrom) copies security.acme's files once.
+#   acme-renew-ready-<name>.service  boot path, concrete: `acme-renew ready` (offline, PrivateNetwork;
+#                                    a usable certificate or the placeholder on disk), wanted by
+#                                    multi-user.target, restarted by a switch when the certificate's
+#                                    files change; then starts the renewal with --no-block.
+#                                    Web servers Wants= + After= this unit and nothing else of ours.
+#   acme-renew@<name>.service        the renewal: an instance of the module's template
+#                                    acme-renew@.service (the package's unit, in Nix), plus a drop-in
+#                                    with the certificate's sandbox holes. After the network, the ready
+#                                    unit and the web servers; nothing waits for it.
+#                                    `systemctl start acme-renew@<name>` works as everywhere else.
+#   acme-renew-<name>.timer          concrete: after boot and hourly (renewInterval), starts the renewal.
+#   acme-renew-migrate-<name>        only with migrateFrom: copies security.acme's files once, before
+#                                    the ready unit.
 #
-# Activation (nixos-rebuild switch) and boot never fail because the CA is unreachable: with a
-# valid certificate the run exits 75 (SuccessExitStatus); with none it writes a self-signed
-# placeholder (placeholder = true) and exits 1, which the drop-in also counts as success, so the
-# web servers ordered after it start with the placeholder and switch-to-configuration reports no
-# failed unit. The retries come from acme-renew-rerun@<name> (above), which is where "no usable
-# certificate" shows up as a failing unit. Configuration errors (78) still fail: they are caught
-# at build time anyway (`acme-renew validate` runs on the generated files).
+# Why concrete units for what a switch must do: switch-to-configuration reads a template instance
+# with a dot in its name ("acme-renew@example.com.service") as an instance of "acme-renew@.com.service"
+# and then neither restarts nor starts it, so a changed or new certificate would wait for the timer.
+# No unit boot or a switch waits for talks to the network.
 {
   config,
   lib,
@@ -47,15 +37,22 @@
 }:
 let
   inherit (lib)
+    attrNames
     concatMap
     concatStrings
+    concatStringsSep
+    elem
     filter
     filterAttrs
+    hasPrefix
+    head
+    length
     literalExpression
     mapAttrs
     mapAttrs'
     mapAttrsToList
     mkDefault
+    mkEnableOption
     mkIf
     mkMerge
     mkOption
@@ -75,6 +72,14 @@ let
   stateDir = "/var/lib/acme-renew";
   user = "acme-renew";
   systemctl = "${config.systemd.package}/bin/systemctl";
+  bin = "${cfg.package}/bin/acme-renew";
+
+  # Unit names (see the top of this file).
+  readyName = n: "acme-renew-ready-${n}";
+  renewUnit = n: "acme-renew@${n}.service";
+  timerName = n: "acme-renew-${n}";
+  migrateName = n: "acme-renew-migrate-${n}";
+  metricsName = "acme-renew-metrics";
 
   # ------------------------------------------------------------------------------------------
   # Options
@@ -120,270 +125,286 @@ let
 
   # Options of both `defaults` and `certs.<name>`. In a certificate, null means "not set here":
   # the value comes from defaults (unless inheritDefaults = false), then from the tool's default.
-  inheritableOptions = _isDefaults: {
-      email = mkOption (
-        unset
-        // {
-          type = nullOr types.str;
-          description = "Contact email for the ACME account (optional for acme-renew, unlike security.acme).";
-        }
-      );
-      server = mkOption (
-        unset
-        // {
-          type = nullOr types.str;
-          example = "https://acme-staging-v02.api.letsencrypt.org/directory";
-          description = "ACME directory URL (https). null: Let's Encrypt production.";
-        }
-      );
-      caBundle = mkOption (
-        unset
-        // {
-          type = nullOr types.path;
-          description = "PEM file of CA certificates trusted, in addition to Node.js's bundled roots, for the ACME server's TLS (a private CA, a test CA). A Nix path is copied into the store.";
-        }
-      );
-      keyType = mkOption (
-        unset
-        // {
-          type = nullOr (
-            types.enum [
-              "ec256"
-              "ec384"
-              "rsa2048"
-              "rsa3072"
-              "rsa4096"
-            ]
-          );
-          description = "Key type of the certificate key. null: ec256 (as security.acme). rsa8192 is not supported.";
-        }
-      );
-      reuseKey = mkOption (
-        unset
-        // {
-          type = nullOr types.bool;
-          description = "Keep the certificate key across renewals. null: false.";
-        }
-      );
-      validMinDays = mkOption (
-        unset
-        // {
-          type = nullOr (types.either (types.numbers.between 0 3650) (types.enum [ "auto" ]));
-          example = 30;
-          description = ''
-            Renew when fewer than this many days of validity remain. null: not set here (the
-            tool's default is "auto"); "auto": renew when 1/3 of the lifetime remains (1/2 for
-            certificates of 10 days or less) — written as an explicit JSON null, so it also
-            overrides a number set in defaults. security.acme's default is 30; ours is "auto",
-            which suits short-lived certificates. The CA's renewal window (ARI) can bring a
-            renewal forward either way.
-          '';
-        }
-      );
-      webroot = mkOption (
-        unset
-        // {
-          type = nullOr types.str;
-          example = "/var/lib/acme-renew-challenges";
-          description = ''
-            http-01 through a web server: acme-renew writes
-            `<webroot>/.well-known/acme-challenge/<token>`, which must be served at
-            `http://<domain>/.well-known/acme-challenge/`. The module creates
-            `<webroot>/.well-known/acme-challenge` (owned by acme-renew, mode 0755) and makes it
-            writable in the unit's sandbox. A virtual host with useACMERenewHost serves it.
-          '';
-        }
-      );
-      listenHTTP = mkOption (
-        unset
-        // {
-          type = nullOr types.str;
-          example = ":80";
-          description = "http-01 with acme-renew's own short-lived listener on `[host]:port` (nothing else may listen there during a renewal). Ports below 1024 get CAP_NET_BIND_SERVICE.";
-        }
-      );
-      listenTLS = mkOption (
-        unset
-        // {
-          type = nullOr types.str;
-          example = ":443";
-          description = "tls-alpn-01 with acme-renew's own short-lived TLS listener on `[host]:port`.";
-        }
-      );
-      dnsHook = mkOption (
-        unset
-        // {
-          type = nullOr types.path;
-          example = literalExpression ''pkgs.writeShellScript "dns-hook" "…"'';
-          description = ''
-            dns-01 (needed for wildcards): an executable called as
-            `HOOK present|cleanup _acme-challenge.<domain>. <value>` (lego's `exec` protocol),
-            as user acme-renew inside the unit's sandbox, with the unit's environment
-            (environmentFile, credentialFiles).
-          '';
-        }
-      );
-      dnsResolver = mkOption (
-        unset
-        // {
-          type = nullOr types.str;
-          example = "1.1.1.1:53";
-          description = "dns-01: resolver (IP:port) asked whether the TXT record is visible. null: the system resolver.";
-        }
-      );
-      dnsPropagationTimeout = mkOption (
-        unset
-        // {
-          type = nullOr (types.ints.between 0 3600);
-          description = "dns-01: seconds to wait for the TXT record to be visible (0: do not wait). null: 120.";
-        }
-      );
-      dnsPropagationCheck = mkOption (
-        unset
-        // {
-          type = nullOr types.bool;
-          description = "security.acme compatibility: false is dnsPropagationTimeout = 0 (an explicit dnsPropagationTimeout wins).";
-        }
-      );
-      reloadServices = mkOption (
-        unset
-        // {
-          type = nullOr (types.listOf types.str);
-          example = [ "nginx.service" ];
-          description = ''
-            Units acme-renew reloads (`systemctl try-reload-or-restart --no-block`) after a
-            renewal — as user acme-renew, allowed by a polkit rule the module generates for
-            exactly these units (it enables security.polkit). null: not set here; a list set
-            here replaces the one in defaults. Web servers wired with useACMERenewHost are
-            added automatically.
-          '';
-        }
-      );
-      postRun = mkOption (
-        unset
-        // {
-          type = nullOr types.lines;
-          example = "cp full.pem /srv/backup/";
-          description = ''
-            Shell snippet run after a renewal, in the certificate's directory, with
-            ACME_RENEW_CERT_NAME, ACME_RENEW_DOMAINS, ACME_RENEW_CERT, ACME_RENEW_KEY, ACME_RENEW_CHAIN,
-            ACME_RENEW_FULLCHAIN, ACME_RENEW_FULL, ACME_RENEW_CERT_DIR in the environment.
-            Unlike security.acme it does NOT run as root: it runs as acme-renew inside the unit's
-            sandbox (writable: the state directory only; add ReadWritePaths= in
-            systemd.services."acme-renew@<name>".serviceConfig). "" is the same as null.
-          '';
-        }
-      );
-      group = mkOption (
-        unset
-        // {
-          type = nullOr types.str;
-          description = ''
-            Group owning the key files (mode 0640, else 0600) and the certificate's directory;
-            the unit gets it as a supplementary group. null: none (security.acme's default is
-            "acme"). Set automatically (mkDefault) to the web server's group by useACMERenewHost.
-          '';
-        }
-      );
-      profile = mkOption (
-        unset
-        // {
-          type = nullOr types.str;
-          description = "ACME profile to request, if the CA offers several.";
-        }
-      );
-      preferredChain = mkOption (
-        unset
-        // {
-          type = nullOr types.str;
-          description = "Issuer common name of the preferred alternate chain.";
-        }
-      );
-      eab = mkOption (
-        unset
-        // {
-          type = nullOr (
-            types.submodule {
-              options = {
-                kid = mkOption {
-                  type = types.str;
-                  description = "External account binding key id.";
-                };
-                hmacKeyFile = mkOption {
-                  type = types.str;
-                  example = "/run/secrets/acme-eab-hmac";
-                  description = "Absolute path (a string, never a Nix path: it is a secret) of the file holding the base64url HMAC key; read at run time by user acme-renew.";
-                };
+  inheritableOptions = {
+    email = mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        description = "Contact email for the ACME account (optional for acme-renew, unlike security.acme).";
+      }
+    );
+    server = mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        example = "https://acme-staging-v02.api.letsencrypt.org/directory";
+        description = "ACME directory URL (https). null: Let's Encrypt production.";
+      }
+    );
+    caBundle = mkOption (
+      unset
+      // {
+        type = nullOr types.path;
+        description = ''
+          PEM file of CA certificates trusted for the ACME server's TLS in addition to the
+          system's trust store (security.pki: /etc/ssl/certs/ca-certificates.crt). A private CA is
+          better added the NixOS way, security.pki.certificateFiles; this is for one CA only
+          acme-renew should trust. A Nix path is copied into the store.
+        '';
+      }
+    );
+    keyType = mkOption (
+      unset
+      // {
+        type = nullOr (
+          types.enum [
+            "ec256"
+            "ec384"
+            "rsa2048"
+            "rsa3072"
+            "rsa4096"
+            "rsa8192"
+          ]
+        );
+        description = "Key type of the certificate key. null: ec256 (as security.acme). Let's Encrypt accepts RSA up to 4096 bits only.";
+      }
+    );
+    reuseKey = mkOption (
+      unset
+      // {
+        type = nullOr types.bool;
+        description = "Keep the certificate key across renewals. null: false.";
+      }
+    );
+    validMinDays = mkOption (
+      unset
+      // {
+        type = nullOr (types.either (types.numbers.between 0 3650) (types.enum [ "auto" ]));
+        example = 30;
+        description = ''
+          Renew when fewer than this many days of validity remain. null: not set here (the
+          tool's default is "auto"); "auto": renew when 1/3 of the lifetime remains (1/2 for
+          certificates of 10 days or less) — written as an explicit JSON null, so it also
+          overrides a number set in defaults. security.acme's default is 30; ours is "auto",
+          which suits short-lived certificates. The CA's renewal window (ARI) can bring a
+          renewal forward either way.
+        '';
+      }
+    );
+    webroot = mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        example = "/var/lib/acme-renew-challenges";
+        description = ''
+          http-01 through a web server: acme-renew writes
+          `<webroot>/.well-known/acme-challenge/<token>`, which must be served at
+          `http://<domain>/.well-known/acme-challenge/`. The module creates
+          `<webroot>/.well-known/acme-challenge` (owned by acme-renew, mode 0755) and makes it
+          writable in the renewal's sandbox. A virtual host with useACMERenewHost or
+          enableACMERenew serves it.
+        '';
+      }
+    );
+    listenHTTP = mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        example = ":80";
+        description = "http-01 with acme-renew's own short-lived listener on `[host]:port` (nothing else may listen there during a renewal). Ports below 1024 get CAP_NET_BIND_SERVICE.";
+      }
+    );
+    listenTLS = mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        example = ":443";
+        description = "tls-alpn-01 with acme-renew's own short-lived TLS listener on `[host]:port`.";
+      }
+    );
+    dnsHook = mkOption (
+      unset
+      // {
+        type = nullOr types.path;
+        example = literalExpression ''pkgs.writeShellScript "dns-hook" "…"'';
+        description = ''
+          dns-01 (needed for wildcards): an executable called as
+          `HOOK present|cleanup _acme-challenge.<domain>. <value>` (lego's `exec` protocol),
+          as user acme-renew inside the renewal's sandbox, with the unit's environment
+          (environmentFile, credentialFiles).
+        '';
+      }
+    );
+    dnsResolver = mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        example = "1.1.1.1:53";
+        description = "dns-01: resolver (IP:port) asked whether the TXT record is visible. null: the system resolver.";
+      }
+    );
+    dnsPropagationTimeout = mkOption (
+      unset
+      // {
+        type = nullOr (types.ints.between 0 3600);
+        description = "dns-01: seconds to wait for the TXT record to be visible (0: do not wait). null: 120.";
+      }
+    );
+    dnsPropagationCheck = mkOption (
+      unset
+      // {
+        type = nullOr types.bool;
+        description = "security.acme compatibility: false is dnsPropagationTimeout = 0 (an explicit dnsPropagationTimeout wins).";
+      }
+    );
+    reloadServices = mkOption (
+      unset
+      // {
+        type = nullOr (types.listOf types.str);
+        example = [ "nginx.service" ];
+        description = ''
+          Units acme-renew reloads (`systemctl try-reload-or-restart --no-block`) after a
+          renewal — as user acme-renew, allowed by a polkit rule the module generates for
+          exactly these units (it enables security.polkit). null: not set here; a list set
+          here replaces the one in defaults. Web servers wired with useACMERenewHost or
+          enableACMERenew are added automatically.
+        '';
+      }
+    );
+    postRun = mkOption (
+      unset
+      // {
+        type = nullOr types.lines;
+        example = "cp full.pem /srv/backup/";
+        description = ''
+          Shell snippet run after a renewal, in the certificate's directory, with
+          ACME_RENEW_CERT_NAME, ACME_RENEW_DOMAINS, ACME_RENEW_CERT, ACME_RENEW_KEY, ACME_RENEW_CHAIN,
+          ACME_RENEW_FULLCHAIN, ACME_RENEW_FULL, ACME_RENEW_CERT_DIR in the environment.
+          Unlike security.acme it does NOT run as root: it runs as acme-renew inside the renewal's
+          sandbox (writable: the state directory only; add ReadWritePaths= in
+          systemd.services."acme-renew@<name>".serviceConfig). "" is the same as null.
+        '';
+      }
+    );
+    group = mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        description = ''
+          Group owning the key files (mode 0640, else 0600) and the certificate's directory;
+          the units get it as a supplementary group. null: none (security.acme's default is
+          "acme"), unless a web server serves the certificate (useACMERenewHost,
+          enableACMERenew): then that server's group. A certificate served by web servers of
+          different groups needs it set; the servers get it as a supplementary group.
+        '';
+      }
+    );
+    profile = mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        description = "ACME profile to request, if the CA offers several.";
+      }
+    );
+    preferredChain = mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        description = "Issuer common name of the preferred alternate chain.";
+      }
+    );
+    eab = mkOption (
+      unset
+      // {
+        type = nullOr (
+          types.submodule {
+            options = {
+              kid = mkOption {
+                type = types.str;
+                description = "External account binding key id.";
               };
-            }
-          );
-          description = "External account binding (for CAs that require it).";
-        }
-      );
-      ari = mkOption (
-        unset
-        // {
-          type = nullOr types.bool;
-          description = "Use ACME Renewal Information (RFC 9773). null: true.";
-        }
-      );
-      placeholder = mkOption (
-        unset
-        // {
-          type = nullOr types.bool;
-          description = "Write a self-signed placeholder when there is no certificate at all and issuance fails, so that dependent services start (security.acme's acme-<name> self-signed step). null: true.";
-        }
-      );
-      keepVersions = mkOption (
-        unset
-        // {
-          type = nullOr (types.ints.between 1 100);
-          description = "Versions of key and certificate kept on disk. null: 3.";
-        }
-      );
-      timeout = mkOption (
-        unset
-        // {
-          type = nullOr (types.ints.between 10 86400);
-          description = "Overall deadline of one renewal, seconds. At boot, services ordered after the certificate wait at most this long. null: 600.";
-        }
-      );
-      hookTimeout = mkOption (
-        unset
-        // {
-          type = nullOr (types.ints.between 1 3600);
-          description = "Timeout of each hook (reload, postRun, dnsHook), seconds. null: 60.";
-        }
-      );
+              hmacKeyFile = mkOption {
+                type = types.str;
+                example = "/run/secrets/acme-eab-hmac";
+                description = "Absolute path (a string, never a Nix path: it is a secret) of the file holding the base64url HMAC key; read at run time by user acme-renew.";
+              };
+            };
+          }
+        );
+        description = "External account binding (for CAs that require it).";
+      }
+    );
+    ari = mkOption (
+      unset
+      // {
+        type = nullOr types.bool;
+        description = "Use ACME Renewal Information (RFC 9773). null: true.";
+      }
+    );
+    placeholder = mkOption (
+      unset
+      // {
+        type = nullOr types.bool;
+        description = "Write a self-signed placeholder when there is no usable certificate, so that dependent services start (security.acme's acme-<name> self-signed step). null: true.";
+      }
+    );
+    keepVersions = mkOption (
+      unset
+      // {
+        type = nullOr (types.ints.between 1 100);
+        description = "Versions of key and certificate kept on disk. null: 3.";
+      }
+    );
+    timeout = mkOption (
+      unset
+      // {
+        type = nullOr (types.ints.between 10 86400);
+        description = "Overall deadline of one renewal, seconds. Nothing waits for a renewal; this bounds the run itself. null: 600.";
+      }
+    );
+    hookTimeout = mkOption (
+      unset
+      // {
+        type = nullOr (types.ints.between 1 3600);
+        description = "Timeout of each hook (reload, postRun, dnsHook), seconds. null: 60.";
+      }
+    );
 
-      # Unit-level options (not written to the JSON files).
-      environmentFile = mkOption (
-        unset
-        // {
-          type = nullOr types.path;
-          description = "EnvironmentFile= of the certificate's unit: variables for dnsHook/postRun (e.g. API tokens). Give a path outside the store as a string.";
-        }
-      );
-      credentialFiles = mkOption (
-        unset
-        // {
-          type = nullOr (types.attrsOf types.path);
-          example = literalExpression ''{ "TSIG_SECRET_FILE" = "/run/secrets/tsig"; }'';
-          description = "Environment variable -> secret file: the file is passed with LoadCredential= and the variable points at the credential (`%d/<VAR>`), readable by the unit only. null: {} (or the defaults').";
-        }
-      );
-      renewInterval = mkOption (
-        unset
-        // {
-          type = nullOr types.str;
-          example = "daily";
-          description = "OnCalendar= of the certificate's timer. null: twice a day (00:00 and 12:00, plus up to 1 h random delay).";
-        }
-      );
+    # Unit-level options (not written to the JSON files).
+    environmentFile = mkOption (
+      unset
+      // {
+        type = nullOr types.path;
+        description = "EnvironmentFile= of the certificate's renewal: variables for dnsHook/postRun (e.g. API tokens). Give a path outside the store as a string.";
+      }
+    );
+    credentialFiles = mkOption (
+      unset
+      // {
+        type = nullOr (types.attrsOf types.path);
+        example = literalExpression ''{ "TSIG_SECRET_FILE" = "/run/secrets/tsig"; }'';
+        description = "Environment variable -> secret file: the file is passed with LoadCredential= and the variable points at the credential (`%d/<VAR>`), readable by the unit only. null: {} (or the defaults').";
+      }
+    );
+    renewInterval = mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        example = "daily";
+        description = "OnCalendar= of the certificate's timer. null: hourly (plus a fixed per-host random delay of up to 15 min, and once a minute after boot) — a run that is not due costs no network.";
+      }
+    );
 
-      enableDebugLogs = hiddenOption;
-    }
-    // mapAttrs (_: _: hiddenOption) (removeAttrs unsupportedOptions [ "csr" "csrKey" ]);
+    # security.acme's old name of environmentFile: works, with a warning.
+    credentialsFile = mkOption {
+      type = nullOr types.path;
+      default = null;
+      visible = false;
+      description = "Renamed to environmentFile (as in security.acme).";
+    };
+    enableDebugLogs = hiddenOption;
+  }
+  // mapAttrs (_: _: hiddenOption) (removeAttrs unsupportedOptions [ "csr" "csrKey" ]);
 
   certOptions =
     { name, ... }:
@@ -410,7 +431,8 @@ let
           type = types.str;
           readOnly = true;
           default = "${stateDir}/${name}";
-          description = "Where the certificate is: cert.pem (leaf), chain.pem, fullchain.pem, key.pem, full.pem (key + fullchain).";
+          defaultText = literalExpression ''"/var/lib/acme-renew/<name>"'';
+          description = "Where the certificate is (read-only, like security.acme's): cert.pem (leaf), chain.pem, fullchain.pem, key.pem, full.pem (key + fullchain).";
         };
         migrateFrom = mkOption {
           type = nullOr types.str;
@@ -418,71 +440,113 @@ let
           defaultText = literalExpression ''if migrateFromSecurityAcme then "/var/lib/acme/<name>" else null'';
           description = "A security.acme (lego) certificate directory to copy into `directory` once, while that is still empty, so that the certificate is not re-issued. See nix/README.md.";
         };
-        extraReloadServices = mkOption {
-          type = types.listOf types.str;
-          default = [ ];
-          internal = true;
-          description = "Units reloaded after a renewal on top of reloadServices (set by the web-server integrations).";
-        };
         csr = hiddenOption;
         csrKey = hiddenOption;
       };
     };
 
   # ------------------------------------------------------------------------------------------
-  # Web servers: services.<server>.virtualHosts.<vhost>.useACMERenewHost
+  # Web servers
+  #
+  # services.<server>.virtualHosts.<vhost>:
+  #   useACMERenewHost = "<name>"   serve certs.<name>, which must be declared (useACMEHost)
+  #   enableACMERenew = true        declare a certificate for the vhost's names and serve it
+  #                                 (enableACME; nginx and httpd); acmeRenewRoot its webroot
+  # The wiring (ready ordering, reloads, key group) is computed here from the vhosts; it never
+  # defines certificates, except the ones enableACMERenew asks for.
 
-  useACMERenewHostOption = server: {
-    options.useACMERenewHost = mkOption {
-      type = nullOr types.str;
-      default = null;
-      example = "example.com";
-      description = ''
-        Serve the certificate services.acme-renew.certs.<name> (like security.acme's
-        useACMEHost; the certificate is not created, define it there): sets this virtual host's
-        certificate paths, serves the certificate's webroot challenge directory, orders
-        ${server} after acme-renew@<name>.service (Wants=, never Requires=: ${server} starts even
-        when the renewal fails), adds ${server}.service to its reloads and its group to the
-        certificate (mkDefault).
-      '';
+  defaultAcmeRoot = "/var/lib/acme-renew-challenges";
+
+  vhostOptions =
+    server: withEnable:
+    {
+      useACMERenewHost = mkOption {
+        type = nullOr types.str;
+        default = null;
+        example = "example.com";
+        description = ''
+          Serve the certificate services.acme-renew.certs.<name> (like security.acme's
+          useACMEHost; the certificate must be declared there — an undeclared name is an
+          error): this virtual host's certificate paths, the certificate's webroot challenge
+          directory, ${server} Wants= + After= acme-renew-ready-<name>.service and Before=
+          acme-renew@<name>.service, ${server}.service added to its reloads, its group to the
+          certificate.
+        '';
+      };
+    }
+    // optionalAttrs withEnable {
+      enableACMERenew = mkOption {
+        type = types.bool;
+        default = false;
+        description = ''
+          Declare the certificate services.acme-renew.certs.<server name> for this virtual
+          host's names (the server name and its aliases) with the webroot acmeRenewRoot, and
+          serve it as useACMERenewHost does (security.acme's enableACME).
+        '';
+      };
+      acmeRenewRoot = mkOption {
+        type = nullOr types.str;
+        default = defaultAcmeRoot;
+        description = ''
+          Webroot of the certificate enableACMERenew declares (security.acme's acmeRoot).
+          null: none here — the challenge comes from services.acme-renew.defaults or the
+          certificate (dnsHook, listenHTTP, …).
+        '';
+      };
     };
-  };
 
-  webrootOf = host: if cfg.certs ? ${host} then (effective.${host}.webroot or null) else null;
-  dirOf = host: "${stateDir}/${host}";
+  # The certificate a vhost serves (null: none).
+  vhostCert =
+    s: vhostName: v:
+    if v.useACMERenewHost != null then
+      v.useACMERenewHost
+    else if v.enableACMERenew or false then
+      s.serverName vhostName v
+    else
+      null;
+
+  effectiveOf = n: if effective ? ${n} then effective.${n} else { };
+  webrootOf = n: (effectiveOf n).webroot or null;
+  dirOf = n: "${stateDir}/${n}";
 
   nginxVhost =
-    { config, ... }:
-    useACMERenewHostOption "nginx"
-    // {
-      config = mkIf (config.useACMERenewHost != null) (
+    s:
+    { name, config, ... }:
+    {
+      options = vhostOptions "nginx" true;
+      config = mkIf (vhostCert s name config != null) (
         let
-          host = config.useACMERenewHost;
-          wr = webrootOf host;
+          n = vhostCert s name config;
+          wr = webrootOf n;
         in
         {
-          sslCertificate = mkDefault "${dirOf host}/fullchain.pem";
-          sslCertificateKey = mkDefault "${dirOf host}/key.pem";
-          sslTrustedCertificate = mkDefault "${dirOf host}/chain.pem";
+          sslCertificate = mkDefault "${dirOf n}/fullchain.pem";
+          sslCertificateKey = mkDefault "${dirOf n}/key.pem";
+          sslTrustedCertificate = mkDefault "${dirOf n}/chain.pem";
           locations = mkIf (wr != null) {
-            "^~ /.well-known/acme-challenge/".root = mkDefault wr;
+            "^~ /.well-known/acme-challenge/" = {
+              root = mkDefault wr;
+              extraConfig = mkDefault "auth_basic off;";
+            };
           };
         }
       );
     };
 
   httpdVhost =
-    { config, ... }:
-    useACMERenewHostOption "httpd"
-    // {
-      config = mkIf (config.useACMERenewHost != null) (
+    s:
+    { name, config, ... }:
+    {
+      options = vhostOptions "httpd" true;
+      config = mkIf (vhostCert s name config != null) (
         let
-          host = config.useACMERenewHost;
-          wr = webrootOf host;
+          n = vhostCert s name config;
+          wr = webrootOf n;
         in
         {
-          sslServerCert = mkDefault "${dirOf host}/fullchain.pem";
-          sslServerKey = mkDefault "${dirOf host}/key.pem";
+          sslServerCert = mkDefault "${dirOf n}/fullchain.pem";
+          sslServerKey = mkDefault "${dirOf n}/key.pem";
+          sslServerChain = mkDefault "${dirOf n}/chain.pem";
           servedDirs = optional (wr != null) {
             urlPath = "/.well-known/acme-challenge";
             dir = "${wr}/.well-known/acme-challenge";
@@ -492,17 +556,18 @@ let
     };
 
   caddyVhost =
-    { config, ... }:
-    useACMERenewHostOption "caddy"
-    // {
-      config = mkIf (config.useACMERenewHost != null) (
+    s:
+    { name, config, ... }:
+    {
+      options = vhostOptions "caddy" false;
+      config = mkIf (vhostCert s name config != null) (
         let
-          host = config.useACMERenewHost;
-          wr = webrootOf host;
+          n = vhostCert s name config;
+          wr = webrootOf n;
         in
         {
           extraConfig = ''
-            tls ${dirOf host}/fullchain.pem ${dirOf host}/key.pem
+            tls ${dirOf n}/fullchain.pem ${dirOf n}/key.pem
           ''
           + optionalString (wr != null) ''
             handle /.well-known/acme-challenge/* {
@@ -514,32 +579,99 @@ let
       );
     };
 
-  webServers =
-    let
-      wired = vhosts: unique (filter (h: h != null) (mapAttrsToList (_: v: v.useACMERenewHost) vhosts));
-      server = name: c: {
-        inherit name;
-        unit = "${name}.service";
-        inherit (c) group;
-        certs = optionals c.enable (wired c.virtualHosts);
-      };
-    in
-    [
-      (server "nginx" config.services.nginx)
-      (server "httpd" config.services.httpd)
-      (server "caddy" config.services.caddy)
-    ];
+  serverDefs = {
+    nginx = {
+      serverName = vhostName: v: if v.serverName != null then v.serverName else vhostName;
+      aliases = v: v.serverAliases;
+      vhost = nginxVhost;
+    };
+    httpd = {
+      serverName = _: v: v.hostName;
+      aliases = v: v.serverAliases;
+      vhost = httpdVhost;
+    };
+    caddy = {
+      serverName = vhostName: _: vhostName;
+      aliases = _: [ ];
+      vhost = caddyVhost;
+    };
+  };
 
-  certUnitsOf = s: map (h: "acme-renew@${h}.service") s.certs;
+  # Enabled web servers with the certificates their vhosts name.
+  webServers = mapAttrsToList (
+    name: d:
+    let
+      c = config.services.${name};
+      s = d // {
+        inherit name;
+      };
+      uses = optionals c.enable (
+        filter (u: u.cert != null) (
+          mapAttrsToList (vhostName: v: {
+            inherit vhostName;
+            cert = vhostCert s vhostName v;
+            byName = v.useACMERenewHost != null;
+            declares = v.enableACMERenew or false;
+            both = (v.enableACMERenew or false) && v.useACMERenewHost != null;
+            aliases = d.aliases v;
+            acmeRoot = v.acmeRenewRoot or null;
+          }) c.virtualHosts
+        )
+      );
+    in
+    {
+      inherit name uses;
+      unit = "${name}.service";
+      inherit (c) group;
+      certs = unique (map (u: u.cert) uses);
+    }
+  ) serverDefs;
+
+  serversOf = n: filter (s: elem n s.certs) webServers;
+
+  # enableACMERenew: the certificates it declares (mkDefault: the certificate's own settings win).
+  declaredByVhosts = concatMap (
+    s:
+    map (u: {
+      ${u.cert} = {
+        extraDomainNames = mkDefault u.aliases;
+        webroot = mkDefault u.acmeRoot;
+      };
+    }) (filter (u: u.declares && !u.byName) s.uses)
+  ) webServers;
+
+  # What the web servers add to a certificate: the key group (the certificate's own wins, then the
+  # servers' one group, then defaults.group) and their reloads.
+  serverGroups = n: unique (map (s: s.group) (serversOf n));
+  withServers =
+    n: c:
+    let
+      groups = serverGroups n;
+    in
+    c
+    // {
+      group =
+        if c.group != null then
+          c.group
+        else if length groups == 1 then
+          head groups
+        else
+          null;
+      extraReloadServices = map (s: s.unit) (serversOf n);
+    };
 
   # ------------------------------------------------------------------------------------------
   # Generated files
 
+  certsIn = mapAttrs withServers cfg.certs;
   defaultsJSON = arLib.defaultsToJSON cfg.defaults;
-  certJSON = mapAttrs (n: c: arLib.certToJSON cfg.defaults n c) cfg.certs;
+  certJSON = mapAttrs (n: c: arLib.certToJSON cfg.defaults n c) certsIn;
   effective = mapAttrs (n: j: arLib.effective n defaultsJSON j) certJSON;
 
-  configFiles = arLib.configFiles { inherit (cfg) defaults certs; };
+  configFiles = arLib.configFiles {
+    inherit (cfg) defaults acceptTerms;
+    certs = certsIn;
+  };
   # pkgs.formats.json: builtins.toJSON, pretty-printed. The store name is fixed (a certificate
   # name may hold characters a store path name may not); the file name is given when copying.
   generated = mapAttrs (_: v: json.generate "acme-renew-config.json" v) configFiles;
@@ -558,16 +690,25 @@ let
         acme-renew --config-dir "$out" --log-format text validate
       '';
 
+  # The files a certificate's runs read: its own and, when inherited, defaults.json. A change
+  # restarts its ready unit, which starts the renewal.
+  triggersOf =
+    n: c:
+    [ generated."${n}.json" ] ++ optional (c.inheritDefaults && generated ? "defaults.json") generated."defaults.json";
+
   # ------------------------------------------------------------------------------------------
   # Units
 
-  # Inheritable unit-level settings.
+  # Inheritable unit-level settings (environmentFile also under its old name, credentialsFile).
   pick =
     c: k:
-    if c.${k} != null then
-      c.${k}
+    let
+      get = o: if k == "environmentFile" && o.environmentFile == null then o.credentialsFile else o.${k};
+    in
+    if get c != null then
+      get c
     else if c.inheritDefaults then
-      cfg.defaults.${k}
+      get cfg.defaults
     else
       null;
 
@@ -578,67 +719,133 @@ let
     in
     p != null && p < 1024;
 
-  # maxConcurrentRenewals: systemd has no "at most N instances of a template at once", so the run
-  # takes one of N flock(1) slots under /run/acme-renew first (the NixOS security.acme way).
-  # The lock is held by the acme-renew process itself (exec keeps the descriptor).
-  slotWrapper = pkgs.writeShellScript "acme-renew-run-in-slot" ''
-    slots=${toString cfg.maxConcurrentRenewals}
-    said=
-    while :; do
-      for i in $(${pkgs.coreutils}/bin/seq 1 "$slots"); do
-        exec {fd}>"/run/acme-renew/slot-$i.lock"
-        if ${pkgs.util-linux}/bin/flock --nonblock "$fd"; then
-          exec ${cfg.package}/bin/acme-renew run "$1"
-        fi
-        exec {fd}>&-
-      done
-      if [ -z "$said" ]; then
-        echo "waiting for one of $slots renewal slots (services.acme-renew.maxConcurrentRenewals)"
-        said=1
-      fi
-      ${pkgs.coreutils}/bin/sleep 1
-    done
-  '';
+  # The sandbox of systemd/acme-renew@.service (and acme-renew-ready@.service), key for key;
+  # nix/tests/module-eval.nix compares it with the unit files.
+  sandbox = {
+    User = user;
+    Group = user;
+    StateDirectory = "acme-renew";
+    # 0751 (the unit files: 0750): a service in a certificate's group reaches its directory (0750,
+    # that group) without being in group acme-renew or able to list the others; accounts/ is 0700.
+    StateDirectoryMode = "0751";
+    ConfigurationDirectory = "acme-renew";
+    UMask = "0027";
+    ProtectSystem = "strict";
+    ProtectHome = true;
+    PrivateTmp = true;
+    PrivateDevices = true;
+    PrivateIPC = true;
+    PrivateMounts = true;
+    NoNewPrivileges = true;
+    CapabilityBoundingSet = "";
+    AmbientCapabilities = "";
+    ProtectKernelTunables = true;
+    ProtectKernelModules = true;
+    ProtectKernelLogs = true;
+    ProtectControlGroups = true;
+    ProtectClock = true;
+    ProtectHostname = true;
+    ProtectProc = "invisible";
+    RestrictNamespaces = true;
+    RestrictRealtime = true;
+    RestrictSUIDSGID = true;
+    LockPersonality = true;
+    RemoveIPC = true;
+    RestrictAddressFamilies = [
+      "AF_UNIX"
+      "AF_INET"
+      "AF_INET6"
+      "AF_NETLINK"
+    ];
+    SystemCallArchitectures = "native";
+    SystemCallFilter = "@system-service";
+    SystemCallErrorNumber = "EPERM";
+  };
+  # Units that never need the network: the kernel enforces it.
+  offline = {
+    PrivateNetwork = true;
+    RestrictAddressFamilies = "AF_UNIX";
+    IPAddressDeny = "any";
+  };
 
-  # The files a certificate's runs read: its own and, when inherited, defaults.json.
-  triggersOf =
-    n: c:
-    [ generated."${n}.json" ] ++ optional (c.inheritDefaults && generated ? "defaults.json") generated."defaults.json";
+  unitPath = [
+    config.systemd.package # systemd-notify, systemctl (reloads)
+    pkgs.util-linux # flock (run-in-slot.sh)
+  ];
 
-  certUnit =
+  # maxConcurrentRenewals: each run first takes one of N flock slots (nix/run-in-slot.sh); while
+  # it waits it extends the unit's timeout, so a queue cannot time it out.
+  runInSlot = pkgs.writeShellScript "acme-renew-run-in-slot" (builtins.readFile ./run-in-slot.sh);
+  renewExec =
+    if cfg.maxConcurrentRenewals > 0 then
+      "${runInSlot} ${toString cfg.maxConcurrentRenewals} ${bin} run %i"
+    else
+      "${bin} run %i";
+
+  # The template (systemd/acme-renew@.service, in Nix). Exit codes counted as success: 0, 75
+  # (renewal failed, the certificate in place is still valid) and 3 (no CA-issued certificate
+  # yet, the placeholder is in place; retried in 15 min) — never 1, which is also what a crash
+  # exits with.
+  renewTemplate = {
+    description = "ACME certificate renewal for %i";
+    wants = [ "network-online.target" ];
+    # nss-lookup.target is passive: ordered after, never pulled in.
+    after = [
+      "network-online.target"
+      "nss-lookup.target"
+    ];
+    path = unitPath;
+    # The system trust store (security.pki) for the CA's TLS, plus caBundle.
+    environment.SSL_CERT_FILE = "/etc/ssl/certs/ca-certificates.crt";
+    serviceConfig =
+      sandbox
+      // {
+        # exec, not oneshot: "started" once the process runs, so nothing ordered after a renewal
+        # waits for the CA, and RestartForceExitStatus= works on systemd < 256.
+        Type = "exec";
+        ExecStart = renewExec;
+        SuccessExitStatus = [
+          "75"
+          "3"
+        ];
+        Restart = "on-failure";
+        RestartForceExitStatus = "3";
+        RestartSec = "15min";
+        RestartPreventExitStatus = [
+          "78"
+          "64"
+        ];
+        # Bound of one run; acme-renew extends it (EXTEND_TIMEOUT_USEC=) for a longer `timeout`.
+        RuntimeMaxSec = "15min";
+        NotifyAccess = "all";
+      }
+      // optionalAttrs (cfg.maxConcurrentRenewals > 0) {
+        RuntimeDirectory = "acme-renew";
+        RuntimeDirectoryMode = "0700";
+        # Shared by all instances: one ending must not remove the others' slots.
+        RuntimeDirectoryPreserve = "yes";
+      };
+  };
+
+  # The certificate's drop-in for acme-renew@<name>.service: ordering and its sandbox holes.
+  renewDropIn =
     n: c:
     let
       eff = effective.${n};
       group = eff.group or null;
       webroot = eff.webroot or null;
       environmentFile = pick c "environmentFile";
-      credentialFiles = let v = pick c "credentialFiles"; in if v == null then { } else v;
-      migrate = c.migrateFrom != null;
+      credentialFiles =
+        let
+          v = pick c "credentialFiles";
+        in
+        if v == null then { } else v;
     in
     {
       overrideStrategy = "asDropin";
-      wantedBy = [ "multi-user.target" ];
-      wants = optional migrate "acme-renew-migrate-${n}.service";
-      after = optional migrate "acme-renew-migrate-${n}.service";
-      # `switch` restarts the unit (RemainAfterExit keeps it active) when its file changes:
-      # changed names are issued right away, not at the next timer.
-      restartTriggers = triggersOf n c;
-      path = [ config.systemd.package ];
+      after = [ "${readyName n}.service" ] ++ optional (c.migrateFrom != null) "${migrateName n}.service";
+      path = unitPath;
       serviceConfig = mkMerge [
-        {
-          RemainAfterExit = true;
-          # 75 (template): renewal failed, certificate still valid. 1: no usable certificate,
-          # a placeholder is in place — not a failure of boot or switch; acme-renew-rerun@
-          # retries it (see the top of this file).
-          SuccessExitStatus = [
-            "75"
-            "1"
-          ];
-          Restart = "no";
-          # 0751: a service in the certificate's group can reach its directory (0750, that
-          # group) without being able to list the others; accounts/ is 0700.
-          StateDirectoryMode = "0751";
-        }
         (mkIf (group != null) { SupplementaryGroups = [ group ]; })
         (mkIf (environmentFile != null) { EnvironmentFile = environmentFile; })
         (mkIf (credentialFiles != { }) {
@@ -650,60 +857,62 @@ let
           CapabilityBoundingSet = [ "CAP_NET_BIND_SERVICE" ];
           AmbientCapabilities = [ "CAP_NET_BIND_SERVICE" ];
         })
-        (mkIf (cfg.maxConcurrentRenewals > 0) {
-          ExecStart = [
-            ""
-            "${slotWrapper} %i"
-          ];
-          RuntimeDirectory = "acme-renew";
-          RuntimeDirectoryMode = "0700";
-          RuntimeDirectoryPreserve = "yes";
-        })
       ];
     };
 
-  certTimer =
+  # acme-renew-ready-<name>.service: the boot path (systemd/acme-renew-ready@.service, concrete).
+  readyUnit =
     n: c:
     let
-      interval = pick c "renewInterval";
+      group = effective.${n}.group or null;
+      migrate = optional (c.migrateFrom != null) "${migrateName n}.service";
     in
     {
-      overrideStrategy = "asDropin";
-      wantedBy = [ "timers.target" ];
-      # Re-armed (OnActiveSec below) whenever the certificate's configuration changes.
+      description = "ACME certificate for ${n} on disk (offline check, placeholder if none)";
+      wantedBy = [ "multi-user.target" ];
+      wants = migrate;
+      after = migrate;
+      # A switch restarts it when the certificate's files change (new names, new key type, …):
+      # it runs again and starts the renewal.
       restartTriggers = triggersOf n c;
-      timerConfig = {
-        Unit = "acme-renew-rerun@${n}.service";
-        # Also once after boot/activation: a certificate that got only a placeholder then (CA
-        # or DNS not there yet) is retried within 15 min instead of at the next calendar time.
-        OnActiveSec = "15min";
-      }
-      // optionalAttrs (interval != null) {
-        OnCalendar = [
-          ""
-          interval
-        ];
-      };
+      path = [ config.systemd.package ];
+      serviceConfig = mkMerge [
+        (
+          sandbox
+          // offline
+          // {
+            Type = "oneshot";
+            RemainAfterExit = true;
+            ExecStart = "${bin} ready ${n}";
+            # Start the renewal and do not wait for it: boot and switch never wait on the CA.
+            # ("+": systemctl as root, outside the sandbox; "-": a failure to queue it is logged,
+            # the certificate is on disk all the same.)
+            ExecStartPost = "-+${systemctl} start --no-block ${renewUnit n}";
+            # Offline work on local files; web servers wait for this unit.
+            TimeoutStartSec = "30s";
+          }
+        )
+        (mkIf (group != null) { SupplementaryGroups = [ group ]; })
+      ];
     };
 
-  rerunScript = pkgs.writeShellScript "acme-renew-rerun" ''
-    set -u
-    unit="acme-renew@$1.service"
-    case "$(${systemctl} show -P SubState "$unit")" in
-      start|start-pre|start-post)
-        echo "$unit is running right now; not interrupting it"
-        exit 0 ;;
-    esac
-    ${systemctl} restart "$unit" || true
-    status=$(${systemctl} show -P ExecMainStatus "$unit")
-    case "$status" in
-      0) exit 0 ;;
-      75) echo "$unit: renewal failed, the certificate in place is still valid (exit 75)"; exit 0 ;;
-      1) echo "$unit: no usable certificate (exit 1; a placeholder may be in place) - retrying in 15 min" >&2; exit 1 ;;
-      78) echo "$unit: configuration error (exit 78)" >&2; exit 78 ;;
-      *) echo "$unit: ended with status ''${status:-?} ($(${systemctl} show -P Result "$unit"))" >&2; exit 1 ;;
-    esac
-  '';
+  certTimer = n: c: {
+    description = "ACME certificate renewal for ${n}: after boot and hourly";
+    wantedBy = [ "timers.target" ];
+    timerConfig = {
+      Unit = renewUnit n;
+      OnBootSec = "1min";
+      OnCalendar =
+        let
+          interval = pick c "renewInterval";
+        in
+        if interval != null then interval else "hourly";
+      RandomizedDelaySec = "15min";
+      FixedRandomDelay = true;
+      OnClockChange = true;
+      AccuracySec = "1min";
+    };
+  };
 
   migrateService =
     n: c:
@@ -716,6 +925,9 @@ let
     {
       description = "Copy the security.acme certificate of ${n} into acme-renew's state directory (once)";
       unitConfig.ConditionPathExists = "${c.migrateFrom}/key.pem";
+      # Before the ready unit: it would otherwise write a placeholder first, and then there would
+      # be nothing to migrate into.
+      before = [ "${readyName n}.service" ];
       path = [
         pkgs.coreutils
         pkgs.openssl
@@ -773,10 +985,38 @@ let
       '';
     };
 
+  # services.acme-renew.metrics: `acme-renew status --prometheus` into node_exporter's textfile
+  # directory, from its own unit (ReadWritePaths= that directory; the renewal cannot write there).
+  metricsFile = "${cfg.metrics.textfileDirectory}/acme-renew.prom";
+  metricsService = {
+    description = "ACME certificate metrics for node_exporter (${metricsFile})";
+    path = [ config.systemd.package ];
+    serviceConfig =
+      sandbox
+      // offline
+      // {
+        Type = "oneshot";
+        ExecStart = "${bin} status --all --prometheus ${metricsFile}";
+        ReadWritePaths = [ cfg.metrics.textfileDirectory ];
+        TimeoutStartSec = "5min";
+      };
+  };
+  metricsTimer = {
+    description = "ACME certificate metrics for node_exporter";
+    wantedBy = [ "timers.target" ];
+    timerConfig = {
+      Unit = "${metricsName}.service";
+      OnBootSec = "1min";
+      OnCalendar = cfg.metrics.interval;
+      AccuracySec = "10s";
+    };
+  };
+
   # Units acme-renew may reload, as polkit sees them (full names).
-  reloadUnits = unique (
-    concatMap (eff: map arLib.unitName (eff.reloadServices or [ ])) (builtins.attrValues effective)
-  );
+  reloadUnits = unique (concatMap (eff: map arLib.unitName (eff.reloadServices or [ ])) (builtins.attrValues effective));
+
+  # ------------------------------------------------------------------------------------------
+  # Assertions
 
   unsupportedSet =
     where: o:
@@ -786,7 +1026,36 @@ let
         u = unsupportedOptions.${k};
       in
       optional (o ? ${k} && u.isSet o.${k}) "${where}.${k} (from security.acme) is not supported by acme-renew: ${u.hint}"
-    ) (builtins.attrNames unsupportedOptions);
+    ) (attrNames unsupportedOptions);
+
+  certOpt = n: "services.acme-renew.certs.\"${n}\"";
+
+  webServerProblems = concatMap (
+    s:
+    concatMap (
+      u:
+      let
+        vh = "services.${s.name}.virtualHosts.\"${u.vhostName}\"";
+      in
+      optional u.both "${vh}: enableACMERenew and useACMERenewHost are mutually exclusive (enableACMERenew declares a certificate of its own; useACMERenewHost serves one declared in services.acme-renew.certs)."
+      ++ optional (
+        u.byName && !(cfg.certs ? ${u.cert})
+      ) "${vh}.useACMERenewHost = \"${u.cert}\": there is no such certificate: declare ${certOpt u.cert} (or set enableACMERenew = true to have one made for this virtual host's names). Declared: ${concatStringsSep ", " (attrNames cfg.certs)}."
+    ) s.uses
+  ) webServers;
+
+  groupProblems = concatMap (
+    n:
+    let
+      groups = serverGroups n;
+      servers = serversOf n;
+    in
+    optional (cfg.certs.${n}.group == null && length groups > 1) "${certOpt n}: served by ${concatStringsSep " and " (map (s: "${s.name} (group ${s.group})") servers)}, but a key file has one group: set ${certOpt n}.group (the web servers get it as a supplementary group)."
+  ) (attrNames cfg.certs);
+
+  # Web servers that need the key group as a supplementary group (a group not their own).
+  extraGroupsOf = s: filter (g: g != null && g != s.group) (map (n: (effectiveOf n).group or null) s.certs);
+  declaredCertsOf = s: filter (n: cfg.certs ? ${n}) s.certs;
 in
 {
   options = {
@@ -795,7 +1064,7 @@ in
         type = types.package;
         default = pkgs.callPackage ./package.nix { };
         defaultText = literalExpression "pkgs.callPackage ./nix/package.nix { }";
-        description = "The acme-renew package (its systemd template units are used).";
+        description = "The acme-renew package.";
       };
 
       acceptTerms = mkOption {
@@ -811,7 +1080,7 @@ in
           At most this many `acme-renew run` processes at once (0: no limit), through flock
           slots in /run/acme-renew (systemd cannot limit the number of running instances of a
           template). A run that finds nothing due ends in well under a second, so a slot is held
-          long only by renewals that talk to the CA.
+          long only by renewals that talk to the CA. Waiting for a slot never times a unit out.
         '';
       };
 
@@ -821,8 +1090,15 @@ in
         description = "Default of every certificate's migrateFrom: \"/var/lib/acme/<name>\" (security.acme's directory), copied once into acme-renew's empty state directory. See nix/README.md.";
       };
 
+      useRoot = mkOption {
+        type = types.bool;
+        default = false;
+        visible = false;
+        description = "security.acme's useRoot: not supported (an assertion says what to do instead).";
+      };
+
       defaults = mkOption {
-        type = types.submodule { options = inheritableOptions true; };
+        type = types.submodule { options = inheritableOptions; };
         default = { };
         description = "Defaults inherited by every certificate (written to /etc/acme-renew/defaults.json; unit-level ones applied per unit) unless it sets inheritDefaults = false.";
       };
@@ -830,7 +1106,7 @@ in
       certs = mkOption {
         type = types.attrsOf (
           types.submodule [
-            { options = inheritableOptions false; }
+            { options = inheritableOptions; }
             certOptions
           ]
         );
@@ -849,64 +1125,93 @@ in
           }
         '';
         description = ''
-          Certificates: /etc/acme-renew/<name>.json, renewed by acme-renew@<name>.service
-          (at boot, on every change at activation, twice a day by acme-renew@<name>.timer).
-          Files in /var/lib/acme-renew/<name>/ (`directory`). A service using one: Wants= and
-          After= acme-renew@<name>.service (useACMERenewHost does it for nginx, httpd, caddy).
+          Certificates: /etc/acme-renew/<name>.json; files in /var/lib/acme-renew/<name>/
+          (`directory`). A service using one: Wants= and After= acme-renew-ready-<name>.service
+          (useACMERenewHost and enableACMERenew do it for nginx, httpd, caddy); the renewal is
+          acme-renew@<name>.service (after boot, after a switch that changed the certificate,
+          hourly by acme-renew-<name>.timer).
         '';
+      };
+
+      metrics = {
+        enable = mkEnableOption "node_exporter textfile metrics of all certificates (acme-renew status --prometheus)";
+        textfileDirectory = mkOption {
+          type = types.str;
+          example = "/var/lib/prometheus-node-exporter-text-files";
+          description = ''
+            node_exporter's textfile collector directory (--collector.textfile.directory): the
+            module writes acme-renew.prom there as user acme-renew (ReadWritePaths=), creates the
+            directory if it is missing and grants acme-renew write access with a POSIX ACL
+            (systemd-tmpfiles `a+`; ZFS needs acltype=posixacl).
+          '';
+        };
+        interval = mkOption {
+          type = types.str;
+          default = "*:0/5";
+          description = "OnCalendar= of the metrics timer (also once a minute after boot).";
+        };
       };
     };
 
     services.nginx.virtualHosts = mkOption {
-      type = types.attrsOf (types.submodule nginxVhost);
+      type = types.attrsOf (types.submodule (serverDefs.nginx.vhost serverDefs.nginx));
     };
     services.httpd.virtualHosts = mkOption {
-      type = types.attrsOf (types.submodule httpdVhost);
+      type = types.attrsOf (types.submodule (serverDefs.httpd.vhost serverDefs.httpd));
     };
     services.caddy.virtualHosts = mkOption {
-      type = types.attrsOf (types.submodule caddyVhost);
+      type = types.attrsOf (types.submodule (serverDefs.caddy.vhost serverDefs.caddy));
     };
   };
 
   config = mkMerge [
-    # Web servers naming a certificate: their group reads its key, they are reloaded after a
-    # renewal, and they wait for its unit at boot. (Outside the mkIf below: these definitions
-    # may create the certs entries it tests.)
+    # enableACMERenew: the vhosts' certificates (outside the mkIf below, which tests for them).
+    { services.acme-renew.certs = mkMerge declaredByVhosts; }
+
+    # Web servers: wait for the ready units of the certificates they serve (never Requires=),
+    # start before their renewals (a webroot challenge finds them serving), read the key.
     {
-      services.acme-renew.certs = mkMerge (
-        concatMap (
-          s:
-          map (h: {
-            ${h} = {
-              group = mkDefault s.group;
-              extraReloadServices = [ s.unit ];
-            };
-          }) s.certs
-        ) webServers
-      );
       systemd.services = mkMerge (
-        map (s: {
-          ${s.name} = mkIf (s.certs != [ ]) {
-            wants = certUnitsOf s;
-            after = certUnitsOf s;
-          };
-        }) webServers
+        map (
+          s:
+          let
+            certs = declaredCertsOf s;
+            groups = unique (extraGroupsOf s);
+          in
+          {
+            ${s.name} = mkIf (certs != [ ]) {
+              wants = map (n: "${readyName n}.service") certs;
+              after = map (n: "${readyName n}.service") certs;
+              before = map renewUnit certs;
+              serviceConfig = mkIf (groups != [ ]) { SupplementaryGroups = groups; };
+            };
+          }
+        ) webServers
       );
     }
 
-    (mkIf (cfg.certs != { }) {
+    {
       assertions =
-        map (message: {
-          assertion = false;
-          inherit message;
-        }) (arLib.problems { inherit (cfg) defaults certs acceptTerms; })
-        ++ map (message: {
-          assertion = false;
-          inherit message;
-        }) (
-          unsupportedSet "services.acme-renew.defaults" cfg.defaults
-          ++ concatMap (n: unsupportedSet "services.acme-renew.certs.\"${n}\"" cfg.certs.${n}) (builtins.attrNames cfg.certs)
-        )
+        map
+          (message: {
+            assertion = false;
+            inherit message;
+          })
+          (
+            arLib.problems {
+              inherit (cfg) acceptTerms defaults;
+              certs = certsIn;
+            }
+            ++ unsupportedSet "services.acme-renew.defaults" cfg.defaults
+            ++ concatMap (n: unsupportedSet (certOpt n) cfg.certs.${n}) (attrNames cfg.certs)
+            ++ webServerProblems
+            ++ groupProblems
+            ++ optional cfg.useRoot "services.acme-renew.useRoot (from security.acme) is not supported: acme-renew always runs as user acme-renew, and nothing of it as root. For a service that wants root-owned certificates, give it the key through group (0640 to that group) or copy the files in that service's ExecStartPre=."
+            ++ optional (cfg.metrics.enable && cfg.certs ? metrics) "${certOpt "metrics"}: the name \"metrics\" is taken by acme-renew-metrics.timer (services.acme-renew.metrics.enable): rename the certificate."
+            ++ optional (
+              cfg.metrics.enable && !hasPrefix "/" cfg.metrics.textfileDirectory
+            ) "services.acme-renew.metrics.textfileDirectory: must be an absolute path, got \"${cfg.metrics.textfileDirectory}\"."
+          )
         ++ concatMap (
           n:
           let
@@ -914,16 +1219,22 @@ in
           in
           map (k: {
             assertion = builtins.match "[A-Za-z_][A-Za-z0-9_]*" k != null;
-            message = "services.acme-renew.certs.\"${n}\".credentialFiles: \"${k}\" is not an environment variable name.";
-          }) (if creds == null then [ ] else builtins.attrNames creds)
-        ) (builtins.attrNames cfg.certs);
+            message = "${certOpt n}.credentialFiles: \"${k}\" is not an environment variable name.";
+          }) (if creds == null then [ ] else attrNames creds)
+        ) (attrNames cfg.certs);
 
       warnings =
-        optional (cfg.defaults.enableDebugLogs != null || builtins.any (c: c.enableDebugLogs != null) (builtins.attrValues cfg.certs))
-          "services.acme-renew: enableDebugLogs (from security.acme) has no effect: acme-renew logs every event to the journal (journalctl -u 'acme-renew@*')."
-        ++ optional (reloadUnits != [ ] && !config.security.polkit.enable)
-          "services.acme-renew: reloadServices (${toString reloadUnits}) need polkit (security.polkit.enable = false): reloads will fail, the run exits 75 and logs hook-failed, and the services keep the old certificate until reloaded.";
+        optional (cfg.defaults.enableDebugLogs != null || builtins.any (c: c.enableDebugLogs != null) (builtins.attrValues cfg.certs)) "services.acme-renew: enableDebugLogs (from security.acme) has no effect: acme-renew logs every event to the journal (journalctl -u 'acme-renew@*')."
+        ++ optional (cfg.defaults.credentialsFile != null) "The option `services.acme-renew.defaults.credentialsFile' has been renamed to `services.acme-renew.defaults.environmentFile' (as in security.acme)."
+        ++ concatMap (
+          n: optional (cfg.certs.${n}.credentialsFile != null) "The option `${certOpt n}.credentialsFile' has been renamed to `${certOpt n}.environmentFile' (as in security.acme)."
+        ) (attrNames cfg.certs)
+        ++ optional (
+          reloadUnits != [ ] && !config.security.polkit.enable
+        ) "services.acme-renew: reloadServices (${toString reloadUnits}) need polkit (security.polkit.enable = false): reloads will fail, the run exits 75 and logs hook-failed, and the services keep the old certificate until reloaded.";
+    }
 
+    (mkIf (cfg.certs != { }) {
       users.users.${user} = {
         isSystemUser = true;
         group = user;
@@ -932,40 +1243,19 @@ in
       };
       users.groups.${user} = { };
 
-      # The template units acme-renew@.service and acme-renew@.timer.
-      systemd.packages = [ cfg.package ];
       environment.systemPackages = [ cfg.package ];
 
-      environment.etc = mapAttrs' (
-        f: _: nameValuePair "acme-renew/${f}" { source = "${validatedConfig}/${f}"; }
-      ) configFiles;
+      environment.etc = mapAttrs' (f: _: nameValuePair "acme-renew/${f}" { source = "${validatedConfig}/${f}"; }) configFiles;
 
       systemd.services =
-        mapAttrs' (n: c: nameValuePair "acme-renew@${n}" (certUnit n c)) cfg.certs
-        // mapAttrs' (n: c: nameValuePair "acme-renew-migrate-${n}" (migrateService n c)) (
-          filterAttrs (_: c: c.migrateFrom != null) cfg.certs
-        )
-        // {
-          "acme-renew-rerun@" = {
-            description = "Check and renew the ACME certificate %i (re-runs acme-renew@%i.service)";
-            serviceConfig = {
-              Type = "oneshot";
-              ExecStart = "${rerunScript} %i";
-              Restart = "on-failure";
-              RestartSec = "15min";
-              RestartPreventExitStatus = "78";
-              # Talks to systemd only.
-              ProtectSystem = "strict";
-              ProtectHome = true;
-              PrivateTmp = true;
-              PrivateNetwork = true;
-              NoNewPrivileges = true;
-              RestrictAddressFamilies = [ "AF_UNIX" ];
-            };
-          };
-        };
+        {
+          "acme-renew@" = renewTemplate;
+        }
+        // mapAttrs' (n: c: nameValuePair "acme-renew@${n}" (renewDropIn n c)) cfg.certs
+        // mapAttrs' (n: c: nameValuePair (readyName n) (readyUnit n c)) cfg.certs
+        // mapAttrs' (n: c: nameValuePair (migrateName n) (migrateService n c)) (filterAttrs (_: c: c.migrateFrom != null) cfg.certs);
 
-      systemd.timers = mapAttrs' (n: c: nameValuePair "acme-renew@${n}" (certTimer n c)) cfg.certs;
+      systemd.timers = mapAttrs' (n: c: nameValuePair (timerName n) (certTimer n c)) cfg.certs;
 
       # webroot challenges: <webroot>/.well-known/acme-challenge, writable by acme-renew and
       # readable by everyone (tokens are public). Existing directories above it keep their
@@ -996,6 +1286,15 @@ in
           return polkit.Result.NOT_HANDLED;
         });
       '';
+    })
+
+    (mkIf cfg.metrics.enable {
+      systemd.services.${metricsName} = metricsService;
+      systemd.timers.${metricsName} = metricsTimer;
+      systemd.tmpfiles.rules = [
+        "d ${cfg.metrics.textfileDirectory} - - - -"
+        "a+ ${cfg.metrics.textfileDirectory} - - - - u:${user}:rwx"
+      ];
     })
   ];
 }

@@ -159,10 +159,14 @@ in
       # autoPatchelf with an unsatisfiable libc.musl dependency.
       rm -rf "$pkgdir"/node_modules/node-unix-socket-linux-*-musl*
 
-      # systemd units: the template with ExecStart pointing at this package.
+      # systemd units for systems other than NixOS (the module defines its own, nix/README.md):
+      # the renewal and the boot step, ExecStart= pointing at this package, and the timer.
       mkdir -p $out/lib/systemd/system
-      substitute systemd/acme-renew@.service $out/lib/systemd/system/acme-renew@.service \
-        --replace-fail "ExecStart=/usr/bin/acme-renew " "ExecStart=$out/bin/acme-renew "
+      for unit in acme-renew@.service acme-renew-ready@.service; do
+        substitute systemd/$unit $out/lib/systemd/system/$unit \
+          --replace-fail "ExecStart=/usr/bin/acme-renew " "ExecStart=$out/bin/acme-renew " \
+          --replace-quiet "file:///usr/share/doc/acme-renew/" "file://$out/share/doc/acme-renew/"
+      done
       install -Dm644 systemd/acme-renew@.timer $out/lib/systemd/system/acme-renew@.timer
       install -Dm644 systemd/sysusers.d/acme-renew.conf $out/lib/sysusers.d/acme-renew.conf
 
@@ -171,7 +175,7 @@ in
       # generates the rule for the configured reloadServices instead.
       install -Dm644 systemd/polkit/10-acme-renew.rules $out/share/acme-renew/polkit/10-acme-renew.rules
       install -Dm644 -t $out/share/acme-renew/examples systemd/examples/*.conf
-      install -Dm644 systemd/README.md $out/share/doc/acme-renew/systemd.md
+      install -Dm644 systemd/README.md $out/share/doc/acme-renew/systemd/README.md
 
       # The JSON Schema of a per-certificate config file (`acme-renew schema` prints the same).
       install -Dm644 schema/acme-renew.schema.json $out/share/acme-renew/acme-renew.schema.json

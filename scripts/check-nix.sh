@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Offline checks of the Nix files under nix/, with nothing but `nix-instantiate` (no daemon, no
-# network, no nixpkgs needed; nothing is built and nothing is written to a store):
+# network; nothing is built and nothing is written to a store):
 #
 #   1. syntax: `nix-instantiate --parse` on every .nix file under nix/
 #   2. nix/tests/fixtures.nix: nix/lib.nix (the option -> JSON mapping, builtins only) applied to
 #      nix/fixtures/example-certs.nix gives exactly the JSON files in nix/fixtures/
 #   3. nix/tests/lib-unit.nix: unit tests of nix/lib.nix (merge rules, assertions, helpers)
-#   4. nix/tests/module-eval.nix: nix/module.nix under the real module system with stubbed NixOS
-#      options — only when a nixpkgs `lib` is at hand: ACME_RENEW_NIXPKGS_LIB=/path/to/nixpkgs/lib
-#      (a nixpkgs checkout's lib/, or github.com/nix-community/nixpkgs.lib's), else <nixpkgs/lib>
-#      from NIX_PATH; skipped (with a note) otherwise.
+#   4. with a nixpkgs `lib` (the module system; no nixpkgs packages needed):
+#      nix/tests/module-eval.nix   nix/module.nix with stubbed NixOS options: every option, the
+#                                  assertions, the units (graph, exit codes, sandbox = systemd/)
+#      nix/tests/vm-eval.nix       nix/tests/vm.nix's nodes and test script, as far as they
+#                                  evaluate without nixpkgs
+#      nix/tests/package-eval.nix  nix/package.nix with stubbed builders
+#      The lib: $ACME_RENEW_NIXPKGS_LIB (CI sets it; then it must be there), else
+#      ../shared/nixpkgs.lib/lib next to the checkout, else <nixpkgs/lib> from NIX_PATH; without
+#      one these are skipped (with a note). A nixpkgs checkout's lib/ or
+#      github.com/nix-community/nixpkgs.lib (lib/ alone) will do.
 #
-# The NixOS VM tests (nix/tests/vm.nix) need KVM and nixpkgs: `nix-build nix/tests -A vm`.
+# The NixOS VM test itself (nix/tests/vm.nix) needs KVM and nixpkgs: `nix-build nix/tests -A vm`.
 #
 # Usage: bash scripts/check-nix.sh
 #   exit 0: all checks passed · 1: a check failed · 2: nix-instantiate is not installed
@@ -63,7 +69,7 @@ check_list() {
   else
     echo "FAIL $label:"
     # one failure per line: the list is JSON ["…","…"]
-    sed -e 's/^\["//' -e 's/"\]$//' -e 's/","/\n/g' <<<"$out" | sed 's/^/    /'
+    sed -e 's/^\["//' -e 's/"\]$//' -e 's/","/\n/g' -e 's/\\"/"/g' <<<"$out" | sed 's/^/    /'
     failed=1
   fi
 }
@@ -72,20 +78,33 @@ echo "== nix/lib.nix (builtins only)"
 check_list "fixtures: lib.nix on nix/fixtures/example-certs.nix = nix/fixtures/*.json" nix/tests/fixtures.nix
 check_list "unit tests: nix/tests/lib-unit.nix" nix/tests/lib-unit.nix
 
-echo "== nix/module.nix under the module system (stubbed NixOS)"
-lib_dir=${ACME_RENEW_NIXPKGS_LIB:-}
-if [[ -z $lib_dir ]]; then
-  if nixpkgs=$("${nix[@]}" --find-file nixpkgs 2>/dev/null) && [[ -f $nixpkgs/lib/default.nix ]]; then
-    lib_dir=$nixpkgs/lib
+echo "== nix/module.nix, nix/tests/vm.nix, nix/package.nix under the module system (nixpkgs lib, stubbed NixOS)"
+lib_dir=
+if [[ -n ${ACME_RENEW_NIXPKGS_LIB:-} ]]; then
+  lib_dir=$ACME_RENEW_NIXPKGS_LIB
+  if [[ ! -f $lib_dir/default.nix && -f $lib_dir/lib/default.nix ]]; then
+    lib_dir=$lib_dir/lib # the root of a nixpkgs (or nixpkgs.lib) checkout
   fi
-elif [[ ! -f $lib_dir/default.nix && -f $lib_dir/lib/default.nix ]]; then
-  lib_dir=$lib_dir/lib # the root of a nixpkgs (or nixpkgs.lib) checkout
+  if [[ ! -f $lib_dir/default.nix ]]; then
+    echo "FAIL ACME_RENEW_NIXPKGS_LIB=$ACME_RENEW_NIXPKGS_LIB: no nixpkgs lib there (default.nix)"
+    failed=1
+    lib_dir=
+  fi
+elif [[ -f ../shared/nixpkgs.lib/lib/default.nix ]]; then
+  lib_dir=$(cd ../shared/nixpkgs.lib/lib && pwd)
+elif nixpkgs=$("${nix[@]}" --find-file nixpkgs 2>/dev/null) && [[ -f $nixpkgs/lib/default.nix ]]; then
+  lib_dir=$nixpkgs/lib
 fi
-if [[ -n $lib_dir && -f $lib_dir/default.nix ]]; then
-  check_list "module: nix/tests/module-eval.nix (lib: $lib_dir)" nix/tests/module-eval.nix --arg lib "import $lib_dir"
-else
-  echo "skip module: nix/tests/module-eval.nix needs a nixpkgs lib: set ACME_RENEW_NIXPKGS_LIB=/path/to/nixpkgs/lib"
-  echo "     (or put nixpkgs on NIX_PATH); github.com/nix-community/nixpkgs.lib is lib/ alone"
+if [[ -n $lib_dir ]]; then
+  source_note=
+  [[ -f $lib_dir/../SOURCE ]] && source_note=" — $(grep -o 'commit [0-9a-f]*' "$lib_dir/../SOURCE" | head -1)"
+  echo "lib: $lib_dir$source_note"
+  for t in module-eval vm-eval package-eval; do
+    check_list "nix/tests/$t.nix" "nix/tests/$t.nix" --arg lib "import $lib_dir"
+  done
+elif ((!failed)); then
+  echo "skip nix/tests/{module,vm,package}-eval.nix: no nixpkgs lib (set ACME_RENEW_NIXPKGS_LIB=/path/to/nixpkgs/lib,"
+  echo "     put nixpkgs on NIX_PATH, or github.com/nix-community/nixpkgs.lib at ../shared/nixpkgs.lib)"
 fi
 
 if ((failed)); then

@@ -4,9 +4,11 @@
 #   nix-build nix/tests -A vm           # NixOS VM test (KVM): Pebble, issuance, renewal, CA down at boot, …
 #   nix-build nix/tests -A lib-unit     # pure: nix/lib.nix (no VM)
 #   nix-build nix/tests -A module-eval  # pure: nix/module.nix under the module system (no VM)
+#   nix-build nix/tests -A vm-eval      # pure: vm.nix's nodes and script evaluate (no VM)
+#   nix-build nix/tests -A package-eval # pure: package.nix with stubbed builders
 #
-# lib-unit and module-eval need no KVM and no build of acme-renew; scripts/check-nix.sh runs the
-# same two with a bare nix-instantiate.
+# The pure ones need no KVM and no build of acme-renew; scripts/check-nix.sh runs them with a bare
+# nix-instantiate.
 {
   pkgs ? import <nixpkgs> { },
   acme-renew ? pkgs.callPackage ../package.nix { },
@@ -24,4 +26,6 @@ in
   vm = pkgs.testers.runNixOSTest (import ./vm.nix { inherit pkgs acme-renew; });
   lib-unit = pureCheck "acme-renew-lib-unit" (import ./lib-unit.nix);
   module-eval = pureCheck "acme-renew-module-eval" (import ./module-eval.nix { inherit (pkgs) lib; });
+  vm-eval = pureCheck "acme-renew-vm-eval" (import ./vm-eval.nix { inherit (pkgs) lib; });
+  package-eval = pureCheck "acme-renew-package-eval" (import ./package-eval.nix { inherit (pkgs) lib; });
 }
