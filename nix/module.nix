@@ -44,7 +44,6 @@ let
     elem
     filter
     filterAttrs
-    hasPrefix
     head
     length
     literalExpression
@@ -1209,8 +1208,8 @@ in
             ++ optional cfg.useRoot "services.acme-renew.useRoot (from security.acme) is not supported: acme-renew always runs as user acme-renew, and nothing of it as root. For a service that wants root-owned certificates, give it the key through group (0640 to that group) or copy the files in that service's ExecStartPre=."
             ++ optional (cfg.metrics.enable && cfg.certs ? metrics) "${certOpt "metrics"}: the name \"metrics\" is taken by acme-renew-metrics.timer (services.acme-renew.metrics.enable): rename the certificate."
             ++ optional (
-              cfg.metrics.enable && !hasPrefix "/" cfg.metrics.textfileDirectory
-            ) "services.acme-renew.metrics.textfileDirectory: must be an absolute path, got \"${cfg.metrics.textfileDirectory}\"."
+              cfg.metrics.enable && builtins.match "/[^[:space:]%\"\\]*" cfg.metrics.textfileDirectory == null
+            ) "services.acme-renew.metrics.textfileDirectory: must be an absolute path without spaces, quotes or '%' (it goes into ExecStart=), got \"${cfg.metrics.textfileDirectory}\"."
           )
         ++ concatMap (
           n:

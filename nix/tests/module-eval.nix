@@ -797,6 +797,9 @@ let
     (eq "#10 no metrics unit unless enabled" (svc ? acme-renew-metrics) false)
     (asserts "#10 a certificate named like the metrics timer" "the name \"metrics\" is taken" (eval metricsNamedCfg))
     (asserts "#10 relative textfileDirectory" "textfileDirectory: must be an absolute path" (eval metricsRelativeCfg))
+    (asserts "#10 textfileDirectory with a space" "textfileDirectory: must be an absolute path without spaces" (
+      eval (lib.recursiveUpdate metricsCfg { services.acme-renew.metrics.textfileDirectory = "/var/lib/node exporter"; })
+    ))
 
     # --- fidelity with security.acme ---------------------------------------------------------------
     (asserts "useRoot = true is an assertion with a hint" "useRoot \\(from security.acme\\) is not supported.*group" (eval useRootCfg))
