@@ -166,6 +166,7 @@ export class EtcdClient {
   private async withFailover(path: string, body: object, deadline: number, signal?: AbortSignal): Promise<any> {
     const n = this.conn.endpoints.length;
     const last = new Map<string, ClusterError>();
+    let refusedRounds = 0;
     for (let round = 0; ; round++) {
       for (let k = 0; k < n; k++) {
         const i = (this.preferred + k) % n;
@@ -185,8 +186,13 @@ export class EtcdClient {
           last.set(ep, ce);
         }
       }
-      // Every endpoint failed its TLS handshake: the configuration, not the network.
-      if ([...last.values()].every((e) => e.kind === "tls")) throw this.exhausted(path, last);
+      // Every endpoint failed its TLS handshake: the configuration, not the network. Every endpoint
+      // refused the connection twice in a row: etcd is down; say so now rather than at the deadline.
+      const errs = [...last.values()];
+      if (errs.every((e) => e.kind === "tls")) throw this.exhausted(path, last);
+      if (errs.every(refused)) {
+        if (++refusedRounds >= 2) throw this.exhausted(path, last);
+      } else refusedRounds = 0;
       const pause = Math.min(100 * 2 ** round, 1_000) * (0.5 + Math.random() / 2);
       if (Date.now() + pause >= deadline) throw this.exhausted(path, last);
       await new Promise((r) => setTimeout(r, pause));
@@ -255,7 +261,12 @@ export class EtcdClient {
     if (/invalid auth token|auth revision is old/.test(msg)) throw new TokenExpired();
     if (/authentication failed|invalid user ID or password/.test(msg)) throw err("auth", `login refused for the user in ${this.conn.credentialSource ?? "the config"}: ${msg}`);
     if (/user name is empty|user name not found/.test(msg) || code === GRPC.UNAUTHENTICATED) throw err("auth", this.conn.username ? msg : `${msg} (the cluster requires authentication: set cluster.etcd.usernameFile and passwordFile)`);
-    if (code === GRPC.PERMISSION || /permission denied/.test(msg)) throw err("permission", `${msg} (the user's role needs readwrite on the cluster prefix)`);
+    if (code === GRPC.PERMISSION || /permission denied/.test(msg)) {
+      // Without a login, etcd judges the request as the identity of a client certificate (through
+      // the gateway: its own): what is missing is the login, not a permission.
+      if (!this.conn.username) throw err("auth", `${msg}: without a login (the cluster has auth on? set cluster.etcd.usernameFile and passwordFile)`);
+      throw err("permission", `${msg} (the user's role needs readwrite on the cluster prefix)`);
+    }
     if (/CommonName of client/.test(msg)) throw err("config", "etcd refuses a client certificate with a CommonName through its JSON gateway when auth is on: use a certificate without CN (and a user/password)");
     if (/no leader|leader changed|not capable|too many requests|request timed out|server is stopping/i.test(msg) || code === GRPC.UNAVAILABLE) throw err("unavailable", msg);
     if (code === GRPC.DEADLINE || /deadline exceeded|timed out/.test(msg)) throw err("timeout", msg);
@@ -332,6 +343,9 @@ export class LeaseNotFound extends ClusterError {
     super("lock-lost", message, extra);
   }
 }
+
+const REFUSED = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+const refused = (e: ClusterError) => e.kind === "unreachable" && REFUSED.has(((e.extra.cause as NodeJS.ErrnoException | undefined)?.code) ?? "");
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|EPROTO|ERR_OSSL)/;
 

@@ -32,6 +32,8 @@ export interface EtcdClusterOptions {
   tls?: boolean;
   /** Enable auth: a root user and a user limited to `prefix` (default "/acme-renew/"). */
   auth?: boolean | { prefix?: string };
+  /** More etcd flags for every member (e.g. "--auth-token-ttl=2"). */
+  extraArgs?: string[];
 }
 
 export interface EtcdTls {
@@ -163,10 +165,11 @@ async function makeTls(dir: string): Promise<EtcdTls> {
 }
 
 /** One bounded JSON POST to a member's v3 gateway (used for health and leader checks only). */
-function post(url: string, body: object, tls: EtcdTls | null, timeoutMs = 2_000): Promise<{ status: number; json: any }> {
+function post(url: string, body: object, tls: EtcdTls | null, timeoutMs = 2_000, token?: string): Promise<{ status: number; json: any }> {
   return new Promise((res, rej) => {
     const u = new URL(url);
-    const opts = { method: "POST", timeout: timeoutMs, agent: false as const, headers: { "content-type": "application/json" }, ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}) };
+    const headers: Record<string, string> = { "content-type": "application/json", "grpc-metadata-hasleader": "true", ...(token ? { authorization: token } : {}) };
+    const opts = { method: "POST", timeout: timeoutMs, agent: false as const, headers, ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}) };
     const req = (u.protocol === "https:" ? https : http).request(u, opts, (r) => {
       let s = "";
       r.setEncoding("utf8");
@@ -270,6 +273,7 @@ async function startOnce(bin: string, o: EtcdClusterOptions): Promise<EtcdCluste
       "--log-level", "warn",
       "--logger", "zap",
       "--log-outputs", "stderr",
+      ...(o.extraArgs ?? []),
     ];
     if (tls) {
       a.push("--cert-file", join(dir, "server.pem"), "--key-file", join(dir, "server-key.pem"), "--trusted-ca-file", tls.caFile, "--client-cert-auth");
@@ -341,12 +345,25 @@ async function startOnce(bin: string, o: EtcdClusterOptions): Promise<EtcdCluste
     return k < 0 ? -1 : running[k]!;
   };
 
+  /** Every running member commits a write (right after an election a member can still say "no leader"). */
+  const writable = async (): Promise<boolean> => {
+    const running = members.map((_, i) => i).filter((i) => procs[i] && !procs[i]!.done);
+    let token: string | undefined;
+    if (auth) {
+      const r = await post(`${members[running[0]!]!.clientUrl}/v3/auth/authenticate`, { name: "root", password: auth.rootPassword }, tls, 3_000).catch(() => null);
+      if (typeof r?.json?.token !== "string") return false;
+      token = r.json.token;
+    }
+    const ok = await Promise.all(running.map((i) => post(`${members[i]!.clientUrl}/v3/kv/put`, { key: Buffer.from("/__test_health").toString("base64"), value: "" }, tls, 3_000, token).then((r) => r.status === 200 && r.json?.header !== undefined, () => false)));
+    return ok.every(Boolean);
+  };
+
   const waitHealthy = async (timeoutMs = READY_TIMEOUT_MS) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const dead = members.findIndex((_, i) => procs[i]?.done && !stoppedOnPurpose.has(i));
       if (dead >= 0) throw new Error(`etcd member ${members[dead]!.name} exited:\n${logs[dead]}`);
-      if ((await leader()) >= 0) return;
+      if ((await leader()) >= 0 && (await writable())) return;
       if (Date.now() > deadline) throw new Error(`etcd has no leader that all running members agree on within ${timeoutMs} ms\n${members.map((m, i) => `--- ${m.name} ---\n${logs[i]!.slice(-4000)}`).join("\n")}`);
       await sleep(150);
     }
