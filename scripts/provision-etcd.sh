@@ -21,7 +21,11 @@ die() { log "error: $*"; exit 1; }
 
 check_bins() { # $1 = bin dir; etcd must say 3.5.x
   [[ -x "$1/etcd" && -x "$1/etcdctl" ]] || return 1
-  "$1/etcd" --version 2>/dev/null | grep -q '^etcd Version: 3\.5\.' || return 1
+  # Not `etcd --version | grep -q`: with pipefail, grep leaving early can fail the pipeline (SIGPIPE),
+  # and a failed check re-provisions under running tests.
+  local v
+  v="$("$1/etcd" --version 2>/dev/null)" || return 1
+  [[ "$v" == *"etcd Version: 3.5."* ]] || return 1
   "$1/etcdctl" version >/dev/null 2>&1 || return 1
 }
 
@@ -52,11 +56,18 @@ apt_prepare "$root/apt" "$ETCD_SUITE"
 server_deb="$(fetch_deb etcd-server "$ETCD_DEB_VERSION")"
 client_deb="$(fetch_deb etcd-client "$ETCD_DEB_VERSION")"
 
+# Unpack beside, then rename into place: an etcd started meanwhile runs the old or the new binary,
+# never a half-written one (exec of a file open for writing fails with ETXTBSY).
 rm -f "$stamp"
-rm -rf "$root/usr" "$root/etc" "$root/lib"
-dpkg-deb -x "$server_deb" "$root"
-dpkg-deb -x "$client_deb" "$root"
-check_bins "$bindir" || die "unpacked etcd $ETCD_DEB_VERSION but $bindir/etcd --version does not say 3.5"
+new="$root/.new-$$"
+rm -rf "$new" && mkdir -p "$new"
+dpkg-deb -x "$server_deb" "$new"
+dpkg-deb -x "$client_deb" "$new"
+check_bins "$new/usr/bin" || die "unpacked etcd $ETCD_DEB_VERSION but its etcd --version does not say 3.5"
+rm -rf "$root/.old-$$"
+[[ -d "$root/usr" ]] && mv "$root/usr" "$root/.old-$$"
+mv "$new/usr" "$root/usr"
+rm -rf "$new" "$root/.old-$$"
 printf '%s\n' "$ETCD_DEB_VERSION" >"$stamp"
 log "$("$bindir/etcd" --version | head -n 1) ready in $bindir"
 printf '%s\n' "$bindir"
