@@ -40,7 +40,11 @@ await build({
   chunkNames: "chunks/[name]-[hash]",
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   // The clock floor (src/util/build-info.ts). Reproducible builds (Nix) pin it with SOURCE_DATE_EPOCH.
-  define: { __BUILD_TIME__: JSON.stringify(new Date(process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now()).toISOString()) },
+  // __VERSION__: package.json's version for --version (src/util/build-info.ts).
+  define: {
+    __BUILD_TIME__: JSON.stringify(new Date(process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now()).toISOString()),
+    __VERSION__: JSON.stringify(pkg.version),
+  },
   legalComments: "none",
   logLevel: "warning",
 });

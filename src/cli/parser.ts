@@ -2,6 +2,7 @@
 import yargs, { type Argv } from "yargs";
 import { jsonSchema } from "../config/schema.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
+import { VERSION } from "../util/build-info.js";
 import { checkCommand } from "./commands/check.js";
 import { readyCommand } from "./commands/ready.js";
 import { validateCommand } from "./commands/validate.js";
@@ -118,7 +119,7 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
     .wrap(helpWidth())
     .strict()
     .help()
-    .version()
+    .version(VERSION)
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);

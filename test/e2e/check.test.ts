@@ -165,6 +165,14 @@ test("usage errors → 64; validate → 0/78; schema prints JSON Schema", async 
   assert.deepEqual(JSON.parse(readFileSync(join(import.meta.dirname, "../../../schema/acme-renew.schema.json"), "utf8")), schema, "schema/acme-renew.schema.json is up to date (npm run schema)");
 });
 
+test("--version prints package.json's version from any working directory", async () => {
+  const { version } = JSON.parse(readFileSync(join(import.meta.dirname, "../../../package.json"), "utf8")) as { version: string };
+  const s = sandbox();
+  const r = await s.cli(["--version"], { cwd: s.root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `${version}\n`);
+});
+
 test("log formats: journal lines carry <N> priority and key=value; json lines parse", async () => {
   const s = sandbox();
   s.writeConfig("a.example.com", cfg);

@@ -19,6 +19,8 @@ export interface CliOptions {
   /** Run under a wrapper, e.g. ["unshare", "-n"]. */
   wrapper?: string[];
   timeoutMs?: number;
+  /** Working directory of the child (default: the test's). */
+  cwd?: string;
 }
 
 export function runCli(args: string[], o: CliOptions = {}): Promise<CliResult> {
@@ -27,6 +29,7 @@ export function runCli(args: string[], o: CliOptions = {}): Promise<CliResult> {
   return new Promise((res, rej) => {
     const child = spawn(cmd[0]!, cmd.slice(1), {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env },
+      cwd: o.cwd,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
