@@ -1,12 +1,13 @@
 // Bundles src/ into dist/ with esbuild. The entry stays small; `run`'s network stage is a separate
-// chunk loaded on demand, and npm dependencies other than yargs stay external (node_modules).
+// chunk loaded on demand, and the npm "dependencies" stay external (node_modules).
 import { build } from "esbuild";
 import { rm, chmod, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
-const external = Object.keys(pkg.dependencies).filter((d) => d !== "yargs");
-// yargs is bundled (into its own lazily loaded chunk) so that `--help` needs no node_modules lookups.
+const external = Object.keys(pkg.dependencies);
+// yargs, a devDependency, is bundled (into its own lazily loaded chunk): `--help` needs no
+// node_modules lookups, and an installed package does not carry yargs' tree.
 
 // Help text that keeps words whole (issue 11, item 19). yargs' ESM entry gives cliui a line breaker
 // that cuts words at the column ("c ontacted"); cliui's CommonJS entry uses wrap-ansi, which does

@@ -3,7 +3,7 @@
  * asserting the exit code and that nothing was lost (see README.md in this folder for the table).
  * Everything runs in this one process so that the last test sees the output of every CLI run.
  *
- *   npx tsc && node scripts/build.mjs && node --test build/test/reliability/
+ *   npx tsc && node scripts/build.mjs && node --test build/test/reliability/*.test.js
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
