@@ -378,6 +378,8 @@ async function startOnce(bin: string, opts: PebbleOptions): Promise<Pebble> {
       ...baseEnv,
       PEBBLE_VA_NOSLEEP: "1",
       PEBBLE_WFE_NONCEREJECT: "0",
+      // The minimum; Pebble 2.6.0 still reuses a valid authorization of the same account 1 time in
+      // 100 (see withChallenge() in test/reliability/setup.ts).
       PEBBLE_AUTHZREUSE: "0",
       ...opts.env,
     },

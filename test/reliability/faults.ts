@@ -34,7 +34,7 @@ import {
   startRewriteProxy,
   type Sandbox,
 } from "../helpers/reliability.js";
-import { NAME, S, cfg, dueManaged, subdir } from "./setup.js";
+import { NAME, S, cfg, dueManaged, subdir, withChallenge } from "./setup.js";
 
 /** Names of all scenarios, in order (README.md's table must list exactly these). */
 export const scenarioNames: string[] = [];
@@ -206,7 +206,7 @@ export function registerFaultScenarios(): void {
   scenario("challenge-invalid", 60_000, async () => {
     // The token goes to a webroot nobody serves: Pebble's request gets a 404 from the shared server.
     const s = newSandbox();
-    const { before } = dueManaged(S().pebble.directoryUrl, { webroot: subdir(s, "unserved-www") }, { stateDirReady: s });
+    const { before } = dueManaged(S().pebble.directoryUrl, withChallenge({ webroot: subdir(s, "unserved-www") }), { stateDirReady: s });
     const r = await rcli(s, "challenge-invalid", ["run", NAME]);
     expectSoftFailure(r, "challenge");
     assert.match(r.stderr, /http-01 validation failed/);
@@ -246,7 +246,7 @@ export function registerFaultScenarios(): void {
   scenario("dns-hook-fails", 60_000, async () => {
     const s = newSandbox();
     const hook = writeDnsHook(s.root, { fail: true });
-    const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5 }, { stateDirReady: s });
+    const { before } = dueManaged(S().pebble.directoryUrl, withChallenge({ dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5 }), { stateDirReady: s });
     const r = await rcli(s, "dns-hook-fails", ["run", NAME], { env: { CHALLTESTSRV_URL: S().pebble.challtestsrvUrl } });
     expectSoftFailure(r, "local");
     assert.match(r.stderr, /dnsHook .* present .*: exit code 3/);
@@ -257,7 +257,7 @@ export function registerFaultScenarios(): void {
   scenario("dns-hook-times-out", 60_000, async () => {
     const s = newSandbox();
     const hook = writeDnsHook(s.root, { sleepSeconds: 120 });
-    const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5, hookTimeout: 2 }, { stateDirReady: s });
+    const { before } = dueManaged(S().pebble.directoryUrl, withChallenge({ dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5, hookTimeout: 2 }), { stateDirReady: s });
     const r = await rcli(s, "dns-hook-times-out", ["run", NAME], { env: { CHALLTESTSRV_URL: S().pebble.challtestsrvUrl } });
     expectSoftFailure(r, "local");
     assert.match(r.stderr, /timed out after 2s/);
@@ -288,7 +288,7 @@ export function registerFaultScenarios(): void {
       writeFileSync(join(s.root, "a-file"), "");
       webroot = join(s.root, "a-file", "www");
     }
-    const { before } = dueManaged(S().pebble.directoryUrl, { webroot }, { stateDirReady: s });
+    const { before } = dueManaged(S().pebble.directoryUrl, withChallenge({ webroot }), { stateDirReady: s });
     const r = await rcli(s, "webroot-read-only", ["run", NAME], wrapper ? { wrapper } : {});
     expectSoftFailure(r, "local");
     // The real errno, not the ENOENT that Node's recursive mkdir reports on a read-only file system.
@@ -600,12 +600,12 @@ export function registerFaultScenarios(): void {
     chmodSync(hook, 0o755);
     const { before } = dueManaged(
       S().pebble.directoryUrl,
-      {
+      withChallenge({
         dnsHook: hook,
         dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`,
         dnsPropagationTimeout: 10,
         postRun: 'test -n "$DNS_API_TOKEN" && echo "postRun sees a token of ${#DNS_API_TOKEN} characters"',
-      },
+      }),
       { stateDirReady: s },
     );
     const env = { CHALLTESTSRV_URL: S().pebble.challtestsrvUrl, DNS_API_TOKEN: token, ACME_RENEW_DEBUG: "1" };

@@ -3,6 +3,7 @@
  * webroot (so scenarios can run concurrently without fighting over Pebble's validation port), and a
  * template state dir holding an acme-renew-managed certificate with two versions.
  */
+import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -72,6 +73,17 @@ export function cfg(server: string, extra: Record<string, unknown> = {}): Record
     ...(hasChallenge ? {} : { webroot: S().www }),
     ...extra,
   };
+}
+
+/**
+ * `extra` plus a name never authorized before, for a scenario that needs the CA to run a challenge
+ * (a hook's or a webroot's failure, a hook's environment). The template account holds valid
+ * authorizations for NAME, and Pebble 2.6.0 reuses one 1 time in 100 even with PEBBLE_AUTHZREUSE=0
+ * (wfe.go: `rand.Intn(100) > authzReusePercent`): then no challenge runs for NAME ("already
+ * authorized") and such a scenario fails at random.
+ */
+export function withChallenge(extra: Record<string, unknown>): Record<string, unknown> {
+  return { ...extra, extraDomainNames: [`c${randomBytes(6).toString("hex")}.${NAME}`] };
 }
 
 /**
