@@ -37,10 +37,13 @@ export interface SessionOptions {
 
 /**
  * acme-client polls pending orders and challenges on its own schedule and sleeps between polls:
- * the overall deadline must end the call itself, not wait for the next request to notice.
+ * the overall deadline must end the call itself, not wait for the next request to notice. A call
+ * is not started once the deadline has passed (its failure would come back with nobody listening
+ * and crash the process); one that the deadline abandons keeps a listener until it settles.
  */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+function untilAborted<T>(start: () => Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
+  const p = start();
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -114,7 +117,7 @@ export class AcmeSession {
       const ctx = opContext.getStore();
       if (ctx) ctx.last = null;
       try {
-        return await untilAborted(fn(this.client), this.opts.signal);
+        return await untilAborted(() => fn(this.client), this.opts.signal);
       } catch (e) {
         const f = this.classify(what, e);
         if (final?.(f)) f.extra.final = true;
