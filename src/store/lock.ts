@@ -38,13 +38,39 @@ function ownerAlive(owner: string): boolean {
 }
 
 async function tryCreate(file: string): Promise<boolean> {
+  let h;
   try {
-    const h = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    h = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  }
+  try {
     await h.writeFile(ME);
     await h.close();
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    // Ours but nameless (e.g. ENOSPC): leave no empty lock for the next run to wait out.
+    await h.close().catch(() => {});
+    await fs.rm(file, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * A lock file is empty between its owner's O_EXCL create and the write of its name: microseconds,
+ * but more than 100 ms on a loaded machine (seen). Empty, it counts as stale only once it is this
+ * old (its owner died in between); before, it is held.
+ */
+const EMPTY_GRACE_MS = 10_000;
+
+/** Whether the lock `file` whose content is `owner` belongs to nobody alive. */
+async function isStale(file: string, owner: string): Promise<boolean> {
+  if (owner !== "") return !ownerAlive(owner);
+  try {
+    return Math.abs(Date.now() - (await fs.stat(file)).mtimeMs) >= EMPTY_GRACE_MS;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return false; // gone: the caller retries
     throw e;
   }
 }
@@ -64,14 +90,14 @@ async function reapIfStale(file: string): Promise<boolean> {
   if (!(await tryCreate(reap))) {
     // Another run is reaping; a reap lock of a dead process (crash inside the few ms of reaping) goes too.
     const o = await readOwner(reap);
-    if (o !== null && !ownerAlive(o)) await fs.rm(reap, { force: true });
+    if (o !== null && (await isStale(reap, o))) await fs.rm(reap, { force: true });
     return true;
   }
   try {
     const owner = await readOwner(file);
     if (owner === null) return true;
-    // An owner that died between O_EXCL create and writing its name leaves an empty file: stale too.
-    if (owner === "" || !ownerAlive(owner)) {
+    // An owner that died between O_EXCL create and writing its name leaves an empty file.
+    if (await isStale(file, owner)) {
       await fs.rm(file, { force: true });
       return true;
     }
@@ -97,8 +123,7 @@ export async function acquireLock(file: string, waitMs: number, pollMs = 100): P
       };
     }
     const owner = await readOwner(file);
-    if (owner === null || owner === "" || !ownerAlive(owner)) {
-      if (owner === "") await sleep(pollMs); // give a just-started owner time to write its name
+    if (owner === null || (await isStale(file, owner))) {
       if (await reapIfStale(file)) {
         await sleep(5 + Math.random() * 20);
         if (Date.now() < deadline) continue;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -120,6 +120,21 @@ test("lock: many concurrent takers, exactly one holder at a time", async () => {
     }),
   );
   assert.equal(max, 1);
+});
+
+test("lock: an empty lock file is an owner that has not written its name yet, stale only once old", async () => {
+  // CI on Node 26 at load 27: a taker read the empty file of an owner still writing, waited 5 ms
+  // (pollMs), took the file for stale and removed it; two holders ("many concurrent takers").
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-lock-"));
+  const file = join(root, ".lock");
+  writeFileSync(file, "");
+  await assert.rejects(acquireLock(file, 300, 5), LockBusy, "a fresh empty lock is held");
+  assert.equal(readFileSync(file, "utf8"), "", "and left alone");
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(file, old, old);
+  const l = await acquireLock(file, 1000, 5);
+  assert.equal(readFileSync(file, "utf8").split(" ")[0], String(process.pid), "an old empty lock is taken over");
+  await l.release();
 });
 
 test("pair proof: inspect skips the key import for the installed bytes, and re-checks when a file changes", async () => {
