@@ -30,6 +30,8 @@ const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as Pkg;
 const NODE_DIR = dirname(process.execPath);
 /** PATH with this test's Node first: npm, and the bin's `#!/usr/bin/env node`, run on this line. */
 const ENV = { ...process.env, PATH: `${NODE_DIR}:${process.env.PATH ?? "/usr/bin:/bin"}` };
+/** The installed bin runs with PATH and HOME only (no ACME_RENEW_* of the caller's). */
+const BIN_ENV = { PATH: ENV.PATH, HOME: process.env.HOME };
 
 interface Run {
   code: number;
@@ -123,13 +125,13 @@ describe(`npm package on Node ${process.version}`, { timeout: 600_000 }, () => {
   });
 
   test("acme-renew --version from another directory; --help and a usage error (yargs is bundled, not installed)", async () => {
-    const r = await run(bin, ["--version"], { cwd: tmp });
+    const r = await run(bin, ["--version"], { cwd: tmp, env: BIN_ENV });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${pkg.version}\n`);
-    const h = await run(bin, ["--help"], { cwd: tmp });
+    const h = await run(bin, ["--help"], { cwd: tmp, env: BIN_ENV });
     assert.equal(h.code, 0, h.stderr);
     assert.match(h.stdout, /Commands:[\s\S]*acme-renew run/);
-    const u = await run(bin, ["frobnicate"], { cwd: tmp });
+    const u = await run(bin, ["frobnicate"], { cwd: tmp, env: BIN_ENV });
     assert.equal(u.code, 64, u.stderr);
   });
 
@@ -141,7 +143,7 @@ describe(`npm package on Node ${process.version}`, { timeout: 600_000 }, () => {
     mkdirSync(state);
     writeFileSync(join(etc, "pkg.example.com.json"), JSON.stringify({ ...baseConfig(pebble), listenHTTP: `127.0.0.1:${pebble.httpPort}` }));
     const g = ["--config-dir", etc, "--state-dir", state];
-    const env = { PATH: ENV.PATH, HOME: process.env.HOME };
+    const env = BIN_ENV;
     const first = await run(bin, [...g, "run", "pkg.example.com"], { cwd: tmp, env, timeoutMs: 180_000 });
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /renewed, valid until/);
