@@ -59,10 +59,11 @@ async function tryCreate(file: string): Promise<boolean> {
 
 /**
  * A lock file is empty between its owner's O_EXCL create and the write of its name: microseconds,
- * but more than 100 ms on a loaded machine (seen). Empty, it counts as stale only once it is this
- * old (its owner died in between); before, it is held.
+ * but more than 5 ms on a loaded machine (seen). Empty, it counts as stale only once it is this old
+ * (its owner died in between); before, it is held. Shorter than `ready`'s 5 s lock wait, so that
+ * the boot step still takes over such a lock.
  */
-const EMPTY_GRACE_MS = 10_000;
+const EMPTY_GRACE_MS = 2_000;
 
 /** Whether the lock `file` whose content is `owner` belongs to nobody alive. */
 async function isStale(file: string, owner: string): Promise<boolean> {
