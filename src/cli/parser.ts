@@ -1,4 +1,4 @@
-/** The full command line, defined with yargs. Loaded only when the fast path (fastpath.ts) declines. */
+/** The full command line: yargs built from definitions.ts. Loaded only when the fast path (fastpath.ts) declines. */
 import yargs, { type Argv } from "yargs";
 import { jsonSchema } from "../config/schema.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
@@ -7,18 +7,11 @@ import { checkCommand } from "./commands/check.js";
 import { readyCommand } from "./commands/ready.js";
 import { validateCommand } from "./commands/validate.js";
 import { UsageError, type GlobalArgs } from "./context.js";
+import { COMMANDS, GLOBAL_OPTIONS, PROGRAM, SUMMARY, type CommandDef, type HandlerName } from "./definitions.js";
 
 type Handler<A> = (a: A) => ExitCode | Promise<ExitCode>;
 
-export interface Handlers {
-  check: Handler<never>;
-  ready: Handler<never>;
-  run: Handler<never>;
-  validate: Handler<never>;
-  schema: Handler<never>;
-  doctor: Handler<never>;
-  status: Handler<never>;
-}
+export type Handlers = Record<HandlerName, Handler<never>>;
 
 const HANDLERS: Handlers = {
   check: checkCommand,
@@ -27,16 +20,28 @@ const HANDLERS: Handlers = {
   validate: validateCommand,
   doctor: async (a) => (await import("./commands/doctor.js")).doctorCommand(a),
   status: async (a) => (await import("./commands/status.js")).statusCommand(a),
+  import: async (a) => (await import("./commands/import.js")).importCommand(a),
   schema: () => {
     process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
     return EXIT.OK;
   },
 };
 
-function selection(y: Argv, allByDefault = false) {
+/** The names positional and --all of a command that works on certificates. */
+function selection(y: Argv, kind: NonNullable<CommandDef["selection"]>): Argv {
   return y
     .positional("names", { type: "string", array: true, describe: "certificate names (config file names without .json)" })
-    .option("all", { type: "boolean", describe: allByDefault ? "every certificate in the config dir (also without names)" : "every certificate in the config dir" });
+    .option("all", { type: "boolean", describe: kind === "all-by-default" ? "every certificate in the config dir (also without names)" : "every certificate in the config dir" });
+}
+
+function builder(def: CommandDef) {
+  return (y: Argv): Argv => {
+    let b = def.selection ? selection(y, def.selection) : y;
+    for (const [k, p] of Object.entries(def.positionals ?? {})) b = b.positional(k, p);
+    b = b.options(def.options ?? {});
+    for (const [cmd, what] of def.examples ?? []) b = b.example(cmd, what);
+    return b;
+  };
 }
 
 /**
@@ -46,6 +51,28 @@ function selection(y: Argv, allByDefault = false) {
 function helpWidth(): number {
   const cols = process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS);
   return Number.isInteger(cols) && cols > 0 ? Math.max(40, cols) : 80;
+}
+
+/** The yargs definition of the whole command line, `wrap` turning each handler into yargs' callback. */
+export function define(argv: string[], wrap: (h: Handler<never>) => (args: unknown) => Promise<void>, handlers: Handlers = HANDLERS): Argv {
+  let y = yargs(argv)
+    .scriptName(PROGRAM)
+    .usage(`$0 <command> [options]\n\n${SUMMARY}`)
+    .options(GLOBAL_OPTIONS)
+    .env("ACME_RENEW");
+  for (const def of COMMANDS) y = y.command(def.command, def.describe, builder(def), wrap(handlers[def.handler]));
+  return (
+    y
+      .demandCommand(1, "name a command")
+      .wrap(helpWidth())
+      .strict()
+      .help()
+      .version(VERSION)
+      .exitProcess(false)
+      .fail((msg, err) => {
+        throw err ?? new UsageError(msg);
+      })
+  );
 }
 
 /**
@@ -60,70 +87,6 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
       onArgs(args as GlobalArgs);
       code = await h(args as never);
     };
-  await yargs(argv)
-    .scriptName("acme-renew")
-    .usage("$0 <command> [options]\n\nBoot-safe ACME certificate renewal: looks at the certificate on disk first, talks to the CA only when needed.")
-    .option("config-dir", { type: "string", default: "/etc/acme-renew", describe: "directory of <name>.json configs (env ACME_RENEW_CONFIG_DIR)" })
-    .option("state-dir", { type: "string", default: "/var/lib/acme-renew", describe: "certificates and state (env ACME_RENEW_STATE_DIR)" })
-    .option("log-format", { choices: ["auto", "journal", "json", "text"] as const, default: "auto" as const, describe: "log line format (stderr)" })
-    .option("now", { type: "string", hidden: true, describe: "pretend the time is this (tests)" })
-    // ACME_RENEW_DEBUG (read by the logger) must not be an "unknown argument" through .env() below.
-    .option("debug", { type: "string", hidden: true, describe: "debug-level log lines (or env ACME_RENEW_DEBUG)" })
-    .env("ACME_RENEW")
-    .command(
-      "check [names..]",
-      "offline pre-check: is each certificate usable, is it due? (no network)",
-      (y) => selection(y).option("json", { type: "boolean", describe: "one JSON object per certificate on stdout" }),
-      wrap(handlers.check),
-    )
-    .command(
-      "ready [names..]",
-      "boot path, offline: exit 0 when a usable certificate is on disk, else write a self-signed placeholder (no network, never waits for the CA)",
-      (y) => selection(y),
-      wrap(handlers.ready),
-    )
-    .command(
-      "run [names..]",
-      "renew what is due (pre-check first; the CA is contacted only when needed)",
-      (y) =>
-        selection(y)
-          .option("force", { type: "boolean", describe: "renew even when not due" })
-          .option("timeout", { type: "number", describe: "overall deadline in seconds (default: the config's timeout)" })
-          .option("concurrency", { type: "number", default: 4, describe: "certificates renewed at once with --all" })
-          .option("json", { type: "boolean", describe: "one JSON object per certificate on stdout" }),
-      wrap(handlers.run),
-    )
-    .command("validate [names..]", "validate configuration files only", (y) => selection(y, true), wrap(handlers.validate))
-    .command(
-      "status [names..]",
-      "offline overview: expiry, decision, next renewal (window or ARI), last attempt and outcome, failures",
-      (y) =>
-        selection(y, true)
-          .option("json", { type: "boolean", describe: "one JSON object per certificate" })
-          .option("prometheus", { type: "string", describe: "write a node_exporter textfile (atomically) to this path instead" }),
-      wrap(handlers.status),
-    )
-    .command(
-      "doctor [names..]",
-      "explain the state of certificates: config, files, permissions, lock, network, clock, disk, CA reachability",
-      (y) => selection(y, true).option("json", { type: "boolean", describe: "the findings as JSON" }),
-      wrap(handlers.doctor),
-    )
-    .command(
-      "schema",
-      "print the JSON Schema of the config files",
-      {},
-      wrap(handlers.schema),
-    )
-    .demandCommand(1, "name a command")
-    .wrap(helpWidth())
-    .strict()
-    .help()
-    .version(VERSION)
-    .exitProcess(false)
-    .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
-    })
-    .parseAsync();
+  await define(argv, wrap, handlers).parseAsync();
   return code;
 }

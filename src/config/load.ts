@@ -39,6 +39,11 @@ export class ConfigLoader {
     return this.defaults;
   }
 
+  /** defaults.json as validated (null when there is none). */
+  defaultsRaw(): RawConfig | null {
+    return this.loadDefaults();
+  }
+
   /** Names of all certificate configs in the directory, sorted. */
   listNames(): string[] {
     let entries: string[];
@@ -57,7 +62,15 @@ export class ConfigLoader {
     const file = join(this.dir, `${name}.json`);
     const nameProblem = checkCertName(name);
     if (nameProblem) throw new ConfigError(file, null, `certificate name "${name}" ${nameProblem}`);
-    const own = validateRaw(file, readJson(file, true), { defaults: false });
+    return this.fromObject(name, readJson(file, true));
+  }
+
+  /** Validates `v` as the content of <dir>/<name>.json would be (defaults merged): `import` checks what it writes with this. */
+  fromObject(name: string, v: unknown): CertConfig {
+    const file = join(this.dir, `${name}.json`);
+    const nameProblem = checkCertName(name);
+    if (nameProblem) throw new ConfigError(file, null, `certificate name "${name}" ${nameProblem}`);
+    const own = validateRaw(file, v, { defaults: false });
     const inherit = own.inheritDefaults !== false;
     const defaults = inherit ? this.loadDefaults() : null;
     const merged: RawConfig = { ...(defaults ?? {}) };

@@ -44,3 +44,19 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   }
   await fsyncDir(dir);
 }
+
+/**
+ * Writes `file` only if it does not exist, atomically: a complete temporary file is linked to the
+ * name (link() fails with EEXIST rather than replace), so a reader never sees it half-written.
+ */
+export async function writeFileExclusive(file: string, data: string | Uint8Array, mode: number): Promise<void> {
+  const dir = dirname(file);
+  const tmp = join(dir, `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    await writeNewFile(tmp, data, mode);
+    await fs.link(tmp, file);
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+  await fsyncDir(dir);
+}

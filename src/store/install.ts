@@ -29,6 +29,8 @@ export interface InstallOptions {
   now: Date;
   /** Told about problems after the new version is in place (they do not fail the install). */
   warn?: (message: string) => void;
+  /** Another client's certificate taken over as it is (`import`): the version is named `<id>-adopted`. */
+  adopted?: boolean;
 }
 
 const nl = (s: string) => (s === "" || s.endsWith("\n") ? s : `${s}\n`);
@@ -50,6 +52,9 @@ async function lstatOrNull(p: string) {
     throw e;
   }
 }
+
+/** Suffix of a version acme-renew did not obtain itself but took over (plain files, or `import`). */
+const ADOPTED = "-adopted";
 
 function versionId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
@@ -98,7 +103,7 @@ async function adoptPlainFiles(paths: CertPaths, now: Date, gid: number | null):
     if (st?.isFile()) files[f] = await fs.readFile(p, "utf8");
   }
   if (Object.keys(files).length === 0) return;
-  const id = await writeVersion(paths, files, `${versionId(now)}-adopted`, gid, null);
+  const id = await writeVersion(paths, files, `${versionId(now)}${ADOPTED}`, gid, null);
   await swapSymlink(paths.current, join("versions", id));
   for (const f of Object.keys(files)) await swapSymlink(join(paths.dir, f), join("current", f));
   await fsyncDir(paths.dir);
@@ -152,7 +157,7 @@ export async function install(paths: CertPaths, m: Material, o: InstallOptions):
   if (!new X509Certificate(files["cert.pem"]).checkPrivateKey(createPrivateKey(files["key.pem"]))) {
     throw new Error("refusing to install: the key does not belong to the certificate");
   }
-  const id = await writeVersion(paths, files, versionId(o.now), gid, pairProof(files["key.pem"], files["cert.pem"]));
+  const id = await writeVersion(paths, files, `${versionId(o.now)}${o.adopted ? ADOPTED : ""}`, gid, pairProof(files["key.pem"], files["cert.pem"]));
   // The stable names exist before `current` moves (dangling on a first install until it does): a crash
   // right after the swap must not leave a certificate that services cannot find by name.
   await ensureStableLinks(paths);

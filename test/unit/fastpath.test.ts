@@ -12,7 +12,8 @@ async function viaYargs(argv: string[]) {
     seen = a;
     return 0 as const;
   };
-  const h: Handlers = { check: capture("check"), ready: capture("ready"), run: capture("run"), validate: capture("validate"), schema: capture("schema"), doctor: capture("doctor"), status: capture("status") };
+  const names = ["check", "ready", "run", "validate", "schema", "doctor", "status", "import"] as const;
+  const h = Object.fromEntries(names.map((n) => [n, capture(n)])) as Handlers;
   await parseAndRun(argv, () => {}, h);
   const a = seen as unknown as Record<string, unknown>;
   return {

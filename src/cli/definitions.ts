@@ -1,0 +1,120 @@
+/**
+ * The command line as data: every command, its arguments, options and examples, once. parser.ts
+ * builds yargs (and so --help and the shell completion) from it, scripts/man.ts the man page.
+ */
+import type { Options, PositionalOptions } from "yargs";
+
+export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import";
+
+export interface CommandDef {
+  /** yargs command string: name and positionals, e.g. "run [names..]". */
+  command: string;
+  describe: string;
+  /** Paragraphs for the man page (after `describe`). */
+  details?: string[];
+  /** Certificate names as positionals: required (names or --all), or all when none are given. */
+  selection?: "required" | "all-by-default";
+  positionals?: Record<string, PositionalOptions>;
+  options?: Record<string, Options>;
+  examples?: Array<[command: string, description: string]>;
+  handler: HandlerName;
+}
+
+export const PROGRAM = "acme-renew";
+export const SUMMARY = "Boot-safe ACME certificate renewal: looks at the certificate on disk first, talks to the CA only when needed.";
+
+export const GLOBAL_OPTIONS: Record<string, Options> = {
+  "config-dir": { type: "string", default: "/etc/acme-renew", describe: "directory of <name>.json configs (env ACME_RENEW_CONFIG_DIR)" },
+  "state-dir": { type: "string", default: "/var/lib/acme-renew", describe: "certificates and state (env ACME_RENEW_STATE_DIR)" },
+  "log-format": { choices: ["auto", "journal", "json", "text"], default: "auto", describe: "log line format (stderr)" },
+  now: { type: "string", hidden: true, describe: "pretend the time is this (tests)" },
+  // ACME_RENEW_DEBUG (read by the logger) must not be an "unknown argument" through yargs' .env().
+  debug: { type: "string", hidden: true, describe: "debug-level log lines (or env ACME_RENEW_DEBUG)" },
+};
+
+const json = (describe = "one JSON object per certificate on stdout"): Options => ({ type: "boolean", describe });
+
+export const COMMANDS: CommandDef[] = [
+  {
+    command: "check [names..]",
+    describe: "offline pre-check: is each certificate usable, is it due? (no network)",
+    details: ["Reads the certificate, key, chain and state of each certificate and reports valid, due (with the reasons), missing, expired, not-yet-valid, mismatch or unreadable. On a terminal it prints one table; otherwise one tab-separated line per certificate. Never uses the network. Exit 0 when every certificate is usable, 1 when one is not, 78 for a configuration error."],
+    selection: "required",
+    options: { json: json() },
+    examples: [["acme-renew check --all", "every certificate, as a table on a terminal"]],
+    handler: "check",
+  },
+  {
+    command: "ready [names..]",
+    describe: "boot path, offline: exit 0 when a usable certificate is on disk, else write a self-signed placeholder (no network, never waits for the CA)",
+    details: ["The boot step (acme-renew-ready@.service): exit 0 when a usable certificate is on disk; when there is none and the config allows it (placeholder), writes a self-signed placeholder first and exits 0; exit 1 only when it can provide neither."],
+    selection: "required",
+    examples: [["acme-renew ready --all", "before the web server starts"]],
+    handler: "ready",
+  },
+  {
+    command: "run [names..]",
+    describe: "renew what is due (pre-check first; the CA is contacted only when needed)",
+    details: ["The same pre-check as check; when nothing is due, exit 0 at once. Otherwise: lock, order from the CA, install key and certificate atomically, reload hooks. Exit 75 when a renewal failed but the certificate in place is still valid, 3 when only a self-signed placeholder is in place, 1 when no usable certificate is left. With --all on a terminal, one status line shows the progress."],
+    selection: "required",
+    options: {
+      force: { type: "boolean", describe: "renew even when not due" },
+      timeout: { type: "number", describe: "overall deadline in seconds (default: the config's timeout)" },
+      concurrency: { type: "number", default: 4, describe: "certificates renewed at once with --all" },
+      json: json(),
+    },
+    examples: [
+      ["acme-renew run --all", "what the timer runs"],
+      ["acme-renew run example.com --force", "renew one certificate now"],
+    ],
+    handler: "run",
+  },
+  {
+    command: "validate [names..]",
+    describe: "validate configuration files only",
+    selection: "all-by-default",
+    examples: [["acme-renew validate", "every config file"]],
+    handler: "validate",
+  },
+  {
+    command: "status [names..]",
+    describe: "offline overview: expiry, decision, next renewal (window or ARI), last attempt and outcome, failures",
+    selection: "all-by-default",
+    options: {
+      json: json("one JSON object per certificate"),
+      prometheus: { type: "string", describe: "write a node_exporter textfile (atomically) to this path instead" },
+    },
+    examples: [["acme-renew status --prometheus /var/lib/prometheus/node-exporter/acme-renew.prom", "metrics for node_exporter"]],
+    handler: "status",
+  },
+  {
+    command: "doctor [names..]",
+    describe: "explain the state of certificates: config, files, permissions, lock, network, clock, disk, CA reachability",
+    selection: "all-by-default",
+    options: { json: json("the findings as JSON") },
+    handler: "doctor",
+  },
+  {
+    command: "import <tool> [dir]",
+    describe: "take over certbot's, lego's, acme.sh's or NixOS's certificates: print the configs it would write (--write: write them and adopt each certificate as it is, nothing re-issued)",
+    details: [
+      "Reads the other client's state (certbot: renewal/<name>.conf and live/<name>/; lego: certificates/<domain>.{crt,key,issuer.crt,json}; acme.sh: <domain>/<domain>.conf and its files; NixOS security.acme: /var/lib/acme/<name>/) and prints, per certificate, the config it would write, with every setting it could not carry over listed. With --write it adopts the certificate and key as the first version in the state directory, then writes the config — never over an existing config and never into a directory that holds a certificate; nothing is written when any certificate cannot be imported (--only picks some). Exit 78 when the input cannot be imported as it is, 64 when DIR is not the tool's directory.",
+    ],
+    positionals: {
+      tool: { choices: ["certbot", "lego", "acme.sh", "nixos"], describe: "the client whose state to read" },
+      dir: { type: "string", describe: "its directory (default: /etc/letsencrypt, $LEGO_PATH or ./.lego, ~/.acme.sh, /var/lib/acme)" },
+    },
+    options: {
+      write: { type: "boolean", describe: "write the configs and adopt the certificates" },
+      set: { type: "string", array: true, describe: "FIELD=VALUE added to every imported config (a JSON value or a word), e.g. webroot=/var/www" },
+      only: { type: "string", array: true, describe: "import only these certificates (by the names shown)" },
+    },
+    examples: [
+      ["acme-renew import certbot", "show what /etc/letsencrypt would become"],
+      ["acme-renew import certbot /etc/letsencrypt --write", "write the configs, adopt the certificates"],
+      ["acme-renew import lego ~/.lego --set webroot=/var/www --set server=https://acme-v02.api.letsencrypt.org/directory", "lego records neither challenge nor directory URL"],
+    ],
+    handler: "import",
+  },
+  { command: "schema", describe: "print the JSON Schema of the config files", handler: "schema" },
+];
