@@ -4,7 +4,7 @@
  */
 import type { Options, PositionalOptions } from "yargs";
 
-export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import";
+export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import" | "delete";
 
 export interface CommandDef {
   /** yargs command string: name and positionals, e.g. "run [names..]". */
@@ -115,6 +115,15 @@ export const COMMANDS: CommandDef[] = [
       ["acme-renew import lego ~/.lego --set webroot=/var/www --set server=https://acme-v02.api.letsencrypt.org/directory", "lego records neither challenge nor directory URL"],
     ],
     handler: "import",
+  },
+  {
+    command: "delete <name>",
+    describe: "remove a certificate's files, versions and state (refused while its config exists, unless --force)",
+    details: ["Takes the certificate's lock, moves its directory aside with one rename and then removes it, so a reader sees the certificate or nothing, never half of it. The config file is never touched: with --force and the config still there, the next run orders a new certificate."],
+    positionals: { name: { type: "string", describe: "the certificate (config file name without .json)" } },
+    options: { force: { type: "boolean", describe: "delete even though the config still names the certificate" } },
+    examples: [["acme-renew delete old.example.com", "after removing /etc/acme-renew/old.example.com.json"]],
+    handler: "delete",
   },
   { command: "schema", describe: "print the JSON Schema of the config files", handler: "schema" },
 ];

@@ -21,6 +21,7 @@ const HANDLERS: Handlers = {
   doctor: async (a) => (await import("./commands/doctor.js")).doctorCommand(a),
   status: async (a) => (await import("./commands/status.js")).statusCommand(a),
   import: async (a) => (await import("./commands/import.js")).importCommand(a),
+  delete: async (a) => (await import("./commands/delete.js")).deleteCommand(a),
   schema: () => {
     process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
     return EXIT.OK;
