@@ -4,7 +4,7 @@
  */
 import type { Options, PositionalOptions } from "yargs";
 
-export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import" | "delete";
+export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import" | "delete" | "completion";
 
 export interface CommandDef {
   /** yargs command string: name and positionals, e.g. "run [names..]". */
@@ -84,7 +84,7 @@ export const COMMANDS: CommandDef[] = [
       json: json("one JSON object per certificate"),
       prometheus: { type: "string", describe: "write a node_exporter textfile (atomically) to this path instead" },
     },
-    examples: [["acme-renew status --prometheus /var/lib/prometheus/node-exporter/acme-renew.prom", "metrics for node_exporter"]],
+    examples: [["acme-renew status --json", "the same as JSON"]],
     handler: "status",
   },
   {
@@ -112,7 +112,7 @@ export const COMMANDS: CommandDef[] = [
     examples: [
       ["acme-renew import certbot", "show what /etc/letsencrypt would become"],
       ["acme-renew import certbot /etc/letsencrypt --write", "write the configs, adopt the certificates"],
-      ["acme-renew import lego ~/.lego --set webroot=/var/www --set server=https://acme-v02.api.letsencrypt.org/directory", "lego records neither challenge nor directory URL"],
+      ["acme-renew import lego ~/.lego --set webroot=/var/www", "lego does not record the challenge"],
     ],
     handler: "import",
   },
@@ -122,8 +122,15 @@ export const COMMANDS: CommandDef[] = [
     details: ["Takes the certificate's lock, moves its directory aside with one rename and then removes it, so a reader sees the certificate or nothing, never half of it. The config file is never touched: with --force and the config still there, the next run orders a new certificate."],
     positionals: { name: { type: "string", describe: "the certificate (config file name without .json)" } },
     options: { force: { type: "boolean", describe: "delete even though the config still names the certificate" } },
-    examples: [["acme-renew delete old.example.com", "after removing /etc/acme-renew/old.example.com.json"]],
+    examples: [["acme-renew delete old.example.com", "after removing its config file"]],
     handler: "delete",
+  },
+  {
+    command: "completion [shell]",
+    describe: "print the shell completion script (bash or zsh)",
+    positionals: { shell: { choices: ["bash", "zsh"], describe: "the shell (default: from $SHELL)" } },
+    examples: [["acme-renew completion bash >> ~/.bashrc", "bash completion"]],
+    handler: "completion",
   },
   { command: "schema", describe: "print the JSON Schema of the config files", handler: "schema" },
 ];

@@ -8,6 +8,7 @@ import { readyCommand } from "./commands/ready.js";
 import { validateCommand } from "./commands/validate.js";
 import { UsageError, type GlobalArgs } from "./context.js";
 import { COMMANDS, GLOBAL_OPTIONS, PROGRAM, SUMMARY, type CommandDef, type HandlerName } from "./definitions.js";
+import { completeWords, completionScript } from "./completion.js";
 
 type Handler<A> = (a: A) => ExitCode | Promise<ExitCode>;
 
@@ -22,6 +23,10 @@ const HANDLERS: Handlers = {
   status: async (a) => (await import("./commands/status.js")).statusCommand(a),
   import: async (a) => (await import("./commands/import.js")).importCommand(a),
   delete: async (a) => (await import("./commands/delete.js")).deleteCommand(a),
+  completion: (a: { shell?: string }) => {
+    process.stdout.write(completionScript(a.shell));
+    return EXIT.OK;
+  },
   schema: () => {
     process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
     return EXIT.OK;
@@ -64,6 +69,8 @@ export function define(argv: string[], wrap: (h: Handler<never>) => (args: unkno
   for (const def of COMMANDS) y = y.command(def.command, def.describe, builder(def), wrap(handlers[def.handler]));
   return (
     y
+      // `--get-yargs-completions`, which the completion scripts call: yargs' own answers plus certificate names.
+      .completion("completion-words", false, completeWords)
       .demandCommand(1, "name a command")
       .wrap(helpWidth())
       .strict()

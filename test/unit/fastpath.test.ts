@@ -12,7 +12,7 @@ async function viaYargs(argv: string[]) {
     seen = a;
     return 0 as const;
   };
-  const names = ["check", "ready", "run", "validate", "schema", "doctor", "status", "import", "delete"] as const;
+  const names = ["check", "ready", "run", "validate", "schema", "doctor", "status", "import", "delete", "completion"] as const;
   const h = Object.fromEntries(names.map((n) => [n, capture(n)])) as Handlers;
   await parseAndRun(argv, () => {}, h);
   const a = seen as unknown as Record<string, unknown>;
