@@ -6,6 +6,9 @@ import type { Options, PositionalOptions } from "yargs";
 
 export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import" | "delete" | "completion";
 
+/** A yargs option, and for the man page's synopsis the name of its argument. */
+export type OptionDef = Options & { arg?: string };
+
 export interface CommandDef {
   /** yargs command string: name and positionals, e.g. "run [names..]". */
   command: string;
@@ -15,7 +18,7 @@ export interface CommandDef {
   /** Certificate names as positionals: required (names or --all), or all when none are given. */
   selection?: "required" | "all-by-default";
   positionals?: Record<string, PositionalOptions>;
-  options?: Record<string, Options>;
+  options?: Record<string, OptionDef>;
   examples?: Array<[command: string, description: string]>;
   handler: HandlerName;
 }
@@ -23,9 +26,9 @@ export interface CommandDef {
 export const PROGRAM = "acme-renew";
 export const SUMMARY = "Boot-safe ACME certificate renewal: looks at the certificate on disk first, talks to the CA only when needed.";
 
-export const GLOBAL_OPTIONS: Record<string, Options> = {
-  "config-dir": { type: "string", default: "/etc/acme-renew", describe: "directory of <name>.json configs (env ACME_RENEW_CONFIG_DIR)" },
-  "state-dir": { type: "string", default: "/var/lib/acme-renew", describe: "certificates and state (env ACME_RENEW_STATE_DIR)" },
+export const GLOBAL_OPTIONS: Record<string, OptionDef> = {
+  "config-dir": { type: "string", arg: "DIR", default: "/etc/acme-renew", describe: "directory of <name>.json configs (env ACME_RENEW_CONFIG_DIR)" },
+  "state-dir": { type: "string", arg: "DIR", default: "/var/lib/acme-renew", describe: "certificates and state (env ACME_RENEW_STATE_DIR)" },
   "log-format": { choices: ["auto", "journal", "json", "text"], default: "auto", describe: "log line format (stderr)" },
   now: { type: "string", hidden: true, describe: "pretend the time is this (tests)" },
   // ACME_RENEW_DEBUG (read by the logger) must not be an "unknown argument" through yargs' .env().
@@ -59,8 +62,8 @@ export const COMMANDS: CommandDef[] = [
     selection: "required",
     options: {
       force: { type: "boolean", describe: "renew even when not due" },
-      timeout: { type: "number", describe: "overall deadline in seconds (default: the config's timeout)" },
-      concurrency: { type: "number", default: 4, describe: "certificates renewed at once with --all" },
+      timeout: { type: "number", arg: "S", describe: "overall deadline in seconds (default: the config's timeout)" },
+      concurrency: { type: "number", arg: "N", default: 4, describe: "certificates renewed at once with --all" },
       json: json(),
     },
     examples: [
@@ -82,7 +85,7 @@ export const COMMANDS: CommandDef[] = [
     selection: "all-by-default",
     options: {
       json: json("one JSON object per certificate"),
-      prometheus: { type: "string", describe: "write a node_exporter textfile (atomically) to this path instead" },
+      prometheus: { type: "string", arg: "FILE", describe: "write a node_exporter textfile (atomically) to this path instead" },
     },
     examples: [["acme-renew status --json", "the same as JSON"]],
     handler: "status",
@@ -106,8 +109,8 @@ export const COMMANDS: CommandDef[] = [
     },
     options: {
       write: { type: "boolean", describe: "write the configs and adopt the certificates" },
-      set: { type: "string", array: true, describe: "FIELD=VALUE added to every imported config (a JSON value or a word), e.g. webroot=/var/www" },
-      only: { type: "string", array: true, describe: "import only these certificates (by the names shown)" },
+      set: { type: "string", array: true, arg: "FIELD=VALUE", describe: "FIELD=VALUE added to every imported config (a JSON value or a word), e.g. webroot=/var/www" },
+      only: { type: "string", array: true, arg: "NAME", describe: "import only these certificates (by the names shown)" },
     },
     examples: [
       ["acme-renew import certbot", "show what /etc/letsencrypt would become"],
@@ -133,4 +136,31 @@ export const COMMANDS: CommandDef[] = [
     handler: "completion",
   },
   { command: "schema", describe: "print the JSON Schema of the config files", handler: "schema" },
+];
+
+/** For the man page: what the exit codes mean (src/report/exit.ts has the numbers). */
+export const EXIT_STATUS: Array<[code: number, meaning: string]> = [
+  [0, "ok: not due, or renewed"],
+  [75, "renewal failed (or a reload hook failed, or backing off) but the certificate in place is still valid; treat as success"],
+  [3, "no CA-issued certificate yet, a self-signed placeholder is in place (services can start)"],
+  [1, "no usable certificate (missing, expired, mismatched), or a hard failure"],
+  [78, "configuration error (also: another client's state that cannot be imported as it is)"],
+  [64, "usage error"],
+];
+
+export const ENVIRONMENT: Array<[name: string, meaning: string]> = [
+  ["ACME_RENEW_CONFIG_DIR", "default of --config-dir"],
+  ["ACME_RENEW_STATE_DIR", "default of --state-dir"],
+  ["ACME_RENEW_LOG_FORMAT", "default of --log-format"],
+  ["ACME_RENEW_DEBUG", "when set, debug-level log lines"],
+  ["NO_COLOR", "when set (not empty), tables on a terminal have no colours"],
+  ["NOTIFY_SOCKET", "set by systemd: run reports its stages with sd_notify"],
+  ["JOURNAL_STREAM", "set by systemd: log lines in journal format"],
+];
+
+export const FILES: Array<[path: string, meaning: string]> = [
+  ["/etc/acme-renew/<name>.json", "one certificate's configuration (acme-renew schema prints the JSON Schema)"],
+  ["/etc/acme-renew/defaults.json", "inherited by every certificate unless it says \"inheritDefaults\": false"],
+  ["/var/lib/acme-renew/<name>/", "cert.pem, chain.pem, fullchain.pem, key.pem, full.pem (symlinks through current/ to a version under versions/), state.json"],
+  ["/var/lib/acme-renew/accounts/", "ACME account keys, one per server and email"],
 ];

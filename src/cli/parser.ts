@@ -1,5 +1,5 @@
 /** The full command line: yargs built from definitions.ts. Loaded only when the fast path (fastpath.ts) declines. */
-import yargs, { type Argv } from "yargs";
+import yargs, { type Argv, type Options } from "yargs";
 import { jsonSchema } from "../config/schema.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
 import { VERSION } from "../util/build-info.js";
@@ -7,7 +7,7 @@ import { checkCommand } from "./commands/check.js";
 import { readyCommand } from "./commands/ready.js";
 import { validateCommand } from "./commands/validate.js";
 import { UsageError, type GlobalArgs } from "./context.js";
-import { COMMANDS, GLOBAL_OPTIONS, PROGRAM, SUMMARY, type CommandDef, type HandlerName } from "./definitions.js";
+import { COMMANDS, GLOBAL_OPTIONS, PROGRAM, SUMMARY, type CommandDef, type HandlerName, type OptionDef } from "./definitions.js";
 import { completeWords, completionScript } from "./completion.js";
 
 type Handler<A> = (a: A) => ExitCode | Promise<ExitCode>;
@@ -40,11 +40,16 @@ function selection(y: Argv, kind: NonNullable<CommandDef["selection"]>): Argv {
     .option("all", { type: "boolean", describe: kind === "all-by-default" ? "every certificate in the config dir (also without names)" : "every certificate in the config dir" });
 }
 
+/** The options as yargs takes them (without the man page's `arg`). */
+function yargsOptions(o: Record<string, OptionDef> = {}): Record<string, Options> {
+  return Object.fromEntries(Object.entries(o).map(([k, { arg: _arg, ...v }]) => [k, v]));
+}
+
 function builder(def: CommandDef) {
   return (y: Argv): Argv => {
     let b = def.selection ? selection(y, def.selection) : y;
     for (const [k, p] of Object.entries(def.positionals ?? {})) b = b.positional(k, p);
-    b = b.options(def.options ?? {});
+    b = b.options(yargsOptions(def.options));
     for (const [cmd, what] of def.examples ?? []) b = b.example(cmd, what);
     return b;
   };
@@ -64,7 +69,7 @@ export function define(argv: string[], wrap: (h: Handler<never>) => (args: unkno
   let y = yargs(argv)
     .scriptName(PROGRAM)
     .usage(`$0 <command> [options]\n\n${SUMMARY}`)
-    .options(GLOBAL_OPTIONS)
+    .options(yargsOptions(GLOBAL_OPTIONS))
     .env("ACME_RENEW");
   for (const def of COMMANDS) y = y.command(def.command, def.describe, builder(def), wrap(handlers[def.handler]));
   return (
