@@ -16,7 +16,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const fast = fastParse(argv, env);
     if (fast) {
       seen(fast);
-      if (fast.command === "check") return checkCommand(fast);
+      if (fast.command === "check") return await checkCommand(fast);
       if (fast.command === "ready") return await readyCommand(fast);
       return await (await import("./commands/run.js")).runCommand(fast);
     }

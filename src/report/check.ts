@@ -45,3 +45,4 @@ function ariJson(p: Precheck): Record<string, unknown> | null {
     lastError: a.lastError,
   };
 }
+

@@ -38,7 +38,7 @@ export class Logger {
 
   constructor(
     format: LogFormat = "auto",
-    private readonly write: (line: string) => void = (l) => process.stderr.write(l),
+    private write: (line: string) => void = (l) => process.stderr.write(l),
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.format = format !== "auto" ? format : stderrIsJournal(env) ? "journal" : "text";
@@ -100,6 +100,11 @@ export class Logger {
   }
   debug(event: string, message: string, fields?: Fields) {
     if (process.env.ACME_RENEW_DEBUG) this.log("debug", event, message, fields);
+  }
+
+  /** Sends the lines to `write` from now on (a terminal's status line keeps them above itself). */
+  redirect(write: (line: string) => void): void {
+    this.write = write;
   }
 
   /** A logger that adds `fields` to every line (e.g. cert=name). */

@@ -1,5 +1,6 @@
 /** `status`: one row per certificate, for people (table) and programs (JSON). Pure rendering. */
 import type { Precheck } from "../run/precheck.js";
+import { renderTable, type Colour, type Column, type TableOptions } from "./table.js";
 
 const DAY = 86_400_000;
 
@@ -49,22 +50,26 @@ export function statusRow(p: Precheck, now: Date): StatusRow {
   };
 }
 
-const COLUMNS: Array<[string, (r: StatusRow) => string]> = [
-  ["NAME", (r) => r.name],
-  ["NAMES", (r) => r.names.join(",") || "-"],
-  ["ISSUER", (r) => r.issuer?.replace(/^.*CN=/, "") ?? "-"],
-  ["NOT AFTER", (r) => r.notAfter?.slice(0, 16).replace("T", " ") ?? "-"],
-  ["DAYS", (r) => (r.daysLeft === null ? "-" : String(r.daysLeft))],
-  ["DECISION", (r) => r.decision],
-  ["NEXT RENEWAL", (r) => (r.nextRenewal ? `${r.nextRenewal.slice(0, 16).replace("T", " ")} (${r.nextRenewalSource})` : "-")],
-  ["LAST ATTEMPT", (r) => r.lastAttempt?.slice(0, 16).replace("T", " ") ?? "-"],
-  ["LAST OUTCOME", (r) => r.lastOutcome ?? "-"],
-  ["FAILURES", (r) => String(r.consecutiveFailures)],
-  ["NEXT ATTEMPT", (r) => r.nextAttempt?.slice(0, 16).replace("T", " ") ?? "-"],
+const time = (iso: string | null) => iso?.slice(0, 16).replace("T", " ") ?? "-";
+
+/** Green when not due, yellow when due but usable, red when not usable. */
+const decisionColour = (r: StatusRow): Colour => (!r.usable ? "red" : r.decision.startsWith("due") ? "yellow" : "green");
+
+const COLUMNS: Column<StatusRow>[] = [
+  { header: "NAME", cell: (r) => r.name },
+  { header: "NAMES", cell: (r) => r.names.join(",") || "-", drop: 5, flex: true },
+  { header: "ISSUER", cell: (r) => r.issuer?.replace(/^.*CN=/, "") ?? "-", drop: 6 },
+  { header: "NOT AFTER", cell: (r) => time(r.notAfter) },
+  { header: "DAYS", cell: (r) => (r.daysLeft === null ? "-" : String(r.daysLeft)), colour: (r) => (r.daysLeft === null ? null : decisionColour(r)) },
+  { header: "DECISION", cell: (r) => r.decision, colour: decisionColour },
+  { header: "NEXT RENEWAL", cell: (r) => (r.nextRenewal ? `${time(r.nextRenewal)} (${r.nextRenewalSource})` : "-"), drop: 0 },
+  { header: "LAST ATTEMPT", cell: (r) => time(r.lastAttempt), drop: 4 },
+  { header: "LAST OUTCOME", cell: (r) => r.lastOutcome ?? "-", colour: (r) => (r.lastOutcome === "failure" ? "red" : r.lastOutcome === "soft-failure" ? "yellow" : null), drop: 1 },
+  { header: "FAILURES", cell: (r) => String(r.consecutiveFailures), colour: (r) => (r.consecutiveFailures > 0 ? "yellow" : null), drop: 2 },
+  { header: "NEXT ATTEMPT", cell: (r) => time(r.nextAttempt), drop: 3 },
 ];
 
-export function statusTable(rows: StatusRow[]): string {
-  const cells = [COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, f]) => f(r)))];
-  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
-  return cells.map((c) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+/** The table: plain and whole, or (a terminal's `width`, `colour`) fitted and coloured. */
+export function statusTable(rows: StatusRow[], o: TableOptions = {}): string {
+  return renderTable(COLUMNS, rows, o);
 }

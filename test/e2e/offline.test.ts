@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeCertDir } from "../helpers/pki.js";
-import { sandbox } from "../helpers/cli.js";
+import { CLI, sandbox } from "../helpers/cli.js";
+import { spawnSync } from "node:child_process";
 
 const NAMES = ["a.example.com"];
 // The config points at a CA that would have to be contacted if anything tried. ARI is off here: this
@@ -66,4 +67,23 @@ test("ready of a usable certificate costs what check costs: the same files opene
   const check = await opened("check");
   const ready = await opened("ready");
   assert.deepEqual([...ready].filter((p) => !check.has(p)), [], "ready opens nothing check does not");
+});
+
+test("check and run on a terminal (a pty: the table, the status line) load no library and connect nowhere either (strace)", async () => {
+  const s = sandbox();
+  for (const n of ["a.example.com", "b.example.com"]) {
+    s.writeConfig(n, cfg);
+    await writeCertDir(s.stateDir, n, { names: [n] });
+  }
+  for (const cmd of ["check", "run"]) {
+    const trace = join(s.root, `trace-pty-${cmd}`);
+    const line = `exec strace -f -qq -o ${trace} -e trace=connect,socket,openat,open ${process.execPath} ${CLI} --config-dir ${s.configDir} --state-dir ${s.stateDir} ${cmd} --all`;
+    const r = spawnSync("script", ["-qec", line, "/dev/null"], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, cmd === "check" ? /NAME\s.*STATUS/ : /\[0\/2\]/, "it was the terminal output");
+    const lines = readFileSync(trace, "utf8").split("\n");
+    assert.ok(lines.some((l) => /openat\(.*cert\.pem/.test(l)), "the trace saw the cert being read");
+    assert.deepEqual(lines.filter((l) => /connect\(|socket\(AF_INET/.test(l)), [], "no connect() and no inet socket");
+    assert.deepEqual(lines.filter((l) => LIBS.test(l)), [], "no ACME, x509, network or yargs library loaded");
+  }
 });

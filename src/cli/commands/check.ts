@@ -11,18 +11,21 @@ export interface CheckArgs extends GlobalArgs {
   json?: boolean;
 }
 
-export function checkCommand(a: CheckArgs): ExitCode {
+export async function checkCommand(a: CheckArgs): Promise<ExitCode> {
   const ctx = makeContext(a);
   const codes: ExitCode[] = [];
   const results: Precheck[] = [];
   const now = ctx.now();
+  // On a terminal: one table on stdout, and not the same facts again as log lines on the same terminal.
+  const table = !a.json && !!process.stdout.isTTY;
+  const quiet = table && !!process.stderr.isTTY && ctx.log.format === "text";
   for (const name of selectNames(ctx, a.names, a.all)) {
     try {
       const p = precheck(ctx.configs.load(name), ctx.stateDir, now, ctx.log);
       results.push(p);
       codes.push(p.decision.usable ? EXIT.OK : EXIT.FAILURE);
       const level = !p.decision.usable ? "error" : p.decision.renew ? "notice" : "info";
-      ctx.log.log(level, "check", p.decision.reasons.join("; "), {
+      if (!quiet) ctx.log.log(level, "check", p.decision.reasons.join("; "), {
         cert: name,
         status: p.decision.status,
         usable: p.decision.usable,
@@ -36,6 +39,7 @@ export function checkCommand(a: CheckArgs): ExitCode {
     }
   }
   if (a.json) process.stdout.write(`${JSON.stringify(results.map(checkJson), null, 2)}\n`);
+  else if (table && results.length) process.stdout.write((await import("../../report/check-table.js")).checkTable(results, now, process.stdout));
   else if (results.length) process.stdout.write(`${results.map(checkLine).join("\n")}\n`);
   return worst(codes);
 }

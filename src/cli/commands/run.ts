@@ -5,7 +5,7 @@ import { EXIT, worst, type ExitCode } from "../../report/exit.js";
 import type { RunResult } from "../../run/result.js";
 import { runOne } from "../../run/run-one.js";
 import { makeContext, selectNames, UsageError, type GlobalArgs } from "../context.js";
-import { createNotifier } from "../../systemd/notify.js";
+import { createNotifier, type Notifier } from "../../systemd/notify.js";
 
 export interface RunArgs extends GlobalArgs {
   names?: string[];
@@ -30,6 +30,11 @@ async function pool<T, R>(items: T[], limit: number, work: (t: T) => Promise<R>)
   return out;
 }
 
+/** A person's terminal: stderr a TTY, text logs, and not under systemd (which sets INVOCATION_ID for every unit). */
+function onTerminal(logFormat: string, env: NodeJS.ProcessEnv): boolean {
+  return !!process.stderr.isTTY && logFormat === "text" && !env.INVOCATION_ID && !env.JOURNAL_STREAM && !env.NOTIFY_SOCKET;
+}
+
 export async function runCommand(a: RunArgs): Promise<ExitCode> {
   const ctx = makeContext(a);
   const concurrency = a.concurrency ?? 4;
@@ -46,22 +51,32 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
       results.push({ name, outcome: "config-error", code: EXIT.CONFIG, message: e.message });
     }
   }
-  const notify = createNotifier(process.env, { debug: (m) => ctx.log.debug("sd-notify", m) });
+  const systemd = createNotifier(process.env, { debug: (m) => ctx.log.debug("sd-notify", m) });
+  // On a person's terminal, several certificates: a status line (loaded only then).
+  const progress = configs.length > 1 && onTerminal(ctx.log.format, process.env) ? new (await import("../../report/progress.js")).Progress(process.stderr, configs.length) : null;
+  if (progress) ctx.log.redirect(progress.write);
+  // The stages renewals report to systemd (STATUS=) feed the status line too.
+  const notify: Notifier = progress ? { ...systemd, status: (t) => (progress.status(t), systemd.status(t)) } : systemd;
   if (configs.length) void notify.status(configs.length === 1 ? `${configs[0]!.name}: checking` : `checking ${configs.length} certificates`);
   const opts = { stateDir: ctx.stateDir, log: ctx.log, now: ctx.now, force: !!a.force, notify, ...(a.timeout !== undefined ? { timeout: a.timeout } : {}) };
   results.push(
     ...(await pool(configs, concurrency, async (c) => {
+      progress?.start(c.name);
+      let r: RunResult;
       try {
-        return await runOne(c, opts);
+        r = await runOne(c, opts);
       } catch (e) {
         // One certificate's unexpected failure must not stop the others.
         ctx.log.error("internal-error", `${c.name}: ${(e as Error)?.stack ?? String(e)}`, { cert: c.name });
-        return { name: c.name, outcome: "failure" as const, code: EXIT.FAILURE, message: String(e) };
+        r = { name: c.name, outcome: "failure" as const, code: EXIT.FAILURE, message: String(e) };
       }
+      progress?.finish(c.name, r.outcome);
+      return r;
     })),
   );
+  if (progress) process.stderr.write(`${progress.end()}\n`);
   const code = worst(results.map((r) => r.code));
-  if (notify.enabled) await notify.send({ STATUS: statusLine(results), EXIT_STATUS: String(code) });
+  if (systemd.enabled) await systemd.send({ STATUS: statusLine(results), EXIT_STATUS: String(code) });
   if (a.json) {
     const rows = results.map((r) => ({ name: r.name, outcome: r.outcome, exitCode: r.code, message: r.message, notAfter: r.notAfter?.toISOString() ?? null }));
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -4,6 +4,7 @@ import { ConfigError } from "../../config/errors.js";
 import { EXIT, type ExitCode } from "../../report/exit.js";
 import { prometheusText } from "../../report/prometheus.js";
 import { statusRow, statusTable, type StatusRow } from "../../report/status.js";
+import { colourFor } from "../../report/table.js";
 import { precheck } from "../../run/precheck.js";
 import { writeFileAtomic } from "../../store/atomic.js";
 import { makeContext, namesOrAll, type GlobalArgs } from "../context.js";
@@ -31,6 +32,7 @@ export async function statusCommand(a: GlobalArgs & { names?: string[]; all?: bo
       ctx.log.error("prometheus", `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       return EXIT.FAILURE;
     }
-  } else process.stdout.write(a.json ? `${JSON.stringify(rows, null, 2)}\n` : statusTable(rows));
+  } else if (a.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  else process.stdout.write(statusTable(rows, process.stdout.isTTY ? { width: process.stdout.columns, colour: colourFor(process.stdout) } : {}));
   return code;
 }
