@@ -7,18 +7,17 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import { FIELDS } from "../../src/config/fields.js";
-import { createCertificate } from "../../src/crypto/certs.js";
-import { generateKeyPair } from "../../src/crypto/keys.js";
 import { serveWebroot } from "../helpers/acme-fixtures.js";
 import { sandbox, type CliResult } from "../helpers/cli.js";
 import { certbotCertonly, legoRun } from "../helpers/peers.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
-import { DAY, makeLeaf } from "../helpers/pki.js";
+import { makeLeaf } from "../helpers/pki.js";
+import { acmeShBase64, acmeShHome, minicaLeaf, writeNixosCert } from "../helpers/peer-fixtures.js";
 import { treeHash } from "../helpers/tree-hash.js";
 
 /** The configs of `import`'s output, by name: each block is "# <file>  <- …" comment lines and the JSON. */
@@ -240,56 +239,10 @@ describe("import certbot and lego (real state from Pebble)", { timeout: 600_000 
 // ---------------------------------------------------------------------------------------------
 // acme.sh and NixOS: state written from the documented layouts (no such client runs here).
 
-/**
- * An acme.sh home as acme.sh 3.x lays it out — README.md ("The certs will be placed in
- * ~/.acme.sh/example.com/"), acme.sh's _initpath() (<domain>.cer, <domain>.key, ca.cer,
- * fullchain.cer, <domain>.conf; "<domain>_ecc" for ECC keys) and _save_conf() (Key='value' lines,
- * hooks base64 between __ACME_BASE64__START_ and __ACME_BASE64__END_); ACCOUNT_EMAIL in account.conf.
- */
-async function acmeShHome(certs: Array<{ domain: string; alt?: string[]; ecc?: boolean; conf: Record<string, string> }>) {
-  const home = mkdtempSync(join(tmpdir(), "acme-renew-acmesh-"));
-  writeFileSync(join(home, "account.conf"), "ACCOUNT_EMAIL='ops@example.com'\nUPGRADE_HASH='0123abcd'\nSAVED_CF_Token='secret-token'\n");
-  mkdirSync(join(home, "ca", "acme-v02.api.letsencrypt.org", "directory"), { recursive: true });
-  for (const c of certs) {
-    const leaf = await makeLeaf({ names: [c.domain, ...(c.alt ?? [])], keyType: c.ecc === false ? "rsa2048" : "ec256" });
-    const dir = join(home, `${c.domain}${c.ecc === false ? "" : "_ecc"}`);
-    mkdirSync(dir);
-    const cert = `${leaf.cert.toString("pem")}\n`;
-    const ca = `${leaf.issuer!.cert.toString("pem")}\n`;
-    writeFileSync(join(dir, `${c.domain}.cer`), cert);
-    writeFileSync(join(dir, `${c.domain}.key`), leaf.key.pem, { mode: 0o600 });
-    writeFileSync(join(dir, "ca.cer"), ca);
-    writeFileSync(join(dir, "fullchain.cer"), cert + ca);
-    writeFileSync(join(dir, `${c.domain}.csr`), "-----BEGIN CERTIFICATE REQUEST-----\nMA==\n-----END CERTIFICATE REQUEST-----\n");
-    const conf = {
-      Le_Domain: c.domain,
-      Le_Alt: (c.alt ?? []).join(",") || "no",
-      Le_Webroot: "/var/www/html",
-      Le_PreHook: "",
-      Le_PostHook: "",
-      Le_RenewHook: "",
-      Le_API: "https://acme-v02.api.letsencrypt.org/directory",
-      Le_Keylength: c.ecc === false ? "2048" : "ec-256",
-      Le_OrderFinalize: "https://acme-v02.api.letsencrypt.org/acme/finalize/1/2",
-      Le_LinkOrder: "https://acme-v02.api.letsencrypt.org/acme/order/1/2",
-      Le_LinkCert: "https://acme-v02.api.letsencrypt.org/acme/cert/03ab",
-      Le_CertCreateTime: "1764580000",
-      Le_CertCreateTimeStr: "2025-12-01T09:06:40Z",
-      Le_NextRenewTimeStr: "2026-01-30T09:06:40Z",
-      Le_NextRenewTime: "1769763999",
-      ...c.conf,
-    };
-    writeFileSync(join(dir, `${c.domain}.conf`), Object.entries(conf).map(([k, v]) => `${k}='${v}'`).join("\n") + "\n");
-  }
-  return home;
-}
-
-const b64 = (s: string) => `__ACME_BASE64__START_${Buffer.from(s).toString("base64")}__ACME_BASE64__END_`;
-
 describe("import acme.sh (documented layout)", { timeout: 120_000 }, () => {
   test("webroot, standalone, alpn and dns_cf modes map; hooks become postRun; bookkeeping and unknown keys are listed, secrets not shown; --write adopts", async () => {
     const home = await acmeShHome([
-      { domain: "c.example.com", alt: ["www.c.example.com"], conf: { Le_ReloadCmd: b64("systemctl reload nginx"), Le_RealKeyPath: "/etc/nginx/c.key", Le_Frobnicate: "42", Le_PFXPassword: b64("hunter2") } },
+      { domain: "c.example.com", alt: ["www.c.example.com"], conf: { Le_ReloadCmd: acmeShBase64("systemctl reload nginx"), Le_RealKeyPath: "/etc/nginx/c.key", Le_Frobnicate: "42", Le_PFXPassword: acmeShBase64("hunter2") } },
       { domain: "d.example.com", ecc: false, conf: { Le_Webroot: "no", Le_HTTPPort: "8080" } },
       { domain: "e.example.com", conf: { Le_Webroot: "alpn", Le_TLSPort: "8443" } },
       { domain: "f.example.com", conf: { Le_Webroot: "dns_cf" } },
@@ -357,25 +310,10 @@ describe("import acme.sh (documented layout)", { timeout: 120_000 }, () => {
 describe("import nixos (security.acme's /var/lib/acme layout)", { timeout: 120_000 }, () => {
   test("adopts the leaf of fullchain.pem; security.acme's minica placeholder is not adopted; the challenge must come from --set or defaults.json", async () => {
     const root = mkdtempSync(join(tmpdir(), "acme-renew-nixos-"));
-    // nixos/modules/security/acme/default.nix: fullchain.pem, key.pem, chain.pem (issuer), full.pem, cert.pem -> fullchain.pem.
-    const write = (name: string, leaf: Awaited<ReturnType<typeof makeLeaf>>, issuerPem: string) => {
-      const dir = join(root, name);
-      mkdirSync(dir);
-      const full = `${leaf.cert.toString("pem")}\n${issuerPem}`;
-      writeFileSync(join(dir, "fullchain.pem"), full);
-      writeFileSync(join(dir, "chain.pem"), issuerPem);
-      writeFileSync(join(dir, "key.pem"), leaf.key.pem);
-      writeFileSync(join(dir, "full.pem"), leaf.key.pem + full);
-      symlinkSync("fullchain.pem", join(dir, "cert.pem"));
-    };
     const real = await makeLeaf({ names: ["n.example.com", "www.n.example.com"] });
-    write("n.example.com", real, `${real.issuer!.cert.toString("pem")}\n`);
-    const minicaKey = await generateKeyPair("ec256");
-    const now = Date.now();
-    const minica = await createCertificate({ names: [], commonName: "minica root ca 5d1b2a", key: minicaKey, ca: true, notBefore: new Date(now - DAY), notAfter: new Date(now + 3650 * DAY) });
-    const phKey = await generateKeyPair("ec256");
-    const ph = await createCertificate({ names: ["p.example.com"], key: phKey, issuer: { key: minicaKey, cert: minica }, notBefore: new Date(now - DAY), notAfter: new Date(now + 365 * DAY) });
-    write("p.example.com", { cert: ph, key: phKey, issuer: { cert: minica, key: minicaKey } } as unknown as Awaited<ReturnType<typeof makeLeaf>>, `${minica.toString("pem")}\n`);
+    writeNixosCert(root, "n.example.com", real, `${real.issuer!.cert.toString("pem")}\n`);
+    const ph = await minicaLeaf("p.example.com");
+    writeNixosCert(root, "p.example.com", ph, ph.caPem);
     mkdirSync(join(root, ".lego", "accounts"), { recursive: true });
     mkdirSync(join(root, "acme-challenge"));
 

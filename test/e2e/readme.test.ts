@@ -10,12 +10,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, ROOT, runCli, sandbox } from "../helpers/cli.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
 import { writeCertDir } from "../helpers/pki.js";
+import { acmeShHome, certbotDir, legoDir, nixosDir } from "../helpers/peer-fixtures.js";
 
 const NAME = "a.example.com";
 
@@ -39,26 +40,38 @@ function inlineCommands(markdown: string): string[] {
 
 /**
  * The concrete command lines a synopsis stands for: `<name…>`/`<name>` a certificate, `[name…]`
- * with and without one, `A | --all` either side, every `[--flag VALUE]` all on and all off.
+ * with and without one, `A | --all` either side, `[SHELL]` with and without, every `[--flag VALUE]`
+ * all on and all off; word alternatives (`certbot|lego|…`) each, with their own values
+ * (`KEY:word` before `KEY`) and `[DIR]` always given. `KEY:command` values apply to one command.
  */
 export function expand(synopsis: string, values: Record<string, string>): string[][] {
-  const optional = [...synopsis.matchAll(/\[(--[a-z-]+)(?: ([A-Z]+))?\]/g)].map((m) => [m[1]!, ...(m[2] ? [values[m[2]] ?? m[2]] : [])]);
-  const head = synopsis.replace(/\s*\[--[a-z-]+(?: [A-Z]+)?\]/g, "").trim();
+  const flags = [...synopsis.matchAll(/\[(--[a-z-]+)(?: ([A-Z=]+))?\]/g)].map((m) => [m[1]!, m[2]] as const);
+  const head = synopsis.replace(/\s*\[--[a-z-]+(?: [A-Z=]+)?\]/g, "").trim();
   const [cmd, ...rest] = head.split(/\s+/).slice(1); // drop "acme-renew"
+  const forms: string[][] = [];
+  const withFlags = (base: string[], v: (k: string) => string) => {
+    forms.push(base);
+    if (flags.length) forms.push([...base, ...flags.flatMap(([f, val]) => [f, ...(val ? [v(val)] : [])])]);
+  };
+  if (rest[0] && /^[a-z.]+(\|[a-z.]+)+$/.test(rest[0])) {
+    for (const word of rest[0].split("|")) {
+      const v = (k: string) => values[`${k}:${word}`] ?? values[k] ?? k;
+      withFlags([cmd!, word, ...rest.slice(1).map((p) => (/^\[[A-Z]+\]$/.test(p) ? v(p.slice(1, -1)) : p))], v);
+    }
+    return forms;
+  }
+  const v = (k: string) => values[`${k}:${cmd}`] ?? values[k] ?? k;
   const sel = rest.join(" ");
   const selections: string[][] = [];
   for (const alt of sel ? sel.split(/\s*\|\s*/) : [""]) {
     if (alt === "") selections.push([]);
-    else if (/^<name…?>$/.test(alt)) selections.push([values.name!]);
-    else if (/^\[name…?\]$/.test(alt)) selections.push([], [values.name!]);
+    else if (/^<name…?>$/.test(alt)) selections.push([v("name")]);
+    else if (/^\[name…?\]$/.test(alt)) selections.push([], [v("name")]);
+    else if (/^\[[A-Z]+\]$/.test(alt)) selections.push([], [v(alt.slice(1, -1))]);
     else if (alt === "--all") selections.push(["--all"]);
     else throw new Error(`synopsis part not understood: ${alt} (in ${synopsis})`);
   }
-  const forms: string[][] = [];
-  for (const s of selections) {
-    forms.push([cmd!, ...s]);
-    if (optional.length) forms.push([cmd!, ...s, ...optional.flat()]);
-  }
+  for (const s of selections) withFlags([cmd!, ...s], v);
   return forms;
 }
 
@@ -68,13 +81,22 @@ describe("README commands", { timeout: 300_000 }, () => {
   let pebble: Pebble;
   let s: ReturnType<typeof sandbox>;
   let out: string;
+  /** The other clients' state `import` reads (the README's directories, in the sandbox), and the names in it. */
+  const peers: Record<string, { dir: string; name: string }> = {};
   before(async () => {
     pebble = await startPebble();
     s = sandbox();
     out = mkdtempSync(join(tmpdir(), "acme-renew-readme-"));
     s.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    // What lego and NixOS do not record (server, a challenge), as the README suggests: in defaults.json.
+    writeFileSync(join(s.configDir, "defaults.json"), JSON.stringify({ server: pebble.directoryUrl, caBundle: pebble.caBundle, webroot: out }));
     const r = await s.cli(["run", NAME]);
     assert.equal(r.code, 0, r.stderr);
+    const host = new URL(pebble.directoryUrl).host;
+    peers.certbot = { name: "ci.example.com", dir: await certbotDir([{ name: "ci.example.com", names: ["ci.example.com"], params: { authenticator: "standalone", http01_port: String(pebble.httpPort), http01_address: "127.0.0.1", server: pebble.directoryUrl, key_type: "ecdsa" } }]) };
+    peers.lego = { name: "li.example.com", dir: await legoDir([{ domain: "li.example.com" }], { host, email: "ops@example.com" }) };
+    peers["acme.sh"] = { name: "example.org", dir: await acmeShHome([{ domain: "example.org", alt: ["www.example.org"], conf: {} }]) };
+    peers.nixos = { name: "ni.example.com", dir: await nixosDir(["ni.example.com"]) };
   });
   after(async () => {
     await pebble?.stop();
@@ -83,24 +105,49 @@ describe("README commands", { timeout: 300_000 }, () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const env = () => ({ ACME_RENEW_CONFIG_DIR: s.configDir, ACME_RENEW_STATE_DIR: s.stateDir });
   /** The README's paths, pointed into the sandbox. */
-  const local = (w: string) => w.replace(/^\/var\/lib\/prometheus\/node-exporter\//, `${out}/`);
+  const local = (w: string) =>
+    w
+      .replace(/^\/var\/lib\/prometheus\/node-exporter\//, `${out}/`)
+      .replace(/^\/etc\/letsencrypt$/, peers.certbot!.dir)
+      .replace(/^\/root\/\.lego$/, peers.lego!.dir)
+      .replace(/^\/root\/\.acme\.sh$/, peers["acme.sh"]!.dir)
+      .replace(/^\/var\/lib\/acme$/, peers.nixos!.dir);
+  const OLD = "old.example.com";
+  /**
+   * What a command needs first, as on a machine where it makes sense: `delete` a certificate whose
+   * config is gone; `import --write` a machine that has not imported yet (each form imports anew).
+   */
+  async function prepare(args: string[]) {
+    if (args[0] === "delete" && !existsSync(join(s.stateDir, OLD))) await writeCertDir(s.stateDir, OLD, { names: [OLD] });
+    if (args[0] === "import" && args.includes("--write")) {
+      for (const p of Object.values(peers)) {
+        rmSync(join(s.configDir, `${p.name}.json`), { force: true });
+        rmSync(join(s.stateDir, p.name), { recursive: true, force: true });
+      }
+    }
+  }
 
   test("every acme-renew command in README.md's text runs (synopses in each form) and exits 0", async () => {
     const commands = inlineCommands(readme);
     assert.ok(commands.some((c) => c.startsWith("acme-renew ready")), "the README names ready");
-    const values = { name: NAME, S: "60", N: "2", FILE: join(out, "synopsis.prom") };
+    const values: Record<string, string> = { name: NAME, S: "60", N: "2", FILE: join(out, "synopsis.prom"), SHELL: "bash", "name:delete": OLD };
+    for (const [tool, p] of Object.entries(peers)) Object.assign(values, { [`DIR:${tool}`]: p.dir, [`NAME:${tool}`]: p.name, [`FIELD=VALUE:${tool}`]: `caBundle=${pebble.caBundle}` });
     const runs: string[] = [];
     for (const c of new Set(commands)) {
       const forms = /[<[|]/.test(c) ? expand(c, values) : [words(c).slice(1)];
       for (const f of forms) {
         const args = f.map((w) => (w === "<name>" ? NAME : local(w)));
+        await prepare(args);
         const r = await runCli(args, { env: env(), timeoutMs: 120_000 });
         runs.push(`acme-renew ${args.join(" ")} → ${r.code}`);
         assert.equal(r.code, 0, `acme-renew ${args.join(" ")} (README: \`${c}\`)\n${r.stderr}`);
       }
     }
     assert.ok(runs.length >= 20, runs.join("\n"));
-    assert.ok(existsSync(values.FILE), "status --prometheus FILE wrote the file");
+    for (const form of ["import certbot", "import lego", "import acme.sh", "import nixos", "--write", "delete old.example.com --force", "completion bash"]) {
+      assert.ok(runs.some((r) => r.includes(form)), `a form with "${form}" ran:\n${runs.join("\n")}`);
+    }
+    assert.ok(existsSync(values.FILE!), "status --prometheus FILE wrote the file");
   });
 
   test("every acme-renew command line of README.md's shell blocks runs and exits 0", async () => {
@@ -109,6 +156,7 @@ describe("README commands", { timeout: 300_000 }, () => {
     for (const line of lines) {
       const w = words(line);
       const args = (w[0] === "node" ? w.slice(2) : w.slice(1)).map(local);
+      await prepare(args);
       const r = await runCli(args, { env: env(), timeoutMs: 120_000 });
       assert.equal(r.code, 0, `${line}\n${r.stderr}`);
     }
