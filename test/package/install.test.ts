@@ -91,7 +91,7 @@ describe(`npm package on Node ${process.version}`, { timeout: 600_000 }, () => {
   });
 
   let tarball = "";
-  test("npm pack: the built program, schema and systemd units, nothing of src/, test/ or build/", async (t) => {
+  test("npm pack: the built program, schema, systemd units and man page, nothing of src/, test/ or build/", async (t) => {
     const r = await run("npm", ["pack", "--json", "--pack-destination", tmp]);
     assert.equal(r.code, 0, r.stderr);
     const [info] = JSON.parse(r.stdout) as Array<{ filename: string; size: number; unpackedSize: number; files: Array<{ path: string }> }>;
@@ -99,11 +99,11 @@ describe(`npm package on Node ${process.version}`, { timeout: 600_000 }, () => {
     tarball = join(tmp, info.filename);
     assert.equal(statSync(tarball).size, info.size);
     const paths = info.files.map((f) => f.path);
-    for (const want of ["package.json", "README.md", pkg.bin["acme-renew"]!, "schema/acme-renew.schema.json", "systemd/acme-renew@.service", "systemd/acme-renew@.timer"]) {
+    for (const want of ["package.json", "README.md", "LICENSE", pkg.bin["acme-renew"]!, "schema/acme-renew.schema.json", "systemd/acme-renew@.service", "systemd/acme-renew@.timer", "man/acme-renew.1"]) {
       assert.ok(paths.includes(want), `${want} is in the tarball`);
     }
-    const stray = paths.filter((p) => !/^(dist|schema|systemd)\//.test(p) && !["package.json", "README.md"].includes(p));
-    assert.deepEqual(stray, [], "only dist/, schema/, systemd/, package.json and README.md are packed");
+    const stray = paths.filter((p) => !/^(dist|schema|systemd|man)\//.test(p) && !["package.json", "README.md", "LICENSE"].includes(p));
+    assert.deepEqual(stray, [], "only dist/, schema/, systemd/, man/, package.json, README.md and LICENSE are packed");
     t.diagnostic(`packed ${info.filename}: ${kib(info.size)} (${info.files.length} files, ${kib(info.unpackedSize)} unpacked)`);
   });
 
@@ -120,6 +120,8 @@ describe(`npm package on Node ${process.version}`, { timeout: 600_000 }, () => {
       assert.ok(all.packages.has(d), `dependency ${d} is installed`);
     }
     assert.ok(existsSync(join(installed, "node_modules")), "dependencies are installed below the package");
+    // package.json "man": npm links the page where man finds it.
+    assert.ok(existsSync(join(prefix, "share", "man", "man1", "acme-renew.1")), "the man page is installed");
     const deps = walk(join(installed, "node_modules"));
     t.diagnostic(`installed: ${kib(all.bytes)} in ${all.files} files, of which node_modules/ ${kib(deps.bytes)} (${deps.packages.size} packages)`);
   });
