@@ -4,6 +4,7 @@ import { jsonSchema } from "../config/schema.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
 import { VERSION } from "../util/build-info.js";
 import { checkCommand } from "./commands/check.js";
+import { deleteCommand } from "./commands/delete.js";
 import { readyCommand } from "./commands/ready.js";
 import { validateCommand } from "./commands/validate.js";
 import { UsageError, type GlobalArgs } from "./context.js";
@@ -22,7 +23,8 @@ const HANDLERS: Handlers = {
   doctor: async (a) => (await import("./commands/doctor.js")).doctorCommand(a),
   status: async (a) => (await import("./commands/status.js")).statusCommand(a),
   import: async (a) => (await import("./commands/import.js")).importCommand(a),
-  delete: async (a) => (await import("./commands/delete.js")).deleteCommand(a),
+  // Static: a chunk of its own would split the offline path's shared chunks into more files.
+  delete: deleteCommand,
   completion: (a: { shell?: string }) => {
     process.stdout.write(completionScript(a.shell));
     return EXIT.OK;
