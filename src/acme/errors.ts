@@ -15,6 +15,8 @@ export type FailureClass =
   | "malformed"
   | "acme"
   | "challenge"
+  /** The DNS provider refused (credentials, permissions, zone, bad answer): not retried in the run. */
+  | "dns"
   | "local";
 
 /** Classes worth retrying within the same run. */

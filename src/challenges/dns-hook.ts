@@ -8,10 +8,14 @@ import { Resolver } from "node:dns/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { AcmeFailure } from "../acme/errors.js";
-import type { Challenge } from "../config/types.js";
 import type { ChallengeTask, Solver, SolverContext } from "./solver.js";
 
-type DnsHook = Extract<Challenge, { type: "dnsHook" }>;
+/** What this solver needs of the dns01 challenge config (dnsHook). */
+export interface DnsHook {
+  hook: string;
+  resolver: string | null;
+  propagationTimeout: number;
+}
 
 export const txtName = (identifier: string) => `_acme-challenge.${identifier}.`;
 

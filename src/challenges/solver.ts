@@ -1,4 +1,5 @@
 /** One interface for every challenge type: put the answer in place, take it away again. */
+import type { RetryContext } from "../acme/retry.js";
 import type { CertConfig } from "../config/types.js";
 import type { Logger } from "../report/log.js";
 
@@ -11,12 +12,16 @@ export interface ChallengeTask {
   token: string;
   /** The key authorization (http-01, tls-alpn-01) or its digest (dns-01), as the CA will check it. */
   keyAuthorization: string;
+  /** dns-01: the key authorization itself (token.thumbprint), for lego's exec RAW mode. */
+  rawKeyAuthorization?: string;
 }
 
 export interface Solver {
   readonly type: ChallengeType;
   prepare(t: ChallengeTask): Promise<void>;
   cleanup(t: ChallengeTask): Promise<void>;
+  /** After the CA's verdict on this task (valid or not), before the next one at the same name. */
+  validated?(t: ChallengeTask): Promise<void>;
   /** Releases what the solver holds for all tasks (listeners). Always called, also after failures. */
   close(): Promise<void>;
 }
@@ -25,6 +30,8 @@ export interface SolverContext {
   config: CertConfig;
   log: Logger;
   signal: AbortSignal;
+  /** The run's in-run retry policy and deadline (DNS provider calls retry like CA calls). */
+  retry?: RetryContext;
 }
 
 /** Loads the module of the configured challenge only. */
@@ -37,7 +44,13 @@ export async function solverFor(ctx: SolverContext): Promise<Solver> {
       return new (await import("./http-listener.js")).HttpListenerSolver(c.host, c.port);
     case "listenTLS":
       return new (await import("./tls-alpn.js")).TlsAlpnSolver(c.host, c.port);
-    case "dnsHook":
-      return new (await import("./dns-hook.js")).DnsHookSolver(c, ctx);
+    case "dns01": {
+      if (c.hook) {
+        const r = c.resolvers[0];
+        const resolver = r ? (r.host.includes(":") ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`) : null;
+        return new (await import("./dns-hook.js")).DnsHookSolver({ hook: c.hook, resolver, propagationTimeout: c.propagationCheck ? (c.propagationTimeout ?? 120) : 0 }, ctx);
+      }
+      return new (await import("./dns01.js")).Dns01Solver(c, ctx);
+    }
   }
 }

@@ -3,7 +3,8 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "./errors.js";
 import { CHALLENGE_FIELDS, FIELDS } from "./fields.js";
-import { checkCertName, checkDomain, isWildcard, parseHostPort } from "./names.js";
+import { canonicalProvider } from "./dns-providers.js";
+import { checkCertName, checkDomain, isWildcard, parseDnsResolvers, parseHostPort, type DnsServer } from "./names.js";
 import { allNames, LETS_ENCRYPT_PRODUCTION, type CertConfig, type Challenge, type KeyType } from "./types.js";
 import { validateRaw, type RawConfig } from "./validate.js";
 
@@ -102,8 +103,8 @@ function build(name: string, file: string, raw: RawConfig): CertConfig {
     hookTimeout: get<number>(raw, "hookTimeout"),
   };
   const wildcard = allNames(cfg).find(isWildcard);
-  if (wildcard && cfg.challenge?.type !== "dnsHook") {
-    throw new ConfigError(file, "dnsHook", `the wildcard name "${wildcard}" needs the dns-01 challenge (dnsHook)`);
+  if (wildcard && cfg.challenge?.type !== "dns01") {
+    throw new ConfigError(file, "dnsProvider", `the wildcard name "${wildcard}" needs the dns-01 challenge (dnsProvider or dnsHook)`);
   }
   return cfg;
 }
@@ -121,12 +122,20 @@ function challengeOf(file: string, raw: RawConfig): Challenge {
     case "listenTLS":
       return { type: kind, ...parseHostPort(value)! };
     case "dnsHook":
+    case "dnsProvider": {
+      const resolver = get<string | undefined>(raw, "dnsResolver");
       return {
-        type: "dnsHook",
-        hook: value,
-        resolver: get<string | undefined>(raw, "dnsResolver") ?? null,
-        propagationTimeout: get<number>(raw, "dnsPropagationTimeout"),
+        type: "dns01",
+        provider: kind === "dnsHook" ? "exec" : canonicalProvider(value)!,
+        code: kind === "dnsHook" ? "exec" : value,
+        hook: kind === "dnsHook" ? value : null,
+        resolvers: resolver === undefined ? [] : (parseDnsResolvers(resolver) as DnsServer[]),
+        propagationCheck: get<boolean>(raw, "dnsPropagationCheck"),
+        propagationTimeout: get<number | null>(raw, "dnsPropagationTimeout"),
+        environmentFile: get<string | undefined>(raw, "environmentFile") ?? null,
+        credentialFiles: { ...(get<Record<string, string> | undefined>(raw, "credentialFiles") ?? {}) },
       };
+    }
   }
 }
 

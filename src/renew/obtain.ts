@@ -6,6 +6,7 @@ import { pemBlocks } from "../inspect/pem.js";
 import type { Logger } from "../report/log.js";
 import type { Material } from "../store/install.js";
 import { AcmeFailure } from "../acme/errors.js";
+import { DEFAULT_RETRY } from "../acme/retry.js";
 import type { AcmeSession, Authorization, Challenge } from "../acme/session.js";
 import { solverFor, type ChallengeTask, type Solver } from "../challenges/solver.js";
 
@@ -36,18 +37,24 @@ async function solveOne(session: AcmeSession, solver: Solver, authz: Authorizati
     throw new AcmeFailure("acme", `${id}: the CA offers no ${solver.type} challenge (offers ${authz.challenges.map((c: Challenge) => c.type).join(", ")})`);
   }
   const keyAuthorization = await session.client.getChallengeKeyAuthorization(challenge);
-  const task: ChallengeTask = { identifier: id, wildcard: !!authz.wildcard, token: challenge.token, keyAuthorization };
+  // dns-01 publishes a digest; lego's exec RAW mode passes the key authorization itself (http-01's form).
+  const rawKeyAuthorization = challenge.type === "dns-01" ? await session.client.getChallengeKeyAuthorization({ ...challenge, type: "http-01" }) : keyAuthorization;
+  const task: ChallengeTask = { identifier: id, wildcard: !!authz.wildcard, token: challenge.token, keyAuthorization, rawKeyAuthorization };
   placed.push(task);
-  await solver.prepare(task);
-  await session.call(`challenge ${id}`, (c) => c.completeChallenge(challenge));
-  o.onStage?.("waiting for validation");
   try {
-    await session.call(`validation ${id}`, (c) => c.waitForValidStatus(challenge));
-  } catch (e) {
-    const f = e as AcmeFailure;
-    // A 200 answer carrying status "invalid" is a failed validation, not a protocol error.
-    if (f.cls === "acme") throw new AcmeFailure("challenge", `${id}: ${solver.type} validation failed: ${f.message.replace(/^validation [^:]+: /, "")}`, f.extra);
-    throw f;
+    await solver.prepare(task);
+    await session.call(`challenge ${id}`, (c) => c.completeChallenge(challenge));
+    o.onStage?.("waiting for validation");
+    try {
+      await session.call(`validation ${id}`, (c) => c.waitForValidStatus(challenge));
+    } catch (e) {
+      const f = e as AcmeFailure;
+      // A 200 answer carrying status "invalid" is a failed validation, not a protocol error.
+      if (f.cls === "acme") throw new AcmeFailure("challenge", `${id}: ${solver.type} validation failed: ${f.message.replace(/^validation [^:]+: /, "")}`, f.extra);
+      throw f;
+    }
+  } finally {
+    await solver.validated?.(task);
   }
   o.log.info("authz-valid", `${id}: ${solver.type} validated`, { cert: o.config.name });
 }
@@ -92,7 +99,7 @@ export async function obtain(session: AcmeSession, o: ObtainOptions): Promise<Ma
   }
   o.log.info("order", `order created for ${names.join(", ")}`, { cert: o.config.name, url: (order as { url?: string }).url });
   const authzs = await session.call("authorizations", (c) => c.getAuthorizations(order));
-  const solver = await solverFor({ config: o.config, log: o.log, signal: o.signal });
+  const solver = await solverFor({ config: o.config, log: o.log, signal: o.signal, retry: { policy: session.opts.retry ?? DEFAULT_RETRY, deadlineAt: session.opts.deadlineAt, networkDown: !!session.opts.networkDown } });
   const placed: ChallengeTask[] = [];
   try {
     // allSettled: no authorization is still preparing when the cleanup below runs.

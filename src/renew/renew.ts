@@ -7,6 +7,7 @@ import { randomInt } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { AcmeFailure, describe } from "../acme/errors.js";
 import { AcmeSession } from "../acme/session.js";
+import { ConfigError } from "../config/errors.js";
 import { opContext, type OpContext } from "../acme/transport.js";
 import { allNames } from "../config/types.js";
 import { generateKeyPair, importKeyPair, type KeyPair } from "../crypto/keys.js";
@@ -116,6 +117,17 @@ export async function renew(first: Precheck, opts: RunOptions): Promise<RunResul
   void notify?.extendTimeout((timeoutS + c.hookTimeout * (c.reloadServices.length + (c.postRun ? 1 : 0)) + 60) * 1_000_000);
   const deadlineAt = Date.now() + timeoutS * 1000;
   const signal = AbortSignal.timeout(timeoutS * 1000);
+  if (c.challenge.type === "dns01" && !c.challenge.hook) {
+    // The DNS provider's variables are configuration: a missing one is found before the CA is asked.
+    const { providerFor } = await import("../dns/setup.js");
+    try {
+      await providerFor(c, c.challenge, (m) => log.warn("dns-credentials", m));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      log.error("config-error", e.message);
+      return { name: c.name, outcome: "config-error", code: EXIT.CONFIG, message: e.message };
+    }
+  }
   try {
     await ensureCertDir(first.paths, null);
   } catch (e) {

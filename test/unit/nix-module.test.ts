@@ -73,7 +73,7 @@ test("the validator has teeth here: a file the module must never write is reject
   for (const [label, bad, pattern] of [
     ["two challenges", { webroot: "/w", dnsHook: "/h" }, /only one challenge/],
     ["null for an unset option", { listenHTTP: ":80", email: null }, /email: expected a string, got null/],
-    ["unit-level option", { listenHTTP: ":80", environmentFile: "/run/secrets/x" }, /environmentFile: unknown key/],
+    ["unit-level option", { listenHTTP: ":80", renewInterval: "daily" }, /renewInterval: unknown key/],
   ] as const) {
     const dir = configDir({ "bad.example.json": bad });
     try {
