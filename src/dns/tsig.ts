@@ -54,11 +54,16 @@ function variables(key: TsigKey, time: number, fudge: number, error: number, oth
   return Buffer.concat([encodeName(key.name), classTtl, encodeName(key.algorithm), u48(time), fudgeB, tail, other]);
 }
 
-function hmac(key: TsigKey, parts: Buffer[]): Buffer {
-  const h = createHmac(TSIG_ALGORITHMS[key.algorithm]!, key.secret);
+/** HMAC with the digest a TSIG algorithm name stands for (RFC 4635 §2). */
+export function tsigHmac(algorithm: string, secret: Buffer, parts: Buffer[]): Buffer {
+  const digest = TSIG_ALGORITHMS[algorithm];
+  if (!digest) throw new Error(`unsupported TSIG algorithm ${algorithm}`);
+  const h = createHmac(digest, secret);
   for (const p of parts) h.update(p);
   return h.digest();
 }
+
+const hmac = (key: TsigKey, parts: Buffer[]) => tsigHmac(key.algorithm, key.secret, parts);
 
 function withLength(mac: Buffer): Buffer {
   const b = Buffer.alloc(2);
