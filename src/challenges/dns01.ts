@@ -2,9 +2,10 @@
  * dns-01 through a DNS provider (src/dns/providers/): follow CNAMEs from `_acme-challenge.<name>` (as
  * lego does), set the TXT record at the last name, then wait until every authoritative server of its
  * zone serves it (src/dns/propagation.ts) before the CA is told to look. Records at one name are set
- * side by side, except for providers that hold one value per name (lego's Sequential ones): there a
- * wildcard and its base are validated one after the other. Cleanup always runs, with its own time
- * bound, also after the run's deadline.
+ * side by side, except for providers that hold one value per name (lego's Sequential ones): obtain()
+ * then solves one authorization at a time, and a record at a name already used in this run waits
+ * the provider's sequence interval. Cleanup always runs, with its own time bound, also after the
+ * run's deadline.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { AcmeFailure } from "../acme/errors.js";
@@ -24,7 +25,6 @@ const CLEANUP_MS = 30_000;
 interface Placed {
   record: TxtRecord;
   cleaned: boolean;
-  release: () => void;
 }
 
 interface Ready extends LiveProvider {
@@ -35,7 +35,7 @@ export class Dns01Solver implements Solver {
   readonly type = "dns-01" as const;
   private ready: Promise<Ready> | null = null;
   private readonly placed = new Map<ChallengeTask, Placed>();
-  private readonly turns = new Map<string, Promise<void>>();
+  private readonly removedAt = new Map<string, number>();
   /** The bound the provider's calls run under: the run's, then cleanup's own. */
   private phase: Phase;
 
@@ -71,18 +71,18 @@ export class Dns01Solver implements Solver {
     return new AcmeFailure("local", `dns-01 ${what}: ${redact((e as Error)?.message ?? String(e))}`, { cause: e });
   }
 
-  /** Waits for the previous record at `name` (sequential providers), then the sequence interval. */
-  private async turn(name: string, seconds: number): Promise<() => void> {
-    const prev = this.turns.get(name);
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    this.turns.set(name, (prev ?? Promise.resolve()).then(() => mine));
-    if (prev) {
-      await prev;
-      this.ctx.log.info("dns-sequential", `${name}: the provider holds one value per name; waiting ${seconds}s after the previous one (${this.name}'s sequence interval)`, { cert: this.ctx.config.name });
-      await sleep(seconds * 1000, undefined, { signal: this.phase.signal }).catch(() => {});
-    }
-    return release;
+  /** Sequential providers: the provider's sequence interval since the last record at `name` was removed. */
+  private async pause(name: string, seconds: number): Promise<void> {
+    const last = this.removedAt.get(name);
+    if (last === undefined) return;
+    const wait = last + seconds * 1000 - Date.now();
+    if (wait <= 0) return;
+    this.ctx.log.info("dns-sequential", `${name}: ${this.name} holds one value per name; waiting ${Math.ceil(wait / 1000)}s after the previous one (its sequence interval)`, { cert: this.ctx.config.name });
+    await sleep(wait, undefined, { signal: this.phase.signal }).catch(() => {});
+  }
+
+  async sequential(): Promise<boolean> {
+    return !!(await this.setup()).prepared.definition.sequential;
   }
 
   async prepare(t: ChallengeTask): Promise<void> {
@@ -102,8 +102,8 @@ export class Dns01Solver implements Solver {
     }
     const record: TxtRecord = { fqdn: target, value: t.keyAuthorization, domain: t.identifier, token: t.token, keyAuthorization: t.rawKeyAuthorization ?? t.keyAuthorization };
     const timing = r.prepared.timing;
-    const release = r.prepared.definition.sequential ? await this.turn(target, timing.sequenceInterval ?? 60) : () => {};
-    this.placed.set(t, { record, cleaned: false, release });
+    if (r.prepared.definition.sequential) await this.pause(target, timing.sequenceInterval ?? 60);
+    this.placed.set(t, { record, cleaned: false });
     try {
       await r.provider.present(record);
     } catch (e) {
@@ -126,39 +126,22 @@ export class Dns01Solver implements Solver {
     }
   }
 
-  /** After the CA's verdict: a sequential provider's record goes at once, so the next one can be set. */
-  async validated(t: ChallengeTask): Promise<void> {
-    const p = this.placed.get(t);
-    if (!p) return;
-    const r = await this.setup();
-    if (r.prepared.definition.sequential) {
-      await this.remove(p, r).catch((e) => this.ctx.log.warn("challenge-cleanup", `${p.record.fqdn}: cleanup failed: ${(e as Error).message}`, { cert: this.ctx.config.name }));
-      p.release();
-    }
-  }
-
-  private async remove(p: Placed, r: Ready): Promise<void> {
-    if (p.cleaned) return;
-    try {
-      await r.provider.cleanup(p.record);
-      p.cleaned = true;
-      this.ctx.log.info("dns-cleanup", `TXT ${p.record.fqdn} removed through ${this.name}`, { cert: this.ctx.config.name });
-    } catch (e) {
-      throw this.failure(e, `cleanup ${p.record.fqdn}`, r.redact);
-    }
-  }
-
   async cleanup(t: ChallengeTask): Promise<void> {
     const p = this.placed.get(t);
     if (!p || p.cleaned) return;
-    // The run may be past its deadline (that may be why we clean up): cleanup has its own bound.
-    const deadlineAt = Date.now() + CLEANUP_MS;
-    this.phase = { signal: AbortSignal.timeout(CLEANUP_MS), retry: { ...this.phase.retry, deadlineAt } };
     const r = await this.setup();
+    // The run may be past its deadline (that may be why we clean up): cleanup has its own bound.
+    const run = this.phase;
+    this.phase = { signal: AbortSignal.timeout(CLEANUP_MS), retry: { ...run.retry, deadlineAt: Date.now() + CLEANUP_MS } };
     try {
-      await this.remove(p, r);
+      await r.provider.cleanup(p.record);
+      p.cleaned = true;
+      this.removedAt.set(p.record.fqdn, Date.now());
+      this.ctx.log.info("dns-cleanup", `TXT ${p.record.fqdn} removed through ${this.name}`, { cert: this.ctx.config.name });
+    } catch (e) {
+      throw this.failure(e, `cleanup ${p.record.fqdn}`, r.redact);
     } finally {
-      p.release();
+      this.phase = run;
     }
   }
 

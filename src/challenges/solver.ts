@@ -20,8 +20,12 @@ export interface Solver {
   readonly type: ChallengeType;
   prepare(t: ChallengeTask): Promise<void>;
   cleanup(t: ChallengeTask): Promise<void>;
-  /** After the CA's verdict on this task (valid or not), before the next one at the same name. */
-  validated?(t: ChallengeTask): Promise<void>;
+  /**
+   * True when two answers cannot be in place at once (a DNS provider holding one value per name):
+   * authorizations are then solved one after the other, each cleaned up before the next. Cleanup of
+   * a task may be called more than once.
+   */
+  sequential?(): Promise<boolean>;
   /** Releases what the solver holds for all tasks (listeners). Always called, also after failures. */
   close(): Promise<void>;
 }

@@ -230,9 +230,9 @@ export class ProviderEnv {
     return this.bad(name, `expected true or false, got "${v.slice(0, 20)}"`);
   }
 
-  /** Every value read so far (to redact from error texts). */
-  values(): string[] {
-    return [...this.read.values()].filter((v) => v.length >= 4);
+  /** The values read so far of `names` (all when omitted), to redact from error texts. */
+  values(names?: readonly string[]): string[] {
+    return [...this.read.entries()].filter(([k, v]) => v.length >= 4 && (!names || names.includes(k))).map(([, v]) => v);
   }
 
   /** A variable for the exec provider's child environment: every entry of the config's own sources. */

@@ -15,7 +15,7 @@ import { TYPE, rcodeName } from "./wire.js";
  * port, real ones on 53. Not a user option.
  */
 function authoritativePort(): number {
-  const p = Number(process.env.ACME_RENEW_TEST_AUTH_DNS_PORT);
+  const p = Number(process.env._ACME_RENEW_TEST_AUTH_DNS_PORT);
   return Number.isInteger(p) && p > 0 && p < 65536 ? p : 53;
 }
 

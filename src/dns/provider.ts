@@ -59,8 +59,8 @@ export interface ProviderDefinition<C = unknown> {
   /** Variables to list in messages and the README: required (alternatives joined with " or ") and optional. */
   required: string[];
   optional: string[];
-  /** Variables whose values are secrets (never logged; the secret scan registers them). */
-  secrets: string[];
+  /** Variables whose values are secrets (redacted from any text; the secret scan registers them); "all" for exec. */
+  secrets: string[] | "all";
   /**
    * Two records at one name cannot coexist (lego's Sequential providers): a wildcard and its base
    * are then validated one after the other, `sequenceInterval` apart.

@@ -66,7 +66,8 @@ export interface LiveProvider {
  * run's deadline to cleanup's own bound.
  */
 export function createProvider(p: PreparedProvider, o: { log: Logger; resolvers: DnsServer[]; phase: () => Phase; cert: ProviderContext["cert"] }): LiveProvider {
-  const redact = redactor(() => p.env.values());
+  const secrets = p.definition.secrets;
+  const redact = redactor(() => p.env.values(secrets === "all" ? undefined : secrets));
   const lookup = new Lookup(o.resolvers, () => o.phase().signal);
   const http = new HttpClient({
     provider: p.definition.code,

@@ -21,16 +21,17 @@ export interface ObtainOptions {
   onStage?: (stage: string) => void;
 }
 
-/**
- * Puts one authorization's answer in place and has the CA validate it. The task goes into `placed`
- * for the caller to clean up once all authorizations are done: the names of a wildcard and its base
- * share one TXT record name, and removing one answer early could fail the other's validation.
- */
-async function solveOne(session: AcmeSession, solver: Solver, authz: Authorization, o: ObtainOptions, placed: ChallengeTask[]): Promise<void> {
+interface Pending {
+  task: ChallengeTask;
+  challenge: Challenge;
+}
+
+/** One authorization's task (challenge, key authorization), or null when it is already valid. */
+async function taskFor(session: AcmeSession, solver: Solver, authz: Authorization, o: ObtainOptions): Promise<Pending | null> {
   const id = authz.identifier.value;
   if (authz.status === "valid") {
     o.log.info("authz-valid", `${id}: already authorized`, { cert: o.config.name });
-    return;
+    return null;
   }
   const challenge = authz.challenges.find((c: Challenge) => c.type === solver.type);
   if (!challenge) {
@@ -39,24 +40,54 @@ async function solveOne(session: AcmeSession, solver: Solver, authz: Authorizati
   const keyAuthorization = await session.client.getChallengeKeyAuthorization(challenge);
   // dns-01 publishes a digest; lego's exec RAW mode passes the key authorization itself (http-01's form).
   const rawKeyAuthorization = challenge.type === "dns-01" ? await session.client.getChallengeKeyAuthorization({ ...challenge, type: "http-01" }) : keyAuthorization;
-  const task: ChallengeTask = { identifier: id, wildcard: !!authz.wildcard, token: challenge.token, keyAuthorization, rawKeyAuthorization };
-  placed.push(task);
+  return { task: { identifier: id, wildcard: !!authz.wildcard, token: challenge.token, keyAuthorization, rawKeyAuthorization }, challenge };
+}
+
+/** Tells the CA that the answer is in place and waits for its verdict. */
+async function validate(session: AcmeSession, solver: Solver, p: Pending, o: ObtainOptions): Promise<void> {
+  const id = p.task.identifier;
+  await session.call(`challenge ${id}`, (c) => c.completeChallenge(p.challenge));
+  o.onStage?.("waiting for validation");
   try {
-    await solver.prepare(task);
-    await session.call(`challenge ${id}`, (c) => c.completeChallenge(challenge));
-    o.onStage?.("waiting for validation");
-    try {
-      await session.call(`validation ${id}`, (c) => c.waitForValidStatus(challenge));
-    } catch (e) {
-      const f = e as AcmeFailure;
-      // A 200 answer carrying status "invalid" is a failed validation, not a protocol error.
-      if (f.cls === "acme") throw new AcmeFailure("challenge", `${id}: ${solver.type} validation failed: ${f.message.replace(/^validation [^:]+: /, "")}`, f.extra);
-      throw f;
-    }
-  } finally {
-    await solver.validated?.(task);
+    await session.call(`validation ${id}`, (c) => c.waitForValidStatus(p.challenge));
+  } catch (e) {
+    const f = e as AcmeFailure;
+    // A 200 answer carrying status "invalid" is a failed validation, not a protocol error.
+    if (f.cls === "acme") throw new AcmeFailure("challenge", `${id}: ${solver.type} validation failed: ${f.message.replace(/^validation [^:]+: /, "")}`, f.extra);
+    throw f;
   }
   o.log.info("authz-valid", `${id}: ${solver.type} validated`, { cert: o.config.name });
+}
+
+/** Waits for all (no task is still running when cleanup starts), then throws the first failure. */
+async function settleAll(work: Array<Promise<void>>): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Puts every answer in place, then has the CA validate them all: the names of a wildcard and its
+ * base share one TXT record name, so every value must be served before the CA (or a resolver that
+ * caches the record set) looks, and none is removed before all are validated. A solver whose
+ * provider holds one value per name (lego's Sequential providers) goes one authorization at a time
+ * instead, each answer removed before the next is set.
+ */
+async function solveAll(session: AcmeSession, solver: Solver, pending: Pending[], o: ObtainOptions, placed: ChallengeTask[]): Promise<void> {
+  if (await solver.sequential?.()) {
+    for (const p of pending) {
+      placed.push(p.task);
+      try {
+        await solver.prepare(p.task);
+        await validate(session, solver, p, o);
+      } finally {
+        await solver.cleanup(p.task).catch((e) => o.log.warn("challenge-cleanup", `${p.task.identifier}: cleanup failed: ${(e as Error).message}`, { cert: o.config.name }));
+      }
+    }
+    return;
+  }
+  placed.push(...pending.map((p) => p.task));
+  await settleAll(pending.map((p) => solver.prepare(p.task)));
+  await settleAll(pending.map((p) => validate(session, solver, p, o)));
 }
 
 /**
@@ -102,10 +133,8 @@ export async function obtain(session: AcmeSession, o: ObtainOptions): Promise<Ma
   const solver = await solverFor({ config: o.config, log: o.log, signal: o.signal, retry: { policy: session.opts.retry ?? DEFAULT_RETRY, deadlineAt: session.opts.deadlineAt, networkDown: !!session.opts.networkDown } });
   const placed: ChallengeTask[] = [];
   try {
-    // allSettled: no authorization is still preparing when the cleanup below runs.
-    const results = await Promise.allSettled(authzs.map((a) => solveOne(session, solver, a, o, placed)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) throw failed.reason;
+    const pending = (await Promise.all(authzs.map((a) => taskFor(session, solver, a, o)))).filter((p): p is Pending => p !== null);
+    await solveAll(session, solver, pending, o, placed);
   } finally {
     for (const t of placed) await solver.cleanup(t).catch((e) => o.log.warn("challenge-cleanup", `${t.identifier}: cleanup failed: ${(e as Error).message}`, { cert: o.config.name }));
     await solver.close();

@@ -21,6 +21,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Working directory of the child (default: the test's). */
   cwd?: string;
+  /** Sees stderr as it arrives (e.g. to act when the run reaches a stage). */
+  onStderr?: (chunk: string) => void;
 }
 
 export function runCli(args: string[], o: CliOptions = {}): Promise<CliResult> {
@@ -35,7 +37,10 @@ export function runCli(args: string[], o: CliOptions = {}): Promise<CliResult> {
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      o.onStderr?.(String(d));
+    });
     const timer = setTimeout(() => child.kill("SIGKILL"), o.timeoutMs ?? 60_000);
     child.on("error", rej);
     child.on("close", (code) => {

@@ -1,7 +1,8 @@
 /**
  * Real DNS servers for tests: BIND 9 (`named`) and Knot DNS (`knotd`) from Debian, started in a temp
  * dir on a loopback address and a high port, in the foreground, bounded in time, stopped by stop()
- * (and killed when the test process exits). Nothing of the system's services is used.
+ * (and killed when the test process exits). Nothing of the system's services is used. BIND listens
+ * only on addresses configured on an interface (127.0.0.1); Knot binds any (127.0.0.2 …).
  *
  *   const port = await freeDnsPort(["127.0.0.1", "127.0.0.2"]);
  *   const bind = await startBind({ address: "127.0.0.1", port, zones: [zone("example.test", …)], keys });
@@ -45,7 +46,8 @@ export function zoneFile(z: ZoneDef): string {
   return [
     `$ORIGIN ${z.name}.`,
     "$TTL 60",
-    `@ IN SOA ns1.${z.name}. hostmaster.${z.name}. 1 3600 600 86400 ${z.minimum ?? 5}`,
+    // The SOA's own TTL bounds negative caching too (RFC 2308): 3600, so that `minimum` decides.
+    `@ 3600 IN SOA ns1.${z.name}. hostmaster.${z.name}. 1 3600 600 86400 ${z.minimum ?? 5}`,
     ...z.records,
     "",
   ].join("\n");

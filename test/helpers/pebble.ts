@@ -39,6 +39,11 @@ export interface PebbleOptions {
    * (see PEBBLE_BIN) advertises meta.profiles.
    */
   profiles?: boolean;
+  /**
+   * The DNS server Pebble's VA asks ("host:port"), instead of pebble-challtestsrv (which still runs,
+   * for http-01/tls-alpn-01 names and its management API): e.g. a BIND serving the test zone.
+   */
+  dnsServer?: string;
 }
 
 export interface Pebble {
@@ -373,7 +378,7 @@ async function startOnce(bin: string, opts: PebbleOptions): Promise<Pebble> {
   );
   const pebble = startProc(
     join(bin, "pebble"),
-    ["-config", configFile, "-dnsserver", `${LOOPBACK}:${dnsPort}`],
+    ["-config", configFile, "-dnsserver", opts.dnsServer ?? `${LOOPBACK}:${dnsPort}`],
     {
       ...baseEnv,
       PEBBLE_VA_NOSLEEP: "1",

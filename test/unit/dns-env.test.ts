@@ -66,6 +66,7 @@ test("lego's GetOrFile: VAR, else VAR_FILE's content without the trailing newlin
   assert.equal(env.first("MISSING", "DIRECT"), "d");
   assert.deepEqual(warnings, []);
   assert.deepEqual(env.values(), ["secret-token"], "values() lists what may be redacted (≥ 4 characters)");
+  assert.deepEqual(env.values(["DIRECT"]), [], "only the named ones");
 });
 
 test("the certificate's sources win over the process environment, per variable (VAR and VAR_FILE together)", () => {
