@@ -7,6 +7,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { rootCertificates } from "node:tls";
 import { AcmeFailure, classifyTransport, parseRetryAfter } from "../acme/errors.js";
 import { DEFAULT_RETRY, withRetries, type RetryContext } from "../acme/retry.js";
 import type { Logger } from "../report/log.js";
@@ -25,6 +26,8 @@ export interface RequestOptions {
   what: string;
   /** Statuses that are answers, not errors (e.g. 404 on a lookup). */
   accept?: number[];
+  /** The API's error text from a body, for this API (default: JSON message/error/detail, or the text). */
+  errorText?: (body: string) => string | undefined;
 }
 
 export interface HttpClientOptions {
@@ -38,6 +41,8 @@ export interface HttpClientOptions {
   authHint: string;
   /** The API's error text from a body (default: JSON message/error/detail, or the text). */
   errorText?: (body: string) => string | undefined;
+  /** A PEM trusted in addition to Node's roots (set by tests that drive a provider in-process). */
+  extraCa?: string;
 }
 
 const MAX_BODY = 1 << 20;
@@ -72,10 +77,12 @@ function defaultErrorText(body: string): string | undefined {
 }
 
 export class HttpClient {
-  private readonly https = new HttpsAgent({ keepAlive: true, maxSockets: 4 });
+  private readonly https: HttpsAgent;
   private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 4 });
 
-  constructor(readonly o: HttpClientOptions) {}
+  constructor(readonly o: HttpClientOptions) {
+    this.https = new HttpsAgent({ keepAlive: true, maxSockets: 4, ...(o.extraCa ? { ca: [...rootCertificates, o.extraCa] } : {}) });
+  }
 
   close(): void {
     this.https.destroy();
@@ -128,7 +135,7 @@ export class HttpClient {
 
   private statusFailure(method: string, url: string, r: RequestOptions, res: HttpResponse): AcmeFailure {
     const problem = statusProblem(res.status);
-    const said = (this.o.errorText ?? defaultErrorText)(res.body);
+    const said = (r.errorText ?? this.o.errorText ?? defaultErrorText)(res.body);
     const text = said ? `: ${this.o.redact(said).slice(0, 300)}` : "";
     const hint = problem === "auth" || problem === "forbidden" ? ` (${this.o.authHint})` : "";
     const retryAfter = parseRetryAfter(res.headers["retry-after"] as string | undefined, new Date());

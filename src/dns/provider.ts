@@ -5,6 +5,7 @@
  * variable, found before any network) and `create()`.
  */
 import type { RetryContext } from "../acme/retry.js";
+import { ConfigError } from "../config/errors.js";
 import type { Logger } from "../report/log.js";
 import type { ProviderEnv } from "./env.js";
 import type { HttpClient } from "./http.js";
@@ -69,6 +70,23 @@ export interface ProviderDefinition<C = unknown> {
   /** Reads and checks the variables (no network). Throws ConfigError naming the variable. */
   configure(env: ProviderEnv, opts: { hook: string | null }): { config: C; timing: Timing & { httpTimeout: number } };
   create(config: C, ctx: ProviderContext): DnsProvider;
+}
+
+/**
+ * The API's base URL: lego's variable for it when the provider has one (e.g. CLOUDFLARE_BASE_URL),
+ * else the public endpoint. Tests point providers without such a variable at their fakes through
+ * `_ACME_RENEW_TEST_<CODE>_URL` — an internal seam, not a user option.
+ */
+export function apiBase(env: ProviderEnv, code: string, dflt: string, legoVar?: string): string {
+  const v = (legoVar ? env.get(legoVar) : undefined) ?? process.env[`_ACME_RENEW_TEST_${code.toUpperCase()}_URL`] ?? dflt;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError(env.file, "dnsProvider", `${code}: ${legoVar ?? "base URL"}: "${v}" is not a URL`);
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw new ConfigError(env.file, "dnsProvider", `${code}: ${legoVar ?? "base URL"}: "${v}" is not an http(s) URL`);
+  return v.replace(/\/+$/, "");
 }
 
 /** A definition with its config type erased (the registry holds providers of every config type). */

@@ -65,7 +65,7 @@ export interface LiveProvider {
  * A provider instance with its context. `phase()` is read at every call: the solver moves from the
  * run's deadline to cleanup's own bound.
  */
-export function createProvider(p: PreparedProvider, o: { log: Logger; resolvers: DnsServer[]; phase: () => Phase; cert: ProviderContext["cert"] }): LiveProvider {
+export function createProvider(p: PreparedProvider, o: { log: Logger; resolvers: DnsServer[]; phase: () => Phase; cert: ProviderContext["cert"]; extraCa?: string }): LiveProvider {
   const secrets = p.definition.secrets;
   const redact = redactor(() => p.env.values(secrets === "all" ? undefined : secrets));
   const lookup = new Lookup(o.resolvers, () => o.phase().signal);
@@ -81,6 +81,7 @@ export function createProvider(p: PreparedProvider, o: { log: Logger; resolvers:
     log: o.log,
     redact,
     authHint: `check ${p.definition.required.join(", ") || "the credentials"}`,
+    ...(o.extraCa ? { extraCa: o.extraCa } : {}),
   });
   const ctx: ProviderContext = {
     env: p.env,

@@ -39,7 +39,7 @@ export function challenge(code: string, o: Partial<DnsChallenge> = {}): DnsChall
 export async function driveProvider(
   code: string,
   vars: Record<string, string>,
-  o: { resolvers?: DnsServer[]; challenge?: Partial<DnsChallenge>; timeoutMs?: number; retryBaseMs?: number } = {},
+  o: { resolvers?: DnsServer[]; challenge?: Partial<DnsChallenge>; timeoutMs?: number; retryBaseMs?: number; extraCa?: string } = {},
 ): Promise<Driven> {
   const logs: Array<Record<string, unknown>> = [];
   const log = new Logger("json", (l) => logs.push(JSON.parse(l) as Record<string, unknown>), {});
@@ -51,7 +51,7 @@ export async function driveProvider(
   const prepared = await prepareProvider(cert, c, vars, (m) => logs.push({ level: "warning", event: "dns-credentials", msg: m }));
   const deadlineAt = Date.now() + (o.timeoutMs ?? 30_000);
   const phase = { signal: AbortSignal.timeout(o.timeoutMs ?? 30_000), retry: { policy: { ...DEFAULT_RETRY, baseMs: o.retryBaseMs ?? 50, capMs: 200 }, deadlineAt, networkDown: false } };
-  const live = createProvider(prepared, { log, resolvers: c.resolvers, phase: () => phase, cert: { name: cert.name, hook: c.hook, hookTimeout: 10 } });
+  const live = createProvider(prepared, { log, resolvers: c.resolvers, phase: () => phase, cert: { name: cert.name, hook: c.hook, hookTimeout: 10 }, ...(o.extraCa ? { extraCa: o.extraCa } : {}) });
   return { prepared, logs, ...live };
 }
 

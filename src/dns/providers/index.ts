@@ -5,4 +5,5 @@ type Load = () => Promise<ProviderDefinition<unknown>>;
 
 export const PROVIDERS: Readonly<Record<string, Load>> = {
   dnsupdate: async () => (await import("./dnsupdate.js")).definition,
+  cloudflare: async () => (await import("./cloudflare.js")).definition,
 };

@@ -1,0 +1,164 @@
+/**
+ * The HTTP-API DNS providers against local fakes of their APIs (test/helpers/fakes/<code>.ts, each
+ * written from the provider's public API reference and citing it). For every provider:
+ *  - present + cleanup of one record: the exact requests, each checked by the fake (method, path,
+ *    authentication, body) — no violation;
+ *  - the API answering 401, 403, 404, 500 and garbage: classified (dns: not retried; 500: server,
+ *    retried), no secret in the message;
+ *  - missing or bad variables: a configuration error naming the variable;
+ *  - through the built CLI on Pebble: a wildcard and its base issued, the fake writing the TXT records
+ *    into pebble-challtestsrv (which Pebble and the propagation check ask); then the API failing
+ *    (401) on a forced renewal: exit 75, no stack trace, the certificate untouched; no secret in any
+ *    output.
+ * Zones and name servers come from a BIND holding each provider's zone (SOA, NS → 127.0.0.1), the
+ * "authoritative" TXT answers from challtestsrv (_ACME_RENEW_TEST_AUTH_DNS_PORT, a test-only seam).
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { AcmeFailure } from "../../src/acme/errors.js";
+import { ConfigError } from "../../src/config/errors.js";
+import { sandbox } from "../helpers/cli.js";
+import { freeDnsPort, startBind, type DnsServerHandle } from "../helpers/dns-servers.js";
+import { driveProvider, record } from "../helpers/dns-provider.js";
+import { fakeTls, TxtStore, type FakeApi } from "../helpers/fake-api.js";
+import { startPebble, type Pebble } from "../helpers/pebble.js";
+import { SPECS, type ProviderSpec } from "../helpers/fakes/specs.js";
+
+const only = process.env.DNS_PROVIDERS?.split(",");
+const specs = SPECS.filter((s) => !only || only.includes(s.code));
+
+describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_000 }, () => {
+  let pebble: Pebble;
+  let bind: DnsServerHandle;
+  const outputs: string[] = [];
+  before(async () => {
+    const port = await freeDnsPort(["127.0.0.1"]);
+    bind = await startBind({ address: "127.0.0.1", port, zones: specs.map((s) => ({ name: s.zone, records: ["@ NS ns1", "ns1 A 127.0.0.1"] })) });
+    pebble = await startPebble();
+  });
+  after(async () => {
+    await pebble?.stop();
+    await bind?.stop();
+  });
+
+  const resolvers = () => [{ host: bind.address, port: bind.port }];
+
+  for (const spec of specs) {
+    describe(spec.code, () => {
+      let fake: FakeApi;
+      before(async () => {
+        fake = await spec.start(new TxtStore(pebble));
+        Object.assign(process.env, spec.internalEnv?.(fake) ?? {});
+      });
+      after(async () => {
+        for (const k of Object.keys(spec.internalEnv?.(fake) ?? {})) delete process.env[k];
+        await fake?.stop();
+      });
+      const drive = (vars = spec.vars(fake)) => driveProvider(spec.code, vars, { resolvers: resolvers(), extraCa: fakeTls().caPem, retryBaseMs: 20 });
+
+      test("present + cleanup: the documented requests, each checked by the fake", async () => {
+        fake.requests.length = 0;
+        const p = await drive();
+        const name = `_acme-challenge.a.${spec.zone}.`;
+        await p.provider.present(record(name, "txt-value-1"));
+        assert.deepEqual(fake.store.get(name), ["txt-value-1"]);
+        await p.provider.cleanup(record(name, "txt-value-1"));
+        assert.deepEqual(fake.store.get(name), []);
+        assert.deepEqual(fake.violations, []);
+        assert.deepEqual(fake.requests.map((r) => `${r.method} ${r.path}`), spec.requests);
+        p.http.close();
+      });
+
+      for (const [what, reply, cls] of [
+        ["401", { status: 401, json: { error: "unauthorized" } }, "dns"],
+        ["403", { status: 403, json: { error: "forbidden" } }, "dns"],
+        ["404", { status: 404, json: { error: "not found" } }, "dns"],
+        ["500", { status: 500, body: "internal error" }, "server"],
+        ["garbage", { status: 200, body: "<html>proxy error</html>" }, "dns"],
+      ] as const) {
+        test(`the API answers ${what}: class ${cls}${cls === "server" ? ", retried" : ", not retried"}`, async () => {
+          const p = await drive();
+          fake.requests.length = 0;
+          fake.fault = () => reply;
+          try {
+            const e = await p.provider.present(record(`_acme-challenge.f.${spec.zone}.`, "v")).then(
+              () => assert.fail("must fail"),
+              (x: unknown) => x,
+            );
+            assert.ok(e instanceof AcmeFailure, String(e));
+            assert.equal(e.cls, cls, e.message);
+            assert.match(e.message, new RegExp(`^dns provider ${spec.code}: `));
+            if (what !== "garbage") assert.match(e.message, new RegExp(`HTTP ${what}|${what}`));
+            if (what === "401" || what === "403") assert.match(e.message, /\(check /, "names what to check");
+            for (const secret of spec.secrets(fake)) assert.ok(!e.message.includes(secret), "no secret in the message");
+            if (cls === "server") assert.ok(fake.requests.length >= 2, `retried (${fake.requests.length} requests)`);
+            else assert.equal(fake.requests.length, 1, "not retried");
+          } finally {
+            fake.fault = null;
+            p.http.close();
+          }
+        });
+      }
+
+      test("missing or bad variables: a configuration error naming the variable", async () => {
+        for (const [vars, pattern] of spec.bad(fake)) {
+          const e = await drive(vars).then(
+            () => null,
+            (x: unknown) => x,
+          );
+          assert.ok(e instanceof ConfigError, `${JSON.stringify(Object.keys(vars))}: expected a ConfigError, got ${String(e)}`);
+          assert.match(e.message, pattern);
+          assert.match(e.message, new RegExp(`dnsProvider: ${spec.code}: `));
+        }
+      });
+
+      test("end to end on Pebble: a wildcard and its base; then a 401 on renewal: 75, the certificate untouched", async () => {
+        const s = sandbox(`acme-renew-${spec.code}-`);
+        const name = `www.${spec.zone}`;
+        const envFile = join(s.root, "provider.env");
+        const { writeFileSync } = await import("node:fs");
+        writeFileSync(envFile, Object.entries(spec.vars(fake)).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+        s.writeConfig(name, {
+          server: pebble.directoryUrl,
+          caBundle: pebble.caBundle,
+          extraDomainNames: [`*.${name}`],
+          dnsProvider: spec.code,
+          environmentFile: envFile,
+          dnsResolver: `${bind.address}:${bind.port}`,
+          dnsPropagationTimeout: 20,
+          ari: false,
+          timeout: 90,
+        });
+        const env = { NODE_EXTRA_CA_CERTS: fakeTls().caFile, _ACME_RENEW_TEST_AUTH_DNS_PORT: String(pebble.dnsPort), ...spec.internalEnv?.(fake), ...spec.cliEnv?.(fake) };
+        fake.violations.length = 0;
+        const r = await s.cli(["run", name], { env, timeoutMs: 150_000 });
+        outputs.push(r.stdout, r.stderr);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(fake.violations, []);
+        const pem = readFileSync(join(s.stateDir, name, "cert.pem"), "utf8");
+        assert.match(new X509Certificate(pem).subjectAltName ?? "", new RegExp(`DNS:\\*\\.${name.replace(/\./g, "\\.")}`));
+        assert.deepEqual(fake.store.get(`_acme-challenge.${name}`), [], "cleaned up");
+        fake.fault = () => ({ status: 401, json: { message: "invalid credentials" } });
+        try {
+          const f = await s.cli(["run", name, "--force"], { env, timeoutMs: 150_000 });
+          outputs.push(f.stdout, f.stderr);
+          assert.equal(f.code, 75, f.stderr);
+          assert.match(f.stderr, new RegExp(`renewal failed \\(dns\\): dns provider ${spec.code}: .*HTTP 401`));
+          assert.doesNotMatch(f.stderr, /\n\s+at /, "no stack trace");
+          assert.equal(readFileSync(join(s.stateDir, name, "cert.pem"), "utf8"), pem, "the certificate on disk is untouched");
+        } finally {
+          fake.fault = null;
+        }
+        const v = await s.cli(["validate", name], { env: {} });
+        outputs.push(v.stdout, v.stderr);
+        assert.equal(v.code, 0, v.stderr);
+        for (const secret of spec.secrets(fake)) for (const o of outputs) assert.ok(!o.includes(secret), `a ${spec.code} secret appeared in the output`);
+      });
+    });
+  }
+});
+
+export type { ProviderSpec };
