@@ -104,3 +104,28 @@ export function relativeName(fqdn: string, zone: string): string {
 }
 
 export const unFqdn = (n: string) => n.replace(/\.$/, "");
+
+/**
+ * Runs read-modify-write changes of one record set one after another (a wildcard and its base
+ * change the same set at once): `serial(key, fn)` waits for the previous fn with that key.
+ */
+export class Serial {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => {});
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+}
+
+/** The zone of a record and its zone-relative name ("@" at the apex). */
+export async function zoneAndName(ctx: ProviderContext, fqdn: string): Promise<{ zone: string; name: string }> {
+  const zone = unFqdn((await ctx.findZone(fqdn)).name);
+  return { zone, name: relativeName(fqdn, zone) };
+}

@@ -6,4 +6,10 @@ type Load = () => Promise<ProviderDefinition<unknown>>;
 export const PROVIDERS: Readonly<Record<string, Load>> = {
   dnsupdate: async () => (await import("./dnsupdate.js")).definition,
   cloudflare: async () => (await import("./cloudflare.js")).definition,
+  hetzner: async () => (await import("./hetzner.js")).definition,
+  digitalocean: async () => (await import("./digitalocean.js")).definition,
+  desec: async () => (await import("./desec.js")).definition,
+  porkbun: async () => (await import("./porkbun.js")).definition,
+  gandiv5: async () => (await import("./gandiv5.js")).definition,
+  duckdns: async () => (await import("./duckdns.js")).definition,
 };
