@@ -11,7 +11,7 @@ import { rootCertificates } from "node:tls";
 import { AcmeFailure, classifyTransport, parseRetryAfter } from "../acme/errors.js";
 import { DEFAULT_RETRY, withRetries, type RetryContext } from "../acme/retry.js";
 import type { Logger } from "../report/log.js";
-import { providerFailure, statusProblem } from "./errors.js";
+import { providerFailure, statusProblem, type ProviderProblem } from "./errors.js";
 
 export interface HttpResponse {
   status: number;
@@ -28,6 +28,8 @@ export interface RequestOptions {
   accept?: number[];
   /** The API's error text from a body, for this API (default: JSON message/error/detail, or the text). */
   errorText?: (body: string) => string | undefined;
+  /** What an error answer means when the status alone does not say (e.g. Route 53's 400 Throttling). */
+  problem?: (res: HttpResponse) => ProviderProblem | undefined;
 }
 
 export interface HttpClientOptions {
@@ -134,7 +136,7 @@ export class HttpClient {
   }
 
   private statusFailure(method: string, url: string, r: RequestOptions, res: HttpResponse): AcmeFailure {
-    const problem = statusProblem(res.status);
+    const problem = r.problem?.(res) ?? statusProblem(res.status);
     const said = (r.errorText ?? this.o.errorText ?? defaultErrorText)(res.body);
     const text = said ? `: ${this.o.redact(said).slice(0, 300)}` : "";
     const hint = problem === "auth" || problem === "forbidden" ? ` (${this.o.authHint})` : "";

@@ -12,4 +12,10 @@ export const PROVIDERS: Readonly<Record<string, Load>> = {
   porkbun: async () => (await import("./porkbun.js")).definition,
   gandiv5: async () => (await import("./gandiv5.js")).definition,
   duckdns: async () => (await import("./duckdns.js")).definition,
+  acmedns: async () => (await import("./acmedns.js")).definition,
+  ovh: async () => (await import("./ovh.js")).definition,
+  namecheap: async () => (await import("./namecheap.js")).definition,
+  inwx: async () => (await import("./inwx.js")).definition,
+  route53: async () => (await import("./route53.js")).definition,
+  gcloud: async () => (await import("./gcloud.js")).definition,
 };
