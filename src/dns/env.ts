@@ -156,6 +156,11 @@ export class ProviderEnv {
     return this.sources.file;
   }
 
+  /** The provider code as configured (rfc2136, acme-dns …), for messages. */
+  get code(): string {
+    return this.provider;
+  }
+
   private layer(vars: Map<string, string>, origin: string): void {
     for (const k of vars.keys()) {
       this.entries.delete(base(k));

@@ -36,8 +36,9 @@ describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_00
   const outputs: string[] = [];
   before(async () => {
     const port = await freeDnsPort(["127.0.0.1"]);
-    bind = await startBind({ address: "127.0.0.1", port, zones: specs.map((s) => ({ name: s.zone, records: ["@ NS ns1", "ns1 A 127.0.0.1"] })) });
+    bind = await startBind({ address: "127.0.0.1", port, zones: specs.map((s) => ({ name: s.zone, records: ["@ NS ns1", "ns1 A 127.0.0.1", ...(s.records ?? [])] })) });
     pebble = await startPebble();
+    for (const s of specs) await s.setup?.(pebble);
   });
   after(async () => {
     await pebble?.stop();
@@ -62,11 +63,12 @@ describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_00
       test("present + cleanup: the documented requests, each checked by the fake", async () => {
         fake.requests.length = 0;
         const p = await drive();
-        const name = `_acme-challenge.a.${spec.zone}.`;
-        await p.provider.present(record(name, "txt-value-1"));
-        assert.deepEqual(fake.store.get(name), ["txt-value-1"]);
-        await p.provider.cleanup(record(name, "txt-value-1"));
-        assert.deepEqual(fake.store.get(name), []);
+        const name = spec.drive?.fqdn ?? `_acme-challenge.a.${spec.zone}.`;
+        const rec = { ...record(name, "txt-value-1-0123456789012345678901234567890".slice(0, 43)), ...(spec.drive ? { domain: spec.drive.domain } : {}) };
+        await p.provider.present(rec);
+        assert.deepEqual(fake.store.get(name), [rec.value]);
+        await p.provider.cleanup(rec);
+        if (spec.code !== "acmedns") assert.deepEqual(fake.store.get(name), [], "removed");
         assert.deepEqual(fake.violations, []);
         assert.deepEqual(fake.requests.map((r) => `${r.method} ${r.path}`), spec.requests);
         p.http.close();
@@ -84,7 +86,8 @@ describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_00
           fake.requests.length = 0;
           fake.fault = () => reply;
           try {
-            const e = await p.provider.present(record(`_acme-challenge.f.${spec.zone}.`, "v")).then(
+            const rec = { ...record(spec.drive?.fqdn ?? `_acme-challenge.f.${spec.zone}.`, "v".repeat(43)), ...(spec.drive ? { domain: spec.drive.domain } : {}) };
+            const e = await p.provider.present(rec).then(
               () => assert.fail("must fail"),
               (x: unknown) => x,
             );

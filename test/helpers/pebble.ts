@@ -507,3 +507,8 @@ export function setTxt(pebble: Pick<Pebble, "challtestsrvUrl">, host: string, va
 export function clearTxt(pebble: Pick<Pebble, "challtestsrvUrl">, host: string): Promise<void> {
   return cts(pebble, "/clear-txt", { host });
 }
+
+/** A CNAME in challtestsrv (it follows one level when answering), e.g. for acme-dns delegations. */
+export function setCname(pebble: Pick<Pebble, "challtestsrvUrl">, host: string, target: string): Promise<void> {
+  return cts(pebble, "/set-cname", { host, target });
+}

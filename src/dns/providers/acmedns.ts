@@ -38,7 +38,7 @@ const url = (env: ProviderEnv, name: string): string | null => {
     const u = new URL(v);
     if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();
   } catch {
-    throw new ConfigError(env.file, "dnsProvider", `acme-dns: ${name}: "${v}" is not an http(s) URL`);
+    throw new ConfigError(env.file, "dnsProvider", `${env.code}: ${name}: "${v}" is not an http(s) URL`);
   }
   return v.replace(/\/+$/, "");
 };
@@ -48,9 +48,9 @@ function configure(env: ProviderEnv) {
   const api = url(env, "ACME_DNS_API_BASE")!;
   const storagePath = env.get("ACME_DNS_STORAGE_PATH") ?? null;
   const storageUrl = url(env, "ACME_DNS_STORAGE_BASE_URL");
-  if (!storagePath && !storageUrl) throw new ConfigError(env.file, "dnsProvider", "acme-dns: ACME_DNS_STORAGE_PATH or ACME_DNS_STORAGE_BASE_URL: not set (where the acme-dns accounts are kept)");
-  if (storagePath && storageUrl) throw new ConfigError(env.file, "dnsProvider", "acme-dns: ACME_DNS_STORAGE_PATH and ACME_DNS_STORAGE_BASE_URL: set only one");
-  if (storagePath && !storagePath.startsWith("/")) throw new ConfigError(env.file, "dnsProvider", `acme-dns: ACME_DNS_STORAGE_PATH: "${storagePath}" must be an absolute path`);
+  if (!storagePath && !storageUrl) throw new ConfigError(env.file, "dnsProvider", `${env.code}: ACME_DNS_STORAGE_PATH or ACME_DNS_STORAGE_BASE_URL: not set (where the acme-dns accounts are kept)`);
+  if (storagePath && storageUrl) throw new ConfigError(env.file, "dnsProvider", `${env.code}: ACME_DNS_STORAGE_PATH and ACME_DNS_STORAGE_BASE_URL: set only one`);
+  if (storagePath && !storagePath.startsWith("/")) throw new ConfigError(env.file, "dnsProvider", `${env.code}: ACME_DNS_STORAGE_PATH: "${storagePath}" must be an absolute path`);
   const allowFrom = (env.get("ACME_DNS_ALLOWLIST") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   // lego's common knobs do not apply to acme-dns (it has none); the solver's defaults are lego's dns01 ones.
   return { config: { api, storagePath, storageUrl, allowFrom }, timing: { propagationTimeout: 60, pollingInterval: 2, ttl: 120, httpTimeout: 30 } };

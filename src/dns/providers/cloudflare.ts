@@ -41,10 +41,10 @@ function configure(env: ProviderEnv) {
   let edit: Auth;
   if (token) edit = { token };
   else if (email && key) edit = { email, key };
-  else if (email || key) throw new ConfigError(env.file, "dnsProvider", `cloudflare: ${email ? "CLOUDFLARE_API_KEY (or CF_API_KEY)" : "CLOUDFLARE_EMAIL (or CF_API_EMAIL)"}: not set, but ${email ? "the email" : "the API key"} is (the global API key needs both)`);
-  else throw new ConfigError(env.file, "dnsProvider", "cloudflare: CLOUDFLARE_DNS_API_TOKEN (or CF_DNS_API_TOKEN), or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY: not set (set them in the environment, environmentFile, or credentialFiles)");
+  else if (email || key) throw new ConfigError(env.file, "dnsProvider", `${env.code}: ${email ? "CLOUDFLARE_API_KEY (or CF_API_KEY)" : "CLOUDFLARE_EMAIL (or CF_API_EMAIL)"}: not set, but ${email ? "the email" : "the API key"} is (the global API key needs both)`);
+  else throw new ConfigError(env.file, "dnsProvider", `${env.code}: CLOUDFLARE_DNS_API_TOKEN (or CF_DNS_API_TOKEN), or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY: not set (set them in the environment, environmentFile, or credentialFiles)`);
   const t = timing(env, P, DEFAULTS, ["CF_"]);
-  if (t.ttl < MIN_TTL) throw new ConfigError(env.file, "dnsProvider", `cloudflare: CLOUDFLARE_TTL: ${t.ttl} is below Cloudflare's minimum of ${MIN_TTL}`);
+  if (t.ttl < MIN_TTL) throw new ConfigError(env.file, "dnsProvider", `${env.code}: CLOUDFLARE_TTL: ${t.ttl} is below Cloudflare's minimum of ${MIN_TTL}`);
   const config: Config = { edit, read: zoneToken ? { token: zoneToken } : edit, base: apiBase(env, "cloudflare", "https://api.cloudflare.com/client/v4", `${P}BASE_URL`), ttl: t.ttl };
   return { config, timing: t };
 }

@@ -45,7 +45,7 @@ function parseNameserver(s: string): { host: string; port: number } | null {
 function configure(env: ProviderEnv): { config: Config; timing: ReturnType<typeof timing> } {
   const get = (name: string) => env.first(P + name, ALT + name);
   const fail = (name: string, why: string): never => {
-    throw new ConfigError(env.file, "dnsProvider", `dnsupdate: ${P}${name}: ${why}`);
+    throw new ConfigError(env.file, "dnsProvider", `${env.code}: ${P}${name}: ${why}`);
   };
   const ns = env.require(`${P}NAMESERVER`, `${ALT}NAMESERVER`);
   const nameserver = parseNameserver(ns.trim()) ?? fail("NAMESERVER", `"${ns}" is not "host" or "host:port"`);

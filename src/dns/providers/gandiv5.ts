@@ -21,9 +21,9 @@ interface Config {
 function configure(env: ProviderEnv) {
   const pat = env.get(`${P}PERSONAL_ACCESS_TOKEN`);
   const key = env.get(`${P}API_KEY`);
-  if (!pat && !key) throw new ConfigError(env.file, "dnsProvider", "gandiv5: GANDIV5_PERSONAL_ACCESS_TOKEN: not set (set it in the environment, environmentFile, or as GANDIV5_PERSONAL_ACCESS_TOKEN_FILE in credentialFiles)");
+  if (!pat && !key) throw new ConfigError(env.file, "dnsProvider", `${env.code}: GANDIV5_PERSONAL_ACCESS_TOKEN: not set (set it in the environment, environmentFile, or as GANDIV5_PERSONAL_ACCESS_TOKEN_FILE in credentialFiles)`);
   const t = timing(env, P, DEFAULTS);
-  if (t.ttl < 300) throw new ConfigError(env.file, "dnsProvider", `gandiv5: GANDIV5_TTL: ${t.ttl} is below Gandi's minimum of 300`);
+  if (t.ttl < 300) throw new ConfigError(env.file, "dnsProvider", `${env.code}: GANDIV5_TTL: ${t.ttl} is below Gandi's minimum of 300`);
   return { config: { authorization: pat ? `Bearer ${pat}` : `Apikey ${key}`, base: apiBase(env, "gandiv5", "https://api.gandi.net/v5/livedns"), ttl: t.ttl }, timing: t };
 }
 

@@ -47,7 +47,7 @@ interface Config {
 
 function parseKey(env: ProviderEnv, text: string, where: string): ServiceAccount {
   const bad = (why: string): never => {
-    throw new ConfigError(env.file, "dnsProvider", `gcloud: ${where}: ${why}`);
+    throw new ConfigError(env.file, "dnsProvider", `${env.code}: ${where}: ${why}`);
   };
   let j: Record<string, unknown>;
   try {
@@ -79,7 +79,7 @@ function configure(env: ProviderEnv) {
       try {
         text = readFileSync(adc, "utf8");
       } catch (e) {
-        throw new ConfigError(env.file, "dnsProvider", `gcloud: GOOGLE_APPLICATION_CREDENTIALS: cannot read ${adc} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+        throw new ConfigError(env.file, "dnsProvider", `${env.code}: GOOGLE_APPLICATION_CREDENTIALS: cannot read ${adc} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
       }
       key = parseKey(env, text, `GOOGLE_APPLICATION_CREDENTIALS ${adc}`);
       keyFrom = "GOOGLE_APPLICATION_CREDENTIALS";

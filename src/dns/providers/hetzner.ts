@@ -25,7 +25,7 @@ interface Config {
 
 function configure(env: ProviderEnv) {
   if (!env.get(`${P}API_TOKEN`) && env.get(`${P}API_KEY`))
-    throw new ConfigError(env.file, "dnsProvider", "hetzner: HETZNER_API_KEY is a token of the old Hetzner DNS Console API, which Hetzner replaced by the Cloud API (lego deprecated it); create an API token in the Hetzner Cloud Console (project → Security → API tokens, read & write) and set HETZNER_API_TOKEN");
+    throw new ConfigError(env.file, "dnsProvider", `${env.code}: HETZNER_API_KEY is a token of the old Hetzner DNS Console API, which Hetzner replaced by the Cloud API (lego deprecated it); create an API token in the Hetzner Cloud Console (project → Security → API tokens, read & write) and set HETZNER_API_TOKEN`);
   const token = env.require(`${P}API_TOKEN`);
   const t = timing(env, P, DEFAULTS);
   return { config: { token, base: apiBase(env, "hetzner", "https://api.hetzner.cloud/v1"), ttl: t.ttl, pollMs: t.pollingInterval * 1000, actionTimeoutMs: t.propagationTimeout * 1000 }, timing: t };

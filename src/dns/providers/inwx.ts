@@ -56,10 +56,10 @@ function configure(env: ProviderEnv) {
   const pass = env.require(`${P}PASSWORD`);
   const s = env.get(`${P}SHARED_SECRET`);
   const secret = s === undefined ? null : base32(s);
-  if (s !== undefined && !secret) throw new ConfigError(env.file, "dnsProvider", `inwx: ${P}SHARED_SECRET: not a base32 TOTP secret`);
+  if (s !== undefined && !secret) throw new ConfigError(env.file, "dnsProvider", `${env.code}: ${P}SHARED_SECRET: not a base32 TOTP secret`);
   const sandbox = env.bool(`${P}SANDBOX`, false);
   const t = timing(env, P, { ...DEFAULTS, httpTimeout: 30 });
-  return { config: { user, pass, secret, base: apiBase(env, "inwx", sandbox ? "https://api.ote.domrobot.com/jsonrpc/" : "https://api.domrobot.com/jsonrpc/"), ttl: t.ttl }, timing: t };
+  return { config: { user, pass, secret, base: `${apiBase(env, "inwx", sandbox ? "https://api.ote.domrobot.com/jsonrpc/" : "https://api.domrobot.com/jsonrpc/")}/`, ttl: t.ttl }, timing: t };
 }
 
 interface RpcAnswer {

@@ -32,7 +32,7 @@ function configure(env: ProviderEnv) {
   const t = timing(env, P, DEFAULTS);
   const base = apiBase(env, "namecheap", sandbox ? "https://api.sandbox.namecheap.com/xml.response" : "https://api.namecheap.com/xml.response");
   const ipUrl = process.env._ACME_RENEW_TEST_NAMECHEAP_IP_URL ?? "https://dynamicdns.park-your-domain.com/getip";
-  if (!/^[\w.@-]+$/.test(user)) throw new ConfigError(env.file, "dnsProvider", `namecheap: ${P}API_USER: "${user.slice(0, 40)}" is not a Namecheap user name`);
+  if (!/^[\w.@-]+$/.test(user)) throw new ConfigError(env.file, "dnsProvider", `${env.code}: ${P}API_USER: "${user.slice(0, 40)}" is not a Namecheap user name`);
   return { config: { user, key, base, ipUrl, ttl: t.ttl }, timing: t };
 }
 

@@ -38,7 +38,7 @@ interface Config {
 
 function configure(env: ProviderEnv) {
   const bad = (why: string): never => {
-    throw new ConfigError(env.file, "dnsProvider", `ovh: ${why}`);
+    throw new ConfigError(env.file, "dnsProvider", `${env.code}: ${why}`);
   };
   const endpoint = env.get(`${P}ENDPOINT`) ?? "ovh-eu";
   let api = ENDPOINTS[endpoint]?.api;

@@ -65,7 +65,7 @@ function iniSection(textIn: string, section: string): Record<string, string> | n
 
 function configure(env: ProviderEnv) {
   const bad = (why: string): never => {
-    throw new ConfigError(env.file, "dnsProvider", `route53: ${why}`);
+    throw new ConfigError(env.file, "dnsProvider", `${env.code}: ${why}`);
   };
   const id = env.get(`${P}ACCESS_KEY_ID`);
   const secret = env.get(`${P}SECRET_ACCESS_KEY`);
@@ -76,7 +76,7 @@ function configure(env: ProviderEnv) {
   let credentialsFrom = "AWS_ACCESS_KEY_ID";
   if (!credentials) {
     const profile = env.get(`${P}PROFILE`) ?? "default";
-    const file = env.get(`${P}SHARED_CREDENTIALS_FILE`) ?? join(process.env.HOME ?? homedir(), ".aws", "credentials");
+    const file = env.get(`${P}SHARED_CREDENTIALS_FILE`) ?? join(env.get("HOME") ?? homedir(), ".aws", "credentials");
     let content: string | null = null;
     try {
       content = readFileSync(file, "utf8");
