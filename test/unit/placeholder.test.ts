@@ -38,7 +38,7 @@ function config(o: Partial<CertConfig> = {}): CertConfig {
     keyType: "rsa4096",
     reuseKey: false,
     validMinDays: null,
-    challenge: { type: "dnsHook", hook: "/bin/true", resolver: null, propagationTimeout: 0 },
+    challenge: { type: "dns01", provider: "exec", code: "exec", hook: "/bin/true", resolvers: [], propagationCheck: false, propagationTimeout: 0, environmentFile: null, credentialFiles: {} },
     reloadServices: [],
     postRun: null,
     group: null,
