@@ -235,6 +235,16 @@ export class ProviderEnv {
     return this.bad(name, `expected true or false, got "${v.slice(0, 20)}"`);
   }
 
+  /** The variables read that have a value, and where each came from (for doctor: names, never values). */
+  setVariables(): Array<{ name: string; origin: string }> {
+    return [...this.read.entries()].filter(([, v]) => v !== "").map(([name]) => ({ name, origin: this.entries.get(name) ? this.origin(name)! : `${this.origin(name)} (${name}_FILE)` }));
+  }
+
+  /** Every variable the provider read (and its _FILE form): what a postRun hook must not inherit. */
+  variables(): string[] {
+    return [...this.read.keys()].flatMap((k) => [k, `${k}_FILE`]);
+  }
+
   /** The values read so far of `names` (all when omitted), to redact from error texts. */
   values(names?: readonly string[]): string[] {
     return [...this.read.entries()].filter(([k, v]) => v.length >= 4 && (!names || names.includes(k))).map(([, v]) => v);

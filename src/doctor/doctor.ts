@@ -4,6 +4,7 @@ import { get } from "node:https";
 import { trustContext } from "../acme/trust.js";
 import { ConfigError } from "../config/errors.js";
 import type { ConfigLoader } from "../config/load.js";
+import type { CertConfig, DnsChallenge } from "../config/types.js";
 import { preflight } from "../preflight/preflight.js";
 import { precheck } from "../run/precheck.js";
 import type { Logger } from "../report/log.js";
@@ -62,6 +63,24 @@ export function reachCa(server: string, caBundle: string | null, timeoutMs = 10_
   });
 }
 
+/** dns-01: the provider, where its variables come from (names only), the resolver and the check. No network. */
+async function dnsFinding(config: CertConfig): Promise<Finding> {
+  const c = config.challenge as DnsChallenge;
+  const check = !c.propagationCheck ? "propagation check off" : `authoritative propagation check, timeout ${c.propagationTimeout ?? "the provider's"}${c.propagationTimeout === null ? "" : " s"}`;
+  const resolver = c.resolvers.length ? c.resolvers.map((r) => (r.host.includes(":") ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`)).join(", ") : "/etc/resolv.conf";
+  if (c.hook) return { mark: "ok", what: "dns", detail: `exec ${c.hook}; resolver ${resolver}; ${check}` };
+  const warnings: string[] = [];
+  try {
+    const { prepareProvider } = await import("../dns/setup.js");
+    const p = await prepareProvider(config, c, process.env, (m) => warnings.push(m));
+    const vars = p.env.setVariables().map((v) => `${v.name} from ${v.origin}`).join(", ") || "no variables";
+    return { mark: warnings.length ? "warn" : "ok", what: "dns", detail: `${c.code}: ${vars}; resolver ${resolver}; ${check}${warnings.length ? `; ${warnings.join("; ")}` : ""}` };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { mark: "fail", what: "dns", detail: e.message };
+  }
+}
+
 export async function doctor(configs: ConfigLoader, names: string[], stateDir: string, now: Date, log: Logger): Promise<Array<{ name: string; findings: Finding[] }>> {
   const out: Array<{ name: string; findings: Finding[] }> = [];
   for (const name of names) {
@@ -94,6 +113,7 @@ export async function doctor(configs: ConfigLoader, names: string[], stateDir: s
     f.push({ mark: n.down ? "fail" : "ok", what: "network", detail: n.loopbackServer ? "CA on loopback" : `interfaces up: ${n.interfacesUp.join(", ") || "none"}; default route: ${n.defaultRoute ?? "none"}` });
     f.push({ mark: pre.clock.sane ? "ok" : "fail", what: "clock", detail: `${pre.clock.now}${pre.clock.sane ? "" : ` is before the build time ${pre.clock.floor}`}` });
     f.push({ mark: pre.disk.low ? "fail" : "ok", what: "disk", detail: pre.disk.freeBytes === null ? `${pre.disk.path}: unknown` : `${(pre.disk.freeBytes / 1048576).toFixed(0)} MiB free in ${pre.disk.path}` });
+    if (config.challenge.type === "dns01") f.push(await dnsFinding(config));
     f.push(await reachCa(config.server, config.caBundle));
     out.push({ name, findings: f });
   }

@@ -39,7 +39,8 @@ export function hookEnv(c: CertConfig, p: CertPaths): Record<string, string> {
   };
 }
 
-export async function runHooks(c: CertConfig, p: CertPaths, log: Logger): Promise<HookFailure[]> {
+/** `unset`: variables postRun must not inherit from our environment (the DNS provider's credentials). */
+export async function runHooks(c: CertConfig, p: CertPaths, log: Logger, o: { unset?: readonly string[] } = {}): Promise<HookFailure[]> {
   const failures: HookFailure[] = [];
   const timeout = c.hookTimeout * 1000;
   for (const unit of c.reloadServices) {
@@ -50,7 +51,7 @@ export async function runHooks(c: CertConfig, p: CertPaths, log: Logger): Promis
   }
   if (c.postRun) {
     // NOTIFY_SOCKET is ours: a hook must not change the unit's status.
-    const r = await execa("/bin/sh", ["-c", c.postRun], { timeout, reject: false, all: true, stdin: "ignore", cwd: p.dir, env: { ...hookEnv(c, p), NOTIFY_SOCKET: undefined } });
+    const r = await execa("/bin/sh", ["-c", c.postRun], { timeout, reject: false, all: true, stdin: "ignore", cwd: p.dir, env: { ...Object.fromEntries((o.unset ?? []).map((k) => [k, undefined])), ...hookEnv(c, p), NOTIFY_SOCKET: undefined } });
     logOutput(log, "postRun", r);
     if (r.failed) failures.push({ hook: "postRun", why: why(r, c.hookTimeout) });
     else log.info("post-run", "postRun finished");

@@ -172,7 +172,9 @@ export async function renew(first: Precheck, opts: RunOptions): Promise<RunResul
       await writeState(p.paths.state, state).catch((e) => log.warn("state-write", `cannot write ${p.paths.state}: ${(e as Error).message}`));
       log.notice("renewed", `renewed, valid until ${r.notAfter.toISOString()}`, { not_after: r.notAfter, serial: r.serial, version: r.version, requests: ctx.requests });
       o.onStage?.(`renewed, valid until ${r.notAfter.toISOString()}`);
-      const hookFailures = await runHooks(c, p.paths, log);
+      // The DNS provider's variables (credentials) are not postRun's business.
+      const unset = c.challenge.type === "dns01" && !c.challenge.hook ? (await (await import("../dns/setup.js")).providerFor(c, c.challenge, () => {})).env.variables() : [];
+      const hookFailures = await runHooks(c, p.paths, log, { unset });
       if (hookFailures.length) {
         return { name: c.name, outcome: "hook-failed", code: EXIT.SOFT_FAILURE, message: hookFailures.map((h) => `${h.hook}: ${h.why}`).join("; "), notAfter: r.notAfter };
       }

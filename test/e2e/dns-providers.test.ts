@@ -124,21 +124,21 @@ describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_00
       test("end to end on Pebble: a wildcard and its base; then a 401 on renewal: 75, the certificate untouched", async () => {
         const s = sandbox(`acme-renew-${spec.code}-`);
         const name = `www.${spec.zone}`;
-        const envFile = join(s.root, "provider.env");
-        const { writeFileSync } = await import("node:fs");
-        writeFileSync(envFile, Object.entries(spec.vars(fake)).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+        // The variables come from the process environment here (as from systemd's EnvironmentFile=);
+        // postRun records what it inherits: none of them.
+        const hookOut = join(s.root, "postrun.env");
         s.writeConfig(name, {
+          postRun: `env > "${hookOut}"`,
           server: pebble.directoryUrl,
           caBundle: pebble.caBundle,
           extraDomainNames: [`*.${name}`],
           dnsProvider: spec.code,
-          environmentFile: envFile,
           dnsResolver: `${bind.address}:${bind.port}`,
           dnsPropagationTimeout: 20,
           ari: false,
           timeout: 90,
         });
-        const env = { NODE_EXTRA_CA_CERTS: fakeTls().caFile, _ACME_RENEW_TEST_AUTH_DNS_PORT: String(pebble.dnsPort), ...spec.internalEnv?.(fake), ...spec.cliEnv?.(fake) };
+        const env = { ...spec.vars(fake), NODE_EXTRA_CA_CERTS: fakeTls().caFile, _ACME_RENEW_TEST_AUTH_DNS_PORT: String(pebble.dnsPort), ...spec.internalEnv?.(fake), ...spec.cliEnv?.(fake) };
         fake.violations.length = 0;
         const r = await s.cli(["run", name], { env, timeoutMs: 150_000 });
         outputs.push(r.stdout, r.stderr);
@@ -147,6 +147,10 @@ describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_00
         const pem = readFileSync(join(s.stateDir, name, "cert.pem"), "utf8");
         assert.match(new X509Certificate(pem).subjectAltName ?? "", new RegExp(`DNS:\\*\\.${name.replace(/\./g, "\\.")}`));
         assert.deepEqual(fake.store.get(`_acme-challenge.${name}`), [], "cleaned up");
+        const inherited = readFileSync(hookOut, "utf8");
+        assert.match(inherited, /ACME_RENEW_CERT_NAME=/, "postRun ran");
+        for (const k of Object.keys(spec.vars(fake))) assert.doesNotMatch(inherited, new RegExp(`^${k}=`, "m"), `postRun does not inherit ${k}`);
+        outputs.push(inherited);
         fake.fault = () => ({ status: 401, json: { message: "invalid credentials" } });
         try {
           const f = await s.cli(["run", name, "--force"], { env, timeoutMs: 150_000 });
@@ -158,9 +162,13 @@ describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_00
         } finally {
           fake.fault = null;
         }
-        const v = await s.cli(["validate", name], { env: {} });
-        outputs.push(v.stdout, v.stderr);
-        assert.equal(v.code, 0, v.stderr);
+        // validate, status and doctor (debug on) name the provider and where its variables come from, never their values
+        const debug = { ...env, ACME_RENEW_DEBUG: "1" };
+        for (const args of [["validate", name], ["status", name, "--json"], ["doctor", name, "--json"], ["run", name, "--force", "--log-format", "json"]]) {
+          const o = await s.cli(args, { env: debug, timeoutMs: 150_000 });
+          outputs.push(o.stdout, o.stderr);
+          assert.ok(o.code === 0 || (args[0] === "doctor" && o.code === 1) || (args[0] === "run" && o.code === 0), `${args.join(" ")}: ${o.code}\n${o.stderr}`);
+        }
         for (const secret of spec.secrets(fake)) for (const o of outputs) assert.ok(!o.includes(secret), `a ${spec.code} secret appeared in the output`);
       });
     });
