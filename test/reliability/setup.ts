@@ -55,7 +55,7 @@ export async function stopShared(): Promise<void> {
   shared = null;
 }
 
-const CHALLENGES = ["webroot", "listenHTTP", "listenTLS", "dnsHook"];
+const CHALLENGES = ["webroot", "listenHTTP", "listenTLS", "dnsHook", "dnsProvider"];
 
 /**
  * A config for NAME against `server`: Pebble's CA bundle, keepVersions 100 (nothing is pruned, so any
