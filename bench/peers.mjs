@@ -3,6 +3,7 @@
 //   2. fleet: 100 due certificates, acme-renew run --all at concurrency 1/4/8 vs lego issuing them one by one
 //   3. single issuance latency (Pebble retryAfter 0 and 1): acme-renew vs lego run vs certbot certonly --standalone
 //   4. CA down with a valid certificate (not due, and due): exit code and wall time of each tool
+//   5. wildcard issuance through rfc2136 + authoritative check: acme-renew vs lego --dns rfc2136 (bench/dns.mjs)
 // Installs lego and certbot from Debian's packages when missing (root). Writes bench/RESULTS.md.
 // Usage: npm run bench:peers [-- --runs 7 --fleet 100]
 import { execFileSync, spawnSync } from "node:child_process";
@@ -21,10 +22,10 @@ const FLEET = Number(values.fleet);
 const { startPebble } = await import(join(ROOT, "build/test/helpers/pebble.js"));
 
 const have = (c) => spawnSync("sh", ["-c", `command -v ${c}`]).status === 0;
-if (!have("lego") || !have("certbot")) {
-  console.error("bench: installing lego and certbot from Debian's packages");
+if (!have("lego") || !have("certbot") || !have("named") || !have("kdig")) {
+  console.error("bench: installing lego, certbot, bind9 and knot-dnsutils from Debian's packages");
   execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
-  execFileSync("apt-get", ["install", "-y", "-qq", "lego", "certbot"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "lego", "certbot", "bind9", "knot-dnsutils"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
 }
 const version = (argv) => spawnSync(argv[0], argv.slice(1), { encoding: "utf8" }).stdout.trim().split("\n")[0];
 const aptVersion = (pkg) => spawnSync("dpkg-query", ["-W", "-f=${Version}", pkg], { encoding: "utf8" }).stdout.trim();
@@ -167,6 +168,14 @@ for (const retryAfter of [1, 0]) {
   } finally {
     await pebble.stop();
   }
+}
+
+// --- 5: wildcard issuance through rfc2136 (bench/dns.mjs, in a network namespace of its own) ------
+{
+  say();
+  const dns = spawnSync(process.execPath, [join(ROOT, "bench/dns.mjs"), "--runs", String(RUNS)], { encoding: "utf8", maxBuffer: 16 << 20, timeout: 3_600_000 });
+  if (dns.status !== 0) say(`## 5. rfc2136 wildcard issuance: bench/dns.mjs failed (exit ${dns.status})\n\n\`\`\`\n${dns.stderr.trim().split("\n").slice(-10).join("\n")}\n\`\`\``);
+  else for (const l of dns.stdout.trim().split("\n")) say(l);
 }
 
 // --- the offline pre-check fleet (bench/precheck.mjs) for completeness ----------------------------
