@@ -170,7 +170,12 @@ describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_00
         for (const args of [["validate", name], ["status", name, "--json"], ["doctor", name, "--json"], ["run", name, "--force", "--log-format", "json"]]) {
           const o = await s.cli(args, { env: debug, timeoutMs: 150_000 });
           outputs.push(o.stdout, o.stderr);
-          assert.ok(o.code === 0 || (args[0] === "doctor" && o.code === 1) || (args[0] === "run" && o.code === 0), `${args.join(" ")}: ${o.code}\n${o.stderr}`);
+          assert.ok(o.code === 0 || (args[0] === "doctor" && o.code === 1), `${args.join(" ")}: ${o.code}\n${o.stderr}`);
+          if (args[0] === "doctor") {
+            const dns = (JSON.parse(o.stdout) as Array<{ findings: Array<{ what: string; mark: string; detail: string }> }>)[0]!.findings.find((x) => x.what === "dns");
+            assert.ok(dns && dns.mark === "ok", `doctor's dns finding: ${JSON.stringify(dns)}`);
+            assert.match(dns.detail, new RegExp(`^${spec.code}: .*${Object.keys(spec.vars(fake))[0]} from the environment`));
+          }
         }
         for (const secret of spec.secrets(fake)) for (const o of outputs) assert.ok(!o.includes(secret), `a ${spec.code} secret appeared in the output`);
       });
