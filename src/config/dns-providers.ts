@@ -20,7 +20,6 @@ export const DNS_PROVIDER_CODES: Readonly<Record<string, string>> = {
   "acme-dns": "acmedns",
   duckdns: "duckdns",
   gcloud: "gcloud",
-  exec: "exec",
 };
 
 /** The provider module a code (or alias) names, or null. */
