@@ -113,6 +113,7 @@ export class Dns01Solver implements Solver {
     const timeoutS = this.c.propagationTimeout ?? timing.propagationTimeout;
     if (!this.c.propagationCheck || timeoutS === 0) return;
     const left = this.phase.retry.deadlineAt - Date.now();
+    const byDeadline = left < timeoutS * 1000;
     try {
       const w = await waitAuthoritative(r.lookup, target, record.value, {
         timeoutMs: Math.min(timeoutS * 1000, Math.max(0, left)),
@@ -122,6 +123,8 @@ export class Dns01Solver implements Solver {
       });
       log.info("dns-propagated", `TXT ${target} served by every authoritative server of ${w.zone} (${w.nameservers.join(", ")}) after ${(w.ms / 1000).toFixed(1)}s`, { cert });
     } catch (e) {
+      // Out of time because the run's deadline came first: that is the run's timeout, not the provider's fault.
+      if (byDeadline && e instanceof DnsError && e.kind === "timeout") throw new AcmeFailure("timeout", `dns-01 propagation check of ${target}: deadline reached (${r.redact(e.message)})`);
       throw this.failure(e, `propagation check of ${target}`, r.redact);
     }
   }

@@ -21,10 +21,6 @@ export interface PreparedProvider {
   timing: Timing & { httpTimeout: number };
 }
 
-export function dnsChallengeOf(c: CertConfig): DnsChallenge | null {
-  return c.challenge.type === "dns01" ? c.challenge : null;
-}
-
 const prepared = new Map<string, Promise<PreparedProvider>>();
 
 /**

@@ -172,6 +172,21 @@ describe("dns-01 via rfc2136 on Pebble, BIND and Knot", { timeout: 420_000 }, ()
     assert.match(sans(s.stateDir, "lag.slow.test"), /DNS:\*\.lag\.slow\.test/);
   });
 
+  test("the check gives up on a server that never gets the record: class dns, and the records are removed — also when the run's deadline ends it", async () => {
+    const { s, run } = setup(pebbleKnot, "never.slow.test", { extra: { dnsPropagationTimeout: 3 } });
+    const r = await run(["run", "never.slow.test"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /renewal failed \(dns\): dns-01 propagation check of _acme-challenge\.never\.slow\.test\.: TXT _acme-challenge\.never\.slow\.test\. not served by every authoritative server of slow\.test\. after \d+s: ns2\.slow\.test\./);
+    assert.doesNotMatch(r.stderr, /retry \d/);
+    assert.deepEqual(await dig(bind, "_acme-challenge.never.slow.test", "TXT"), [], "cleaned up after the failure");
+    s.writeConfig("never.slow.test", { ...(JSON.parse(readFileSync(join(s.configDir, "never.slow.test.json"), "utf8")) as object), dnsPropagationTimeout: 600 });
+    const d = await run(["run", "never.slow.test", "--force", "--timeout", "12"]);
+    assert.ok(d.code === 1, d.stderr);
+    assert.match(d.stderr, /renewal failed \(timeout\)/);
+    assert.deepEqual(await dig(bind, "_acme-challenge.never.slow.test", "TXT"), [], "cleaned up after the deadline");
+    assert.match(d.stderr, /dns-cleanup|removed through rfc2136/);
+  });
+
   test("a recursive resolver's negative cache does not decide the check", async () => {
     const name = "n.example.test";
     // Prime the recursive resolver: NXDOMAIN, cached for the zone's 300 s negative TTL.

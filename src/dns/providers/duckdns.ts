@@ -25,7 +25,7 @@ function configure(env: ProviderEnv) {
 }
 
 /** The DuckDNS domain a name belongs to: "<sub>.duckdns.org" (lego's getMainDomain), else the last label. */
-export function mainDomain(fqdn: string): string | null {
+function mainDomain(fqdn: string): string | null {
   const labels = unFqdn(fqdn).split(".");
   if (/\.?duckdns\.org$/i.test(unFqdn(fqdn))) return labels.length >= 3 ? labels.slice(-3).join(".") : null;
   return labels.at(-1) ?? null;

@@ -45,7 +45,7 @@ interface Host {
 }
 
 /** What an ApiResponse says: its status, errors and the attributes of its <host> (or other) elements. */
-export function parseApiResponse(xml: string, element: string): { status: string | null; errors: string[]; items: Array<Record<string, string>> } | null {
+function parseApiResponse(xml: string, element: string): { status: string | null; errors: string[]; items: Array<Record<string, string>> } | null {
   const root = /<ApiResponse\b([^>]*)>/.exec(xml);
   if (!root) return null;
   const status = attributes(root[1]!).Status ?? null;
