@@ -16,7 +16,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AcmeFailure } from "../../src/acme/errors.js";
 import { ConfigError } from "../../src/config/errors.js";
@@ -118,6 +118,30 @@ describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_00
           assert.ok(e instanceof ConfigError, `${JSON.stringify(Object.keys(vars))}: expected a ConfigError, got ${String(e)}`);
           assert.match(e.message, pattern);
           assert.match(e.message, new RegExp(`dnsProvider: ${spec.code}: `));
+        }
+      });
+
+      test("through the CLI: a bad, an unreadable and an empty credential are exit 78 naming the variable", async () => {
+        const s = sandbox(`acme-renew-${spec.code}-bad-`);
+        const name = `v.${spec.zone}`;
+        const [badVars, badPattern] = spec.bad(fake)[0]!;
+        const [firstVar, ...others] = Object.keys(spec.vars(fake));
+        const first = firstVar!.replace(/_FILE$/, "");
+        const rest = Object.fromEntries(others.map((k) => [k, spec.vars(fake)[k]!]));
+        const empty = join(s.root, "empty");
+        writeFileSync(empty, "\n", { mode: 0o600 });
+        const cases: Array<[Record<string, unknown>, Record<string, string>, RegExp]> = [
+          [{}, badVars, badPattern],
+          [{ credentialFiles: { [`${first}_FILE`]: "/nonexistent/credential" } }, rest, new RegExp(`${first}_FILE \\(from credentialFiles\\): cannot read /nonexistent/credential \\(ENOENT\\)`)],
+          [{ credentialFiles: { [`${first}_FILE`]: empty } }, rest, new RegExp(`${first}_FILE ${empty.replace(/[.]/g, "\\.")} is empty`)],
+        ];
+        for (const [extra, env, pattern] of cases) {
+          s.writeConfig(name, { dnsProvider: spec.code, ...extra });
+          const r = await s.cli(["validate", name], { env });
+          assert.equal(r.code, 78, `${JSON.stringify(extra)}: ${r.stderr}`);
+          assert.match(r.stderr, pattern);
+          assert.match(r.stderr, new RegExp(`v\\.${spec.zone.replace(/\./g, "\\.")}\\.json: (dnsProvider|credentialFiles\\.${first}_FILE): `));
+          assert.doesNotMatch(r.stderr, /\n\s+at /);
         }
       });
 
