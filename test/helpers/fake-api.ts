@@ -29,23 +29,49 @@ export interface FakeReply {
   headers?: Record<string, string>;
 }
 
-/** TXT records by absolute name, mirrored into challtestsrv when one is attached. */
+/**
+ * TXT records by absolute name, mirrored into challtestsrv when one is attached. Changes are applied
+ * one at a time (challtestsrv's clear-then-set of a name must not interleave with another change of it).
+ */
 export class TxtStore {
   readonly records = new Map<string, string[]>();
+  private tail: Promise<unknown> = Promise.resolve();
   constructor(private readonly pebble: Pick<Pebble, "challtestsrvUrl"> | null = null) {}
 
   private key(name: string): string {
     return `${name.toLowerCase().replace(/\.$/, "")}.`;
   }
 
-  async add(name: string, value: string): Promise<void> {
-    const k = this.key(name);
-    this.records.set(k, [...(this.records.get(k) ?? []), value]);
-    if (this.pebble) await setTxt(this.pebble, k, value);
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => {});
+    return next;
+  }
+
+  add(name: string, value: string): Promise<void> {
+    return this.serial(async () => {
+      const k = this.key(name);
+      this.records.set(k, [...(this.records.get(k) ?? []), value]);
+      if (this.pebble) await setTxt(this.pebble, k, value);
+    });
+  }
+
+  /** Replaces all values of a name (an RRset written whole), as one change. */
+  set(name: string, values: readonly string[]): Promise<void> {
+    return this.serial(async () => {
+      await this.removeNow(name);
+      const k = this.key(name);
+      if (values.length) this.records.set(k, [...values]);
+      if (this.pebble) for (const v of values) await setTxt(this.pebble, k, v);
+    });
   }
 
   /** Removes one value (or all of the name's); challtestsrv only clears whole names, so the rest is set again. */
-  async remove(name: string, value?: string): Promise<boolean> {
+  remove(name: string, value?: string): Promise<boolean> {
+    return this.serial(() => this.removeNow(name, value));
+  }
+
+  private async removeNow(name: string, value?: string): Promise<boolean> {
     const k = this.key(name);
     const before = this.records.get(k) ?? [];
     const i = value === undefined ? -1 : before.indexOf(value);

@@ -34,8 +34,7 @@ export function acmednsFake(o: { accounts: AcmeDnsAccount[]; authZone: string })
       if (typeof b.txt !== "string" || b.txt.length !== 43) return { status: 400, json: { error: "bad_txt" } };
       const kept = [...(values.get(a.fulldomain) ?? []), b.txt].slice(-2);
       values.set(a.fulldomain, kept);
-      await fake.store.remove(a.fulldomain);
-      for (const v of kept) await fake.store.add(a.fulldomain, v);
+      await fake.store.set(a.fulldomain, kept);
       return { json: { txt: b.txt } };
     }
     return refuse(fake, r, "no such endpoint", 404);

@@ -12,10 +12,7 @@ import { jsonBody, refuse, type FakeApi, type FakeRequest, type Handler } from "
 export function desecFake(o: { token: string; domains: string[] }): Handler {
   const rrsets = new Map<string, { ttl: number; records: string[] }>();
   const fqdn = (domain: string, sub: string) => (sub ? `${sub}.${domain}` : domain);
-  const sync = async (fake: FakeApi, domain: string, sub: string, records: string[]) => {
-    await fake.store.remove(fqdn(domain, sub));
-    for (const v of records) await fake.store.add(fqdn(domain, sub), JSON.parse(v) as string);
-  };
+  const sync = (fake: FakeApi, domain: string, sub: string, records: string[]) => fake.store.set(fqdn(domain, sub), records.map((v) => JSON.parse(v) as string));
   return async (r: FakeRequest, fake: FakeApi) => {
     if (r.headers.authorization !== `Token ${o.token}`) return { status: 401, json: { detail: "Invalid token." } };
     if (r.method === "GET" && r.path === "/api/v1/domains/") {

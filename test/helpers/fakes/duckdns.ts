@@ -14,11 +14,7 @@ export function duckdnsFake(o: { token: string; domains: string[] }): Handler {
     const clear = r.query.get("clear");
     if (clear !== "true" && clear !== "false") refuse(fake, r, `clear=${clear}`);
     const name = `_acme-challenge.${domain}.duckdns.org`;
-    await fake.store.remove(name);
-    if (clear === "false") {
-      const txt = r.query.get("txt") ?? refuse(fake, r, "txt missing");
-      await fake.store.add(name, txt);
-    }
+    await fake.store.set(name, clear === "false" ? [r.query.get("txt") ?? refuse(fake, r, "txt missing")] : []);
     return { body: "OK" };
   };
 }

@@ -26,8 +26,7 @@ export function gandiFake(o: { pat: string; domains: string[] }): Handler {
       const b = jsonBody<{ rrset_ttl?: number; rrset_values?: string[] }>(r, fake);
       if (typeof b.rrset_ttl !== "number" || b.rrset_ttl < 300) refuse(fake, r, `rrset_ttl ${b.rrset_ttl} (minimum 300)`);
       if (!Array.isArray(b.rrset_values) || !b.rrset_values.length) refuse(fake, r, "rrset_values must be a non-empty list");
-      await fake.store.remove(fqdn(domain, name));
-      for (const v of b.rrset_values) await fake.store.add(fqdn(domain, name), v.replace(/^"(.*)"$/, "$1"));
+      await fake.store.set(fqdn(domain, name), b.rrset_values.map((v) => v.replace(/^"(.*)"$/, "$1")));
       rrsets.set(key, { ttl: b.rrset_ttl, values: b.rrset_values });
       return { status: 201, json: { message: "DNS Record Created" } };
     }

@@ -60,15 +60,12 @@ export function gcloudFake(o: { email: string; publicKey: KeyObject; project: st
         if (!cur || JSON.stringify(cur.rrdatas) !== JSON.stringify(d.rrdatas) || cur.ttl !== d.ttl) return { status: 412, json: { error: { code: 412, message: "Precondition not met for 'entity.change.deletions[0]'", status: "FAILED_PRECONDITION" } } };
       }
       for (const a of b.additions ?? []) if (a.type !== "TXT" || !a.name.endsWith(".") || a.rrdatas.some((v) => !/^".*"$/.test(v))) refuse(fake, r, "additions: absolute names, quoted TXT data");
-      for (const d of b.deletions ?? []) {
-        sets.delete(`${zone}|${d.name}`);
-        await fake.store.remove(d.name);
-      }
+      for (const d of b.deletions ?? []) sets.delete(`${zone}|${d.name}`);
       for (const a of b.additions ?? []) {
         if (sets.has(`${zone}|${a.name}`)) return { status: 409, json: { error: { code: 409, message: "The resource already exists", status: "ALREADY_EXISTS" } } };
         sets.set(`${zone}|${a.name}`, a);
-        for (const v of a.rrdatas) await fake.store.add(a.name, v.slice(1, -1));
       }
+      for (const n of new Set([...(b.deletions ?? []), ...(b.additions ?? [])].map((x) => x.name))) await fake.store.set(n, (sets.get(`${zone}|${n}`)?.rrdatas ?? []).map((v) => v.slice(1, -1)));
       return { json: { id: String(++seq), status: "pending", kind: "dns#change" } };
     }
     m = /^\/managedZones\/([^/]+)\/changes\/(\d+)$/.exec(path);

@@ -44,9 +44,9 @@ export function namecheapFake(o: { user: string; key: string; ip: string; domain
         if (!h.Type || !h.Address || !/^\d+$/.test(h.TTL)) refuse(fake, r, `host ${i} incomplete`);
         next.push(h);
       }
-      for (const h of hosts.filter((x) => x.Type === "TXT")) await fake.store.remove(h.Name === "@" ? domain : `${h.Name}.${domain}`, h.Address);
       o.domains[domain] = next;
-      for (const h of next.filter((x) => x.Type === "TXT")) await fake.store.add(h.Name === "@" ? domain : `${h.Name}.${domain}`, h.Address);
+      const at = (h: Host) => (h.Name === "@" ? domain : `${h.Name}.${domain}`);
+      for (const n of new Set([...hosts, ...next].filter((x) => x.Type === "TXT").map(at))) await fake.store.set(n, next.filter((x) => x.Type === "TXT" && at(x) === n).map((x) => x.Address));
       return xml(`<DomainDNSSetHostsResult Domain="${domain}" IsSuccess="true"><Warnings /></DomainDNSSetHostsResult>`);
     }
     return refuse(fake, r, `command ${command} with ${r.method}`);

@@ -62,8 +62,7 @@ export function route53Fake(o: { keyId: string; secret: string; zones: Record<st
         sets.delete(key);
       } else if (action === "UPSERT") sets.set(key, { ttl, values });
       else refuse(fake, r, `action ${action}`);
-      await fake.store.remove(name);
-      for (const v of sets.get(key)?.values ?? []) await fake.store.add(name, v.slice(1, -1));
+      await fake.store.set(name, (sets.get(key)?.values ?? []).map((v) => v.slice(1, -1)));
       const id = `C${++seq}`;
       changes.set(id, 0);
       return ok(`<ChangeResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeInfo><Id>/change/${id}</Id><Status>PENDING</Status><SubmittedAt>${new Date().toISOString()}</SubmittedAt></ChangeInfo></ChangeResourceRecordSetsResponse>`);
