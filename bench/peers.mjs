@@ -52,7 +52,7 @@ function tools(pebble, tag) {
     etc,
     state,
     config(name, extra = {}) {
-      writeFileSync(join(etc, `${name}.json`), JSON.stringify({ server: pebble.directoryUrl, caBundle: pebble.caBundle, email: "bench@example.com", listenHTTP: `127.0.0.1:${pebble.httpPort}`, ...extra }));
+      writeFileSync(join(etc, `${name}.json`), JSON.stringify({ server: pebble.directoryUrl, caBundle: pebble.caBundle, email: "bench@example.com", acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}`, ...extra }));
     },
     acme: (...a) => ({ argv: [process.execPath, CLI, "--config-dir", etc, "--state-dir", state, ...a] }),
     legoRun: (name, server) => ({ argv: [...legoArgs(name, server), "run"], env: legoEnv }),

@@ -1,8 +1,9 @@
 /**
  * Plain unauthenticated GETs to the CA (directory, ARI renewalInfo): no account, no nonce, a short
- * timeout, the same TLS trust as the ACME session (system roots + caBundle), classified failures.
+ * timeout, the same TLS trust as the ACME session (system store + caBundle), classified failures.
  */
-import { request } from "node:https";
+import { request, type RequestOptions } from "node:https";
+import type { ConnectionOptions } from "node:tls";
 import { AcmeFailure, classifyProblem, classifyTransport, parseRetryAfter, type Problem } from "./errors.js";
 import { trustContext } from "./trust.js";
 
@@ -20,7 +21,15 @@ export interface GetOptions {
 
 export function getJson(url: string, o: GetOptions): Promise<GetResult> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "GET", timeout: o.timeoutMs, headers: { accept: "application/json", "user-agent": "acme-renew" }, ...(o.caPem ? { secureContext: trustContext(o.caPem) } : {}), ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
+    let secureContext;
+    try {
+      secureContext = trustContext(o.caPem);
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    const options: RequestOptions & ConnectionOptions = { method: "GET", timeout: o.timeoutMs, headers: { accept: "application/json", "user-agent": "acme-renew" }, secureContext, ...(o.signal ? { signal: o.signal } : {}) };
+    const req = request(url, options, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (body += d));

@@ -3,7 +3,7 @@
  * <renewalInfo>/<certID>, short timeout, one transient retry. Never throws: a failure becomes an
  * AriState that says so and asks again in 6 hours, keeping a window already known for the cert.
  */
-import { readFile } from "node:fs/promises";
+import { caPem, directory, type CaAccess } from "../acme/directory.js";
 import { getJsonRetryOnce } from "../acme/http-get.js";
 import { AcmeFailure, describe, parseRetryAfter } from "../acme/errors.js";
 import type { AriState } from "../state/model.js";
@@ -11,32 +11,7 @@ import { refreshAfterError, refreshAt, selectTime } from "./window.js";
 
 const TIMEOUT_MS = 10_000;
 
-export interface CaAccess {
-  server: string;
-  caBundle: string | null;
-  signal?: AbortSignal;
-}
-
-const directories = new Map<string, Promise<Record<string, unknown>>>();
-
-export async function caPem(a: CaAccess): Promise<string | null> {
-  return a.caBundle ? readFile(a.caBundle, "utf8") : null;
-}
-
-/** The CA's directory, fetched once per process. */
-export function directory(a: CaAccess): Promise<Record<string, unknown>> {
-  let d = directories.get(a.server);
-  if (!d) {
-    d = (async () => {
-      const r = await getJsonRetryOnce(a.server, { caPem: await caPem(a), timeoutMs: TIMEOUT_MS, ...(a.signal ? { signal: a.signal } : {}) });
-      if (!r.json || typeof r.json !== "object") throw new AcmeFailure("acme", `GET ${a.server}: the directory is not a JSON object`);
-      return r.json as Record<string, unknown>;
-    })();
-    d.catch(() => directories.delete(a.server));
-    directories.set(a.server, d);
-  }
-  return d;
-}
+export type { CaAccess };
 
 export async function renewalInfoUrl(a: CaAccess): Promise<string | null> {
   const u = (await directory(a)).renewalInfo;

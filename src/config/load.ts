@@ -83,6 +83,7 @@ function build(name: string, file: string, raw: RawConfig): CertConfig {
     domain: domain.toLowerCase(),
     extraDomainNames: get<string[]>(raw, "extraDomainNames").map((n) => n.toLowerCase()),
     email: get<string | undefined>(raw, "email") ?? null,
+    acceptTerms: get<boolean>(raw, "acceptTerms"),
     server: get<string | undefined>(raw, "server") ?? LETS_ENCRYPT_PRODUCTION,
     caBundle: get<string | undefined>(raw, "caBundle") ?? null,
     keyType: get<KeyType>(raw, "keyType"),

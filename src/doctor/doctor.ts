@@ -40,7 +40,7 @@ export function reachCa(server: string, caBundle: string | null, timeoutMs = 10_
     try {
       secureContext = trustContext(caBundle ? readFileSync(caBundle, "utf8") : null);
     } catch (e) {
-      resolve({ mark: "fail", what: "CA", detail: `caBundle ${caBundle}: ${(e as NodeJS.ErrnoException).code}` });
+      resolve({ mark: "fail", what: "CA", detail: caBundle ? `caBundle ${caBundle}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` : (e as Error).message });
       return;
     }
     const req = get(server, { timeout: timeoutMs, ...(secureContext ? { secureContext } : {}) }, (res) => {

@@ -85,6 +85,8 @@ async function issue(p: Precheck, o: RenewOptions, log: Logger, ctx: OpContext, 
       caBundle: c.caBundle,
       email: c.email,
       eab: c.eab,
+      acceptTerms: c.acceptTerms,
+      configFile: c.file,
       stateDir: o.stateDir,
       log,
       signal: ctx.signal!,
@@ -147,7 +149,7 @@ export async function renew(first: Precheck, opts: RunOptions): Promise<RunResul
     }
     const pre = await preflight(c.server, o.stateDir, o.now(), BUILD_TIME);
     log.notice("renewing", `renewing: ${o.force ? "forced" : p.decision.reasons.join("; ")}`, { status: p.decision.status });
-    const ctx: OpContext = { last: null, requests: 0, signal };
+    const ctx: OpContext = { requests: 0, signal };
     try {
       const r = await issue(p, o, log, ctx, deadlineAt, pre.network.down);
       let state = successState(p.state, o.now());
@@ -171,12 +173,14 @@ export async function renew(first: Precheck, opts: RunOptions): Promise<RunResul
       let state = failureState(p.state, f, now, p.decision.usable);
       const fields = { class: f.cls, problem: f.extra.problem?.type, next_attempt: state.nextAttemptAt ?? undefined, requests: ctx.requests };
       const why = `renewal failed (${f.cls}): ${describe(f)}; ${summarize(pre)}`;
+      // A configuration this CA cannot work with (terms not accepted) is a config error: 78.
+      const code = (fallback: RunResult["code"]) => (f.cls === "config" ? EXIT.CONFIG : fallback);
       if (p.decision.usable) {
         const msg = `${why}; the current certificate stays in use, valid until ${p.decision.notAfter?.toISOString()}; next attempt at ${state.nextAttemptAt?.toISOString()}`;
         await writeState(p.paths.state, state).catch((we) => log.warn("state-write", `cannot write ${p.paths.state}: ${(we as Error).message}`));
         log.warn("soft-failure", msg, { ...fields, not_after: p.decision.notAfter ?? undefined });
         o.onStage?.(`renewal failed, cert valid until ${p.decision.notAfter?.toISOString()}`);
-        return { name: c.name, outcome: "soft-failure", code: EXIT.SOFT_FAILURE, message: msg, ...(p.decision.notAfter ? { notAfter: p.decision.notAfter } : {}) };
+        return { name: c.name, outcome: "soft-failure", code: code(EXIT.SOFT_FAILURE), message: msg, ...(p.decision.notAfter ? { notAfter: p.decision.notAfter } : {}) };
       }
       let placeholderNote = "";
       if (c.placeholder && p.inspection.kind === "missing" && p.inspection.empty) {
@@ -192,7 +196,7 @@ export async function renew(first: Precheck, opts: RunOptions): Promise<RunResul
       const msg = `${why}; no usable certificate (${p.decision.status})${placeholderNote}`;
       log.error("failure", msg, fields);
       o.onStage?.(`renewal failed, no usable certificate`);
-      return { name: c.name, outcome: "failure", code: EXIT.FAILURE, message: msg };
+      return { name: c.name, outcome: "failure", code: code(EXIT.FAILURE), message: msg };
     }
   } finally {
     await lock.release();

@@ -41,7 +41,7 @@ describe("ARI", { timeout: 300_000 }, () => {
 
   async function issued() {
     const s = sandbox();
-    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
     proxy.setRule(pass);
     const r = await s.cli(["run", NAME]);
     assert.equal(r.code, 0, r.stderr);
@@ -175,7 +175,7 @@ describe("ARI", { timeout: 300_000 }, () => {
 
   test("ARI failing while a renewal is due by the local policy: the renewal still happens", async () => {
     const s = await issued();
-    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}`, validMinDays: 5 * 365 + 2 });
+    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}`, validMinDays: 5 * 365 + 2 });
     proxy.setRule(({ path }) => (path.includes("renewalInfo") ? { kind: "status", status: 503 } : { kind: "pass" }));
     const r = await s.cli(["run", NAME]);
     proxy.setRule(pass);

@@ -44,7 +44,7 @@ describe("failure semantics", { timeout: 600_000 }, () => {
   /** A sandbox with a valid certificate that is due (validMinDays beyond its lifetime), pointed at `server`. */
   async function dueCert(server: string, extra: Record<string, unknown> = {}) {
     const s = sandbox();
-    s.writeConfig(NAME, { server, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}`, validMinDays: 365, ...extra });
+    s.writeConfig(NAME, { server, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}`, validMinDays: 365, ...extra });
     await writeCertDir(s.stateDir, NAME, { names: [NAME] });
     return { s, snap: snapshot(s.stateDir) };
   }
@@ -64,7 +64,7 @@ describe("failure semantics", { timeout: 600_000 }, () => {
 
   test("CA down and no certificate → exit 1 and a placeholder; check says due (placeholder); a later run replaces it", async () => {
     const s = sandbox();
-    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
     proxy.setRule(() => ({ kind: "reset" }));
     const r = await s.cli(["run", NAME, "--timeout", "10"]);
     assert.equal(r.code, 1, r.stderr);
@@ -195,7 +195,7 @@ describe("failure semantics", { timeout: 600_000 }, () => {
     // webroot: the token is written, but no web server serves it on Pebble's validation port.
     const { s, snap } = await dueCert(pebble.directoryUrl);
     mkdirSync(join(s.root, "www"));
-    s.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, webroot: join(s.root, "www"), validMinDays: 365 });
+    s.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, webroot: join(s.root, "www"), validMinDays: 365 });
     const r = await s.cli(["run", NAME]);
     assert.equal(r.code, 75, r.stderr);
     assert.match(r.stderr, /renewal failed \(challenge\).*http-01 validation failed/);
@@ -241,7 +241,7 @@ describe("failure semantics", { timeout: 600_000 }, () => {
     const p2 = await startPebble({ env: { PEBBLE_WFE_NONCEREJECT: "50" } });
     try {
       const s = sandbox();
-      s.writeConfig(NAME, { server: p2.directoryUrl, caBundle: p2.caBundle, listenHTTP: `127.0.0.1:${p2.httpPort}` });
+      s.writeConfig(NAME, { server: p2.directoryUrl, caBundle: p2.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${p2.httpPort}` });
       const r = await s.cli(["run", NAME]);
       assert.equal(r.code, 0, r.stderr);
     } finally {

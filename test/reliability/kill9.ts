@@ -155,7 +155,7 @@ export function registerKill9(): void {
     const lanes: Lane[] = [];
     for (let i = 0; i < laneCount; i++) {
       const s = newSandbox();
-      s.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, email: EMAIL, webroot: www, keepVersions: 100 });
+      s.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, email: EMAIL, acceptTerms: true, webroot: www, keepVersions: 100 });
       cpSync(join(template.stateDir, "accounts"), join(s.stateDir, "accounts"), { recursive: true });
       const plainTemplate = join(s.root, "plain-template");
       const lane: Lane = { i, s, plain: i === 0, plainTemplate };

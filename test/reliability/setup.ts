@@ -9,7 +9,7 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
-import { accountFiles } from "../../src/acme/account.js";
+import { accountFiles } from "../../src/acme/account-files.js";
 import { serveWebroot } from "../helpers/acme-fixtures.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
 import { copyCertDir, newSandbox, rcli, snapshotCert, type CertSnapshot, type Sandbox } from "../helpers/reliability.js";
@@ -38,7 +38,7 @@ export async function startShared(): Promise<Shared> {
   const www = mkdtempSync(join(tmpdir(), "acme-renew-rel-www-"));
   const web = await serveWebroot(www, pebble.httpPort);
   const template = newSandbox();
-  template.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, email: EMAIL, webroot: www, keepVersions: 100 });
+  template.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, email: EMAIL, acceptTerms: true, webroot: www, keepVersions: 100 });
   const a = await rcli(template, "setup", ["run", NAME]);
   assert.equal(a.code, 0, a.stderr);
   const b = await rcli(template, "setup", ["run", NAME, "--force"]);
@@ -68,6 +68,7 @@ export function cfg(server: string, extra: Record<string, unknown> = {}): Record
     server,
     caBundle: S().pebble.caBundle,
     email: EMAIL,
+    acceptTerms: true,
     keepVersions: 100,
     validMinDays: 3650,
     ...(hasChallenge ? {} : { webroot: S().www }),

@@ -1,7 +1,20 @@
 /** `acme-renew validate [name…]`: configs only. */
+import { accountFiles, storedAccountUrl } from "../../acme/account-files.js";
 import { ConfigError } from "../../config/errors.js";
+import type { CertConfig } from "../../config/types.js";
 import { EXIT, type ExitCode } from "../../report/exit.js";
 import { makeContext, namesOrAll, type GlobalArgs } from "../context.js";
+
+/**
+ * acceptTerms unset is an error unless an account is registered already for the certificate's
+ * server and email (then `run` never needs to register one): what `run` would do, said early.
+ */
+function termsProblem(c: CertConfig, stateDir: string): { error: boolean; message: string } | null {
+  if (c.acceptTerms) return null;
+  if (storedAccountUrl(accountFiles(stateDir, c.server, c.email), c.server))
+    return { error: false, message: `acceptTerms: not set; the account already registered with ${c.server} is used, but registering another (other server or email) needs "acceptTerms": true` };
+  return { error: true, message: `config ${c.file}: acceptTerms: not set: registering an ACME account with ${c.server} means accepting its terms of service; set "acceptTerms": true here or in defaults.json` };
+}
 
 export function validateCommand(a: GlobalArgs & { names?: string[]; all?: boolean }): ExitCode {
   const ctx = makeContext(a);
@@ -9,7 +22,14 @@ export function validateCommand(a: GlobalArgs & { names?: string[]; all?: boolea
   let code: ExitCode = EXIT.OK;
   for (const name of names) {
     try {
-      ctx.configs.load(name);
+      const c = ctx.configs.load(name);
+      const terms = termsProblem(c, ctx.stateDir);
+      if (terms?.error) {
+        ctx.log.error("config-error", terms.message, { cert: name });
+        code = EXIT.CONFIG;
+        continue;
+      }
+      if (terms) ctx.log.warn("config-warning", terms.message, { cert: name });
       ctx.log.info("config-ok", "configuration is valid", { cert: name });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
