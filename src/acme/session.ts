@@ -89,6 +89,11 @@ export class AcmeSession {
   ) {}
 
   static async open(o: SessionOptions): Promise<AcmeSession> {
+    const files = accountFiles(o.stateDir, o.server, o.email);
+    const known = await readAccount(files, o.server);
+    // Without a key there is certainly no account: registering one needs the terms accepted. Said
+    // before any request to the CA.
+    if (!known.keyPem && !o.acceptTerms) throw termsNotAccepted(o);
     const acme = ((await import("acme-client")) as unknown as { default: AcmeModule }).default;
     installTransport(acme.axios as never, o.requestTimeoutMs);
     const access = { server: o.server, caBundle: o.caBundle, signal: o.signal };
@@ -96,10 +101,6 @@ export class AcmeSession {
     const dir = await withRetries(() => directory(access), { policy: o.retry ?? DEFAULT_RETRY, deadlineAt: o.deadlineAt, networkDown: !!o.networkDown }, o.signal, (f, n, d) =>
       o.log.warn("retry", `${f.message} (${f.cls}); retry ${n} in ${(d / 1000).toFixed(1)}s`, { class: f.cls }),
     );
-    const files = accountFiles(o.stateDir, o.server, o.email);
-    const known = await readAccount(files, o.server);
-    // Without a key there is certainly no account: registering one needs the terms accepted.
-    if (!known.keyPem && !o.acceptTerms) throw termsNotAccepted(o, dir);
     const keyPem = known.keyPem ?? (await createAccountKey(files, 30_000));
     const eab = o.eab ? { kid: o.eab.kid, hmacKey: (await readSecret(o.eab.hmacKeyFile, "eab.hmacKeyFile")).trim() } : undefined;
     const client = new acme.Client({ directoryUrl: o.server, accountKey: keyPem, ...(eab ? { externalAccountBinding: eab } : {}) });
@@ -261,8 +262,8 @@ async function readSecret(file: string, what: string): Promise<string> {
   }
 }
 
-function termsNotAccepted(o: SessionOptions, d: Directory): AcmeFailure {
-  const tos = typeof d.meta?.termsOfService === "string" ? ` (${d.meta.termsOfService})` : "";
+function termsNotAccepted(o: SessionOptions, d?: Directory): AcmeFailure {
+  const tos = typeof d?.meta?.termsOfService === "string" ? ` (${d.meta.termsOfService})` : "";
   return new AcmeFailure(
     "config",
     `acceptTerms: not set: registering an ACME account with ${o.server} means accepting its terms of service${tos}; set "acceptTerms": true in ${o.configFile} or in defaults.json`,
