@@ -5,6 +5,7 @@
 import { request, type RequestOptions } from "node:https";
 import type { ConnectionOptions } from "node:tls";
 import { AcmeFailure, classifyProblem, classifyTransport, parseRetryAfter, type Problem } from "./errors.js";
+import { opContext } from "./transport.js";
 import { trustContext } from "./trust.js";
 
 export interface GetResult {
@@ -28,6 +29,8 @@ export function getJson(url: string, o: GetOptions): Promise<GetResult> {
       reject(e);
       return;
     }
+    const ctx = opContext.getStore();
+    if (ctx) ctx.requests++;
     const options: RequestOptions & ConnectionOptions = { method: "GET", timeout: o.timeoutMs, headers: { accept: "application/json", "user-agent": "acme-renew" }, secureContext, ...(o.signal ? { signal: o.signal } : {}) };
     const req = request(url, options, (res) => {
       let body = "";
