@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { AcmeFailure } from "./errors.js";
-import { getJsonRetryOnce } from "./http-get.js";
+import { getJson, getJsonRetryOnce } from "./http-get.js";
 
 export interface CaAccess {
   server: string;
@@ -33,12 +33,17 @@ export async function caPem(a: CaAccess): Promise<string | null> {
   }
 }
 
-/** The directory of `a.server`; a failed fetch is forgotten so that a later caller asks again. */
-export function directory(a: CaAccess): Promise<Directory> {
+/**
+ * The directory of `a.server`; a failed fetch is forgotten so that a later caller asks again.
+ * `retryOnce: false` for a caller with its own retry policy (the ACME session: no retry when the
+ * preflight found the network down).
+ */
+export function directory(a: CaAccess, o: { retryOnce?: boolean } = {}): Promise<Directory> {
   let d = directories.get(a.server);
   if (!d) {
     d = (async () => {
-      const r = await getJsonRetryOnce(a.server, { caPem: await caPem(a), timeoutMs: TIMEOUT_MS, ...(a.signal ? { signal: a.signal } : {}) });
+      const get = o.retryOnce === false ? getJson : getJsonRetryOnce;
+      const r = await get(a.server, { caPem: await caPem(a), timeoutMs: TIMEOUT_MS, ...(a.signal ? { signal: a.signal } : {}) });
       const j = r.json as Partial<Directory> | null;
       if (!j || typeof j !== "object") throw new AcmeFailure("acme", `GET ${a.server}: the directory is not a JSON object`);
       return j as Directory;

@@ -98,7 +98,7 @@ export class AcmeSession {
     installTransport(acme.axios as never, o.requestTimeoutMs);
     const access = { server: o.server, caBundle: o.caBundle, signal: o.signal };
     trustFor(new URL(o.server).origin, await caPem(access));
-    const dir = await withRetries(() => directory(access), { policy: o.retry ?? DEFAULT_RETRY, deadlineAt: o.deadlineAt, networkDown: !!o.networkDown }, o.signal, (f, n, d) =>
+    const dir = await withRetries(() => directory(access, { retryOnce: false }), { policy: o.retry ?? DEFAULT_RETRY, deadlineAt: o.deadlineAt, networkDown: !!o.networkDown }, o.signal, (f, n, d) =>
       o.log.warn("retry", `${f.message} (${f.cls}); retry ${n} in ${(d / 1000).toFixed(1)}s`, { class: f.cls }),
     );
     const keyPem = known.keyPem ?? (await createAccountKey(files, 30_000));

@@ -150,7 +150,7 @@ test("usage errors → 64; validate → 0/78; schema prints JSON Schema", async 
   assert.equal((await s.cli(["check"])).code, 64);
   assert.equal((await s.cli(["frobnicate"])).code, 64);
   assert.equal((await s.cli(["check", "--bogus", "x"])).code, 64);
-  s.writeConfig("a.example.com", cfg);
+  s.writeConfig("a.example.com", { ...cfg, acceptTerms: true });
   assert.equal((await s.cli(["validate"])).code, 0);
   s.writeConfig("b.example.com", { webroot: "/w", listenTLS: ":443" });
   const v = await s.cli(["validate"]);

@@ -84,7 +84,7 @@ describe("failure semantics", { timeout: 600_000 }, () => {
 
   test("placeholder: false → no placeholder written", async () => {
     const s = sandbox();
-    s.writeConfig(NAME, { server: "https://127.0.0.1:1/dir", caBundle: pebble.caBundle, listenHTTP: ":1", placeholder: false });
+    s.writeConfig(NAME, { server: "https://127.0.0.1:1/dir", caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: ":1", placeholder: false });
     const r = await s.cli(["run", NAME, "--timeout", "10"]);
     assert.equal(r.code, 1);
     assert.equal(JSON.parse((await s.cli(["check", NAME, "--json"])).stdout)[0].status, "missing");
