@@ -56,6 +56,10 @@ export function getJson(url: string, o: GetOptions): Promise<GetResult> {
     });
     req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${o.timeoutMs} ms`), { code: "ETIMEDOUT" })));
     req.on("error", (e) => {
+      if (o.signal?.aborted) {
+        reject(new AcmeFailure("timeout", `GET ${url}: deadline reached`, { cause: e, url }));
+        return;
+      }
       const f = classifyTransport(e);
       reject(new AcmeFailure(f.cls, `GET ${url}: ${f.message}`, { ...f.extra, url }));
     });

@@ -232,7 +232,7 @@ export class AcmeSession {
     const c = { policy: o.retry ?? DEFAULT_RETRY, deadlineAt: o.deadlineAt, networkDown: !!o.networkDown };
     const delay = f.transient ? retryDelay(f, attempt, c, Date.now(), Math.random()) : attempt + 1 < c.policy.maxAttempts && Date.now() < c.deadlineAt ? 0 : null;
     if (delay === null) return false;
-    if (delay > 0) o.log.warn("retry", `${f.message} (${f.cls}); asking the CA what became of it in ${(delay / 1000).toFixed(1)}s`, { class: f.cls });
+    if (delay > 0) o.log.warn("retry", `${f.message} (${f.cls}); retry ${attempt + 1} in ${(delay / 1000).toFixed(1)}s, after reading what the CA made of it`, { class: f.cls });
     await sleep(delay, undefined, { signal: o.signal }).catch(() => {});
     return !o.signal.aborted;
   }

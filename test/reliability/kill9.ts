@@ -144,7 +144,7 @@ function summarize(stages: Map<Stage, number>, n: number) {
 }
 
 export function registerKill9(): void {
-  scenario("kill-9-random-instant", 480_000, async (t) => {
+  scenario("kill-9-random-instant", 720_000, async (t) => {
     const total = Number(process.env.RELIABILITY_KILL_ITERATIONS ?? 200);
     const laneCount = Math.max(1, Number(process.env.RELIABILITY_KILL_LANES ?? 4));
     const seed = Number(process.env.RELIABILITY_SEED ?? Date.now() % 2 ** 31);

@@ -29,8 +29,8 @@ export function validateCommand(a: GlobalArgs & { names?: string[]; all?: boolea
         code = EXIT.CONFIG;
         continue;
       }
-      if (terms) ctx.log.warn("config-warning", terms.message, { cert: name });
-      ctx.log.info("config-ok", "configuration is valid", { cert: name });
+      if (terms) ctx.log.warn("config-ok", `configuration is valid; ${terms.message}`, { cert: name });
+      else ctx.log.info("config-ok", "configuration is valid", { cert: name });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       ctx.log.error("config-error", e.message, { cert: name });
