@@ -96,7 +96,8 @@ export interface Answer {
   data: unknown;
 }
 
-function header(h: Record<string, unknown>, name: string): string | undefined {
+/** One header of an answer (names lower-case, as Node and axios give them). */
+export function header(h: Record<string, unknown>, name: string): string | undefined {
   const v = h[name];
   return typeof v === "string" ? v : Array.isArray(v) && typeof v[0] === "string" ? v[0] : undefined;
 }

@@ -4,9 +4,9 @@
  * back (or one that only says "not in that state any more"), the object is read again and the flow
  * continues from its real status instead of sending the same POST blindly.
  */
-import { AcmeFailure, classifyProblem, isProblem, type Problem } from "./errors.js";
+import { AcmeFailure, classifyProblem, header, isProblem, type Problem } from "./errors.js";
 import { alternateLinks, pickChain } from "./chain.js";
-import { header, noAnswer, type AcmeSession, type Reply } from "./session.js";
+import { noAnswer, type AcmeSession, type Reply } from "./session.js";
 import { resource } from "./directory.js";
 
 export type Status = "pending" | "ready" | "processing" | "valid" | "invalid" | "expired" | "deactivated" | "revoked";

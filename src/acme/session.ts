@@ -5,12 +5,13 @@
  * of every answer reused (nonces.ts), each answer classified on its own (no shared "last error"),
  * and the account looked up at most once per process — and never registered without `acceptTerms`.
  */
+import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../report/log.js";
 import { accountFiles, type AccountFiles } from "./account-files.js";
 import { createAccountKey, readAccount, saveAccountUrl } from "./account.js";
 import { caPem, directory, resource, type Directory } from "./directory.js";
-import { AcmeFailure, answerFailure, isProblem, parseRetryAfter, type Answer } from "./errors.js";
+import { AcmeFailure, answerFailure, header, isProblem, parseRetryAfter, type Answer } from "./errors.js";
 import { noncePool, type NoncePool } from "./nonces.js";
 import { DEFAULT_RETRY, retryDelay, withRetries, type RetryPolicy } from "./retry.js";
 import { installTransport, trustFor } from "./transport.js";
@@ -64,17 +65,12 @@ export interface PostOptions {
 
 const BAD_NONCE_RESENDS = 5;
 
-export function header(h: Record<string, unknown>, name: string): string | undefined {
-  const v = h[name];
-  return typeof v === "string" ? v : undefined;
-}
-
 /** No answer came back (refused, reset, timeout): whether the CA acted on the request is unknown. */
 export function noAnswer(f: AcmeFailure): boolean {
   return f.extra.status === undefined && (f.cls === "network" || f.cls === "timeout");
 }
 
-/** One account lookup per (state dir, server, email) per process, shared by concurrent certificates. */
+/** One account lookup per (state dir, server, email, acceptTerms) per process, shared by concurrent certificates. */
 const accountLookups = new Map<string, Promise<string>>();
 
 export class AcmeSession {
@@ -110,7 +106,7 @@ export class AcmeSession {
     if (known.url) {
       s.kid = known.url;
     } else {
-      const key = files.dir;
+      const key = `${files.dir}\n${o.acceptTerms}`;
       let lookup = accountLookups.get(key);
       if (!lookup) {
         lookup = s.findOrRegister(files);
@@ -254,7 +250,6 @@ export class AcmeSession {
 }
 
 async function readSecret(file: string, what: string): Promise<string> {
-  const { readFile } = await import("node:fs/promises");
   try {
     return await readFile(file, "utf8");
   } catch (e) {
