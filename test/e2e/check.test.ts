@@ -47,7 +47,7 @@ test("check: names changed and key type changed → due", async () => {
 test("check: a placeholder is due (placeholder) and not usable from the certificate alone — no state.json (crash before it was written)", async () => {
   // Written by `run` (CA down, no certificate), then state.json lost.
   const s = sandbox();
-  s.writeConfig("a.example.com", { ...cfg, server: "https://127.0.0.1:1/dir" });
+  s.writeConfig("a.example.com", { ...cfg, acceptTerms: true, server: "https://127.0.0.1:1/dir" });
   const r = await s.cli(["run", "a.example.com", "--timeout", "2"]);
   assert.ok(r.code === 1 || r.code === 3, `run: ${r.code}\n${r.stderr}`);
   rmSync(join(s.stateDir, "a.example.com", "state.json"), { force: true });

@@ -33,6 +33,7 @@ function config(o: Partial<CertConfig> = {}): CertConfig {
     domain: "a.example.com",
     extraDomainNames: ["*.a.example.com"],
     email: null,
+    acceptTerms: false,
     server: "https://127.0.0.1:1/dir",
     caBundle: null,
     keyType: "rsa4096",
