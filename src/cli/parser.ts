@@ -1,6 +1,7 @@
 /** The full command line, defined with yargs. Loaded only when the fast path (fastpath.ts) declines. */
 import yargs, { type Argv } from "yargs";
 import { jsonSchema } from "../config/schema.js";
+import { forgetHookVars } from "../hooks/env.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
 import { VERSION } from "../util/build-info.js";
 import { checkCommand } from "./commands/check.js";
@@ -60,6 +61,8 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
       onArgs(args as GlobalArgs);
       code = await h(args as never);
     };
+  // Called by a hook: its ACME_RENEW_* variables are the hook's, not options (yargs' .env() below).
+  forgetHookVars(process.env);
   await yargs(argv)
     .scriptName("acme-renew")
     .usage("$0 <command> [options]\n\nBoot-safe ACME certificate renewal: looks at the certificate on disk first, talks to the CA only when needed.")
