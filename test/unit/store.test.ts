@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync, utimesSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { install } from "../../src/store/install.js";
 import { certPaths } from "../../src/store/paths.js";
-import { acquireLock, LockBusy } from "../../src/store/lock.js";
+import { acquireLock, lockHolder, LockBusy } from "../../src/store/lock.js";
 import { inspect } from "../../src/inspect/read.js";
 import { makeLeaf } from "../helpers/pki.js";
 
@@ -88,7 +88,7 @@ test("lock: second taker waits then gets LockBusy; a dead owner's lock is taken 
   const file = join(root, ".lock");
   const l = await acquireLock(file, 1000);
   const t0 = Date.now();
-  await assert.rejects(acquireLock(file, 300, 50), LockBusy);
+  await assert.rejects(acquireLock(file, 300), LockBusy);
   assert.ok(Date.now() - t0 >= 250, "waited");
   await l.release();
   const l2 = await acquireLock(file, 100);
@@ -111,7 +111,7 @@ test("lock: many concurrent takers, exactly one holder at a time", async () => {
   let max = 0;
   await Promise.all(
     Array.from({ length: 10 }, async () => {
-      const l = await acquireLock(file, 10_000, 5);
+      const l = await acquireLock(file, 10_000);
       inside++;
       max = Math.max(max, inside);
       await new Promise((r) => setTimeout(r, 10));
@@ -122,19 +122,29 @@ test("lock: many concurrent takers, exactly one holder at a time", async () => {
   assert.equal(max, 1);
 });
 
-test("lock: an empty lock file is an owner that has not written its name yet, stale only once old", async () => {
-  // CI on Node 26 at load 27: a taker read the empty file of an owner still writing, waited 5 ms
-  // (pollMs), took the file for stale and removed it; two holders ("many concurrent takers").
+test("lock: the file's content never decides — an empty file nobody holds is free, a held one (even empty) is busy", async () => {
+  // CI on Node 26 at load 27 found two holders with the old pid-file lock: a taker read the empty
+  // file of an owner still writing its name and removed it as stale. With flock(2) the kernel says
+  // who holds it; what the file says is for messages only.
   const root = mkdtempSync(join(tmpdir(), "acme-renew-lock-"));
   const file = join(root, ".lock");
   writeFileSync(file, "");
-  await assert.rejects(acquireLock(file, 300, 5), LockBusy, "a fresh empty lock is held");
-  assert.equal(readFileSync(file, "utf8"), "", "and left alone");
-  const old = new Date(Date.now() - 60_000);
-  utimesSync(file, old, old);
-  const l = await acquireLock(file, 1000, 5);
-  assert.equal(readFileSync(file, "utf8").split(" ")[0], String(process.pid), "an old empty lock is taken over");
+  const l = await acquireLock(file, 1000);
+  assert.equal(readFileSync(file, "utf8").split(" ")[0], String(process.pid), "an empty file nobody holds is free");
   await l.release();
+  // Another process holds it and has written nothing (util-linux flock, as a holder before its write).
+  writeFileSync(file, "");
+  const holder = spawn("flock", ["-x", file, "sleep", "30"], { stdio: "ignore" });
+  try {
+    for (let i = 0; i < 100 && !(await lockHolder(file)); i++) await new Promise((r) => setTimeout(r, 20));
+    await assert.rejects(acquireLock(file, 300), LockBusy, "a held lock is busy whatever its content");
+    assert.equal(readFileSync(file, "utf8"), "", "and left alone");
+  } finally {
+    holder.kill("SIGKILL");
+  }
+  await new Promise((r) => holder.on("exit", r));
+  const l2 = await acquireLock(file, 1000);
+  await l2.release();
 });
 
 test("pair proof: inspect skips the key import for the installed bytes, and re-checks when a file changes", async () => {
