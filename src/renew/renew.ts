@@ -23,6 +23,7 @@ import type { CertState } from "../state/model.js";
 import { ensureCertDir, install } from "../store/install.js";
 import { acquireLock, LockBusy } from "../store/lock.js";
 import { BUILD_TIME } from "../util/build-info.js";
+import { groupProblem } from "./group-check.js";
 import { installPlaceholder } from "./placeholder.js";
 import { certIdOrNull } from "../ari/cert-id.js";
 import { fetchAri, renewalInfoUrl } from "../ari/fetch.js";
@@ -109,6 +110,8 @@ async function issue(p: Precheck, o: RenewOptions, log: Logger, ctx: OpContext, 
 export async function renew(first: Precheck, opts: RunOptions): Promise<RunResult> {
   const c = first.config;
   const log = opts.log.child({ cert: c.name });
+  const badGroup = await groupProblem(first, log);
+  if (badGroup) return badGroup;
   const notify = opts.notify;
   const o: RenewOptions = { ...opts, onStage: (stage) => void notify?.status(`${c.name}: ${stage}`) };
   const timeoutS = o.timeout ?? c.timeout;

@@ -1,15 +1,18 @@
-/** `acme-renew validate [name…]`: configs only. */
+/** `acme-renew validate [name…]`: configs only (and whether their `group` exists). */
 import { ConfigError } from "../../config/errors.js";
 import { EXIT, type ExitCode } from "../../report/exit.js";
+import { gidOf } from "../../store/group.js";
 import { makeContext, namesOrAll, type GlobalArgs } from "../context.js";
 
-export function validateCommand(a: GlobalArgs & { names?: string[]; all?: boolean }): ExitCode {
+export async function validateCommand(a: GlobalArgs & { names?: string[]; all?: boolean }): Promise<ExitCode> {
   const ctx = makeContext(a);
   const names = namesOrAll(ctx, a.names, a.all);
   let code: ExitCode = EXIT.OK;
   for (const name of names) {
     try {
-      ctx.configs.load(name);
+      const c = ctx.configs.load(name);
+      // NSS (getent): a child process, fine here; `check` does not resolve groups (offline, fast).
+      if (c.group) await gidOf(c.group).catch((e: Error) => Promise.reject(new ConfigError(c.file, "group", e.message)));
       ctx.log.info("config-ok", "configuration is valid", { cert: name });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
