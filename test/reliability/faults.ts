@@ -4,6 +4,7 @@
  * disk are readable and belong together, and that no previous version was lost (assertNothingLost).
  * Every scenario has its own sandbox and its own proxies, so they run concurrently.
  */
+import type { ChildProcess } from "node:child_process";
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -27,6 +28,7 @@ import {
   probeReadOnlyBind,
   probeTmpfs,
   rcli,
+  rcliKillOnEvent,
   readOnlyBindWrapper,
   registerSecret,
   sleep,
@@ -272,6 +274,79 @@ export function registerFaultScenarios(): void {
     assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
   });
 
+  // Item 1 of issue 11: a hook's whole process tree ends at its timeout or the run's deadline.
+
+  /** A `sleep` argument nobody else uses: /proc tells whether the hook's grandchild still lives. */
+  const sleepMarker = () => `117.${randomBytes(4).readUInt32BE()}`;
+
+  /** The marked processes are gone (waits up to 2 s for the kernel); kills leftovers, which are ours. */
+  async function assertTreeGone(marker: string): Promise<void> {
+    let left = pidsWithArg(marker);
+    for (let i = 0; i < 20 && left.length; i++) {
+      await sleep(100);
+      left = pidsWithArg(marker);
+    }
+    for (const pid of left) process.kill(pid, "SIGKILL");
+    assert.deepEqual(left, [], "no process of the hook outlives the run");
+  }
+
+  function shellHook(s: Sandbox, name: string, body: string): string {
+    const file = join(s.root, name);
+    writeFileSync(file, `#!/bin/sh\n${body}\n`);
+    chmodSync(file, 0o755);
+    return file;
+  }
+
+  scenario("post-run-tree-ignores-term", 90_000, async (t) => {
+    // postRun starts a grandchild that ignores SIGTERM and keeps the output pipe (a curl that hangs).
+    const m = sleepMarker();
+    const { s, before } = dueManaged(S().pebble.directoryUrl, { postRun: `trap '' TERM; echo hook-started; sleep ${m}; true`, hookTimeout: 2 });
+    const r = await rcli(s, "post-run-tree-ignores-term", ["run", NAME]);
+    assert.equal(r.code, 75, r.stderr);
+    assertCleanOutput(r);
+    assert.match(r.stderr, /renewed, valid until/);
+    assert.match(r.stderr, /postRun: timed out after 2s; the new certificate is installed/);
+    assert.match(r.stderr, /hook-started/, "its output up to the timeout is logged");
+    t.diagnostic(`renewal + postRun with a SIGTERM-ignoring grandchild, hookTimeout 2 s: run ended after ${r.ms} ms`);
+    // hookTimeout 2 s + grace 5 s after a renewal of a few seconds; the grandchild sleeps 117 s.
+    assert.ok(r.ms < 45_000, `bounded by renewal + hookTimeout + grace: took ${r.ms} ms`);
+    await assertTreeGone(m);
+    assert.ok(!existsSync(join(s.stateDir, NAME, ".lock")), "the lock was released");
+    assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true);
+    assert.equal((await rcli(s, "post-run-tree-ignores-term", ["check", NAME])).code, 0);
+  });
+
+  scenario("dns-hook-tree-holds-pipe", 60_000, async (t) => {
+    const s = newSandbox();
+    const m = sleepMarker();
+    const hook = shellHook(s, "dns-hook.sh", `trap '' TERM\necho "hook $1 $2"\nsleep ${m}\nexit 0`);
+    const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5, hookTimeout: 2 }, { stateDirReady: s });
+    const r = await rcli(s, "dns-hook-tree-holds-pipe", ["run", NAME]);
+    expectSoftFailure(r, "local");
+    assert.match(r.stderr, /dnsHook .* present .*: timed out after 2s/);
+    t.diagnostic(`dnsHook with a SIGTERM-ignoring grandchild, hookTimeout 2 s: run ended after ${r.ms} ms`);
+    // present and then cleanup (also called for a failed present) each cost hookTimeout + 5 s grace;
+    // the grandchild sleeps 117 s.
+    assert.ok(r.ms < 45_000, `bounded by 2 × (hookTimeout + grace): took ${r.ms} ms`);
+    await assertTreeGone(m);
+    assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
+  });
+
+  scenario("deadline-stops-dns-hook-tree", 60_000, async (t) => {
+    // hookTimeout is long; the run's deadline (--timeout 6) is what ends the hook and its grandchild.
+    const s = newSandbox();
+    const m = sleepMarker();
+    const hook = shellHook(s, "dns-hook.sh", `sh -c 'sleep ${m}; echo never'\nexit 0`);
+    const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5, hookTimeout: 600 }, { stateDirReady: s });
+    const r = await rcli(s, "deadline-stops-dns-hook-tree", ["run", NAME, "--timeout", "6"]);
+    expectSoftFailure(r);
+    assert.match(r.stderr, /dnsHook .* present .*: cancelled \(run deadline\)|renewal failed \(timeout\)/);
+    t.diagnostic(`--timeout 6, hookTimeout 600: run ended after ${r.ms} ms`);
+    assert.ok(r.ms < 25_000, `bounded by the deadline: took ${r.ms} ms`);
+    await assertTreeGone(m);
+    assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
+  });
+
   scenario("webroot-read-only", 60_000, async (t) => {
     // As root, permissions do not stop writes. A read-only bind mount of the webroot in a private
     // mount namespace gives EROFS (what ProtectSystem=strict does to a webroot outside ReadWritePaths=).
@@ -435,6 +510,68 @@ export function registerFaultScenarios(): void {
       assert.ok(!existsSync(join(s.stateDir, NAME, ".lock")), "no lock left behind");
     });
   }
+
+  // Item 14 of issue 11: the per-certificate lock is a kernel lock (flock), held exactly while its holder lives.
+
+  scenario("lock-holder-killed-then-stampede", 120_000, async (t) => {
+    // A run is SIGKILLed while it holds the lock (mid-order); then 6 runs start at once. As in
+    // concurrent-runs-*: a due certificate of the test CA, and what Pebble issues is not due.
+    const s = newSandbox();
+    await writeCertDir(s.stateDir, NAME, { names: [NAME] });
+    s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { validMinDays: 365 }));
+    const before = snapshotCert(s.stateDir, NAME);
+    const killed = await rcliKillOnEvent(s, "lock-holder-killed-then-stampede", ["run", NAME, "--force"], { watchDir: join(s.stateDir, NAME), match: (e) => e === ".lock", delayMs: 300, timeoutMs: 60_000 });
+    assert.ok(killed.triggered, "the run took the lock before it was killed");
+    assert.equal(killed.code, null, "killed");
+    assertNothingLost(s.stateDir, NAME, before);
+    const again = snapshotCert(s.stateDir, NAME);
+    const t0 = Date.now();
+    const rs = await Promise.all(Array.from({ length: 6 }, () => rcli(s, "lock-holder-killed-then-stampede", ["run", NAME], { timeoutMs: 100_000 })));
+    t.diagnostic(`6 runs after the holder's kill -9: all done in ${Date.now() - t0} ms`);
+    for (const r of rs) {
+      assert.equal(r.code, 0, r.stderr);
+      assertCleanOutput(r);
+    }
+    const renewed = rs.filter((r) => /renewed, valid until/.test(r.stderr)).length;
+    assert.equal(renewed, 1, `exactly one issuance:\n${rs.map((r) => r.stderr).join("\n---\n")}`);
+    for (const r of rs) if (!/renewed, valid until/.test(r.stderr)) assert.match(r.stderr, /renewed meanwhile by another run|event=not-due/);
+    assert.equal(assertNothingLost(s.stateDir, NAME, again).changed, true);
+    assert.ok(!existsSync(join(s.stateDir, NAME, ".lock")), "no lock left behind");
+  });
+
+  scenario("lock-holder-stopped", 120_000, async (t) => {
+    // A live holder that hangs (SIGSTOP) is never taken over: another run gives up (busy, 75) and
+    // the holder, continued, finishes its renewal.
+    const { s, before } = dueManaged(S().pebble.directoryUrl);
+    let stopped: ChildProcess | null = null;
+    const holder = rcliKillOnEvent(s, "lock-holder-stopped", ["run", NAME, "--force"], {
+      watchDir: join(s.stateDir, NAME),
+      match: (e) => e === ".lock",
+      delayMs: 200,
+      timeoutMs: 100_000,
+      action: (c) => {
+        c.kill("SIGSTOP");
+        stopped = c;
+      },
+    });
+    for (let i = 0; i < 300 && !stopped; i++) await sleep(100);
+    assert.ok(stopped, "the first run took the lock and was stopped");
+    let other: CliResult;
+    try {
+      other = await rcli(s, "lock-holder-stopped", ["run", NAME, "--force", "--timeout", "5"]);
+    } finally {
+      (stopped as ChildProcess | null)?.kill("SIGCONT");
+    }
+    t.diagnostic(`second run gave up after ${other.ms} ms`);
+    assert.equal(other.code, 75, other.stderr);
+    assert.match(other.stderr, /another run holds .*\.lock \(pid \d+\); not renewing now/);
+    const first = await holder;
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /renewed, valid until/);
+    const after = assertNothingLost(s.stateDir, NAME, before);
+    assert.equal(after.changed, true);
+    assert.ok(!existsSync(join(s.stateDir, NAME, ".lock")), "no lock left behind");
+  });
 
   // ------------------------------------------------------------------ corrupt files
 
