@@ -769,7 +769,8 @@ let
 
   unitPath = [
     config.systemd.package # systemd-notify, systemctl (reloads)
-    pkgs.util-linux # flock (run-in-slot.sh)
+    pkgs.util-linux # flock: run-in-slot.sh, and acme-renew's own locks (flock(2) on the lock file)
+    pkgs.getent # `group` through NSS (before an order; chgrp of a placeholder)
   ];
 
   # maxConcurrentRenewals: each run first takes one of N flock slots (nix/run-in-slot.sh); while
@@ -874,7 +875,8 @@ let
       # A switch restarts it when the certificate's files change (new names, new key type, …):
       # it runs again and starts the renewal.
       restartTriggers = triggersOf n c;
-      path = [ config.systemd.package ];
+      # A placeholder is written under the certificate's lock (flock), chgrp'ed to `group` (getent).
+      path = unitPath;
       serviceConfig = mkMerge [
         (
           sandbox

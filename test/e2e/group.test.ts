@@ -7,11 +7,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sandbox } from "../helpers/cli.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
 import { baseConfig } from "../helpers/acme-fixtures.js";
+import { writeCertDir } from "../helpers/pki.js";
 
 const GROUP = "acmerenew-nss-only";
 const GID = 61_234;
@@ -75,3 +76,16 @@ describe("group through NSS", { timeout: 240_000 }, () => {
     assert.equal(key.mode & 0o777, 0o640);
   });
 });
+
+for (const cmd of ["check", "run"]) {
+  test(`${cmd} of a valid cert with a group starts no program (no getent on the offline path; strace)`, async () => {
+    const s = sandbox();
+    s.writeConfig("a.example.com", { webroot: "/var/www", server: "https://127.0.0.1:1/dir", ari: false, group: "no-such-group-zz" });
+    await writeCertDir(s.stateDir, "a.example.com", { names: ["a.example.com"] });
+    const trace = join(s.root, "trace");
+    const r = await s.cli([cmd, "a.example.com"], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=execve"] });
+    assert.equal(r.code, 0, r.stderr);
+    const execs = readFileSync(trace, "utf8").split("\n").filter((l) => /execve\(/.test(l));
+    assert.equal(execs.length, 1, `only node itself:\n${execs.join("\n")}`);
+  });
+}
