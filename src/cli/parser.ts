@@ -96,7 +96,15 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
           .option("json", { type: "boolean", describe: "one JSON object per certificate on stdout" }),
       wrap(handlers.run),
     )
-    .command("validate [names..]", "validate configuration files only", (y) => selection(y, true), wrap(handlers.validate))
+    .command(
+      "validate [names..]",
+      "validate configuration files (and that each group exists)",
+      (y) =>
+        selection(y, true)
+          // --no-group-check: where the host's groups are not there (a Nix build sandbox).
+          .option("group-check", { type: "boolean", default: true, describe: "resolve each group through NSS (getent); --no-group-check skips it" }),
+      wrap(handlers.validate),
+    )
     .command(
       "status [names..]",
       "offline overview: expiry, decision, next renewal (window or ARI), last attempt and outcome, failures",

@@ -4,7 +4,7 @@ import { EXIT, type ExitCode } from "../../report/exit.js";
 import { gidOf } from "../../store/group.js";
 import { makeContext, namesOrAll, type GlobalArgs } from "../context.js";
 
-export async function validateCommand(a: GlobalArgs & { names?: string[]; all?: boolean }): Promise<ExitCode> {
+export async function validateCommand(a: GlobalArgs & { names?: string[]; all?: boolean; groupCheck?: boolean }): Promise<ExitCode> {
   const ctx = makeContext(a);
   const names = namesOrAll(ctx, a.names, a.all);
   let code: ExitCode = EXIT.OK;
@@ -12,7 +12,7 @@ export async function validateCommand(a: GlobalArgs & { names?: string[]; all?: 
     try {
       const c = ctx.configs.load(name);
       // NSS (getent): a child process, fine here; `check` does not resolve groups (offline, fast).
-      if (c.group) await gidOf(c.group).catch((e: Error) => Promise.reject(new ConfigError(c.file, "group", e.message)));
+      if (c.group && a.groupCheck !== false) await gidOf(c.group).catch((e: Error) => Promise.reject(new ConfigError(c.file, "group", e.message)));
       ctx.log.info("config-ok", "configuration is valid", { cert: name });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
