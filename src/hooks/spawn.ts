@@ -53,7 +53,7 @@ export interface SpawnResult {
   ms: number;
 }
 
-/** Groups still running, killed when we exit so that nothing we started outlives us by accident. */
+/** Groups still running: stopped when we exit or are stopped, so that nothing we started outlives us by accident. */
 const live = new Set<number>();
 let exitHook = false;
 
@@ -74,6 +74,12 @@ export function runProgram(file: string, args: readonly string[], o: SpawnOption
     process.once("exit", () => {
       for (const g of live) signalGroup(g, "SIGKILL");
     });
+    // Its own group does not get the terminal's Ctrl-C: pass such a signal on, then die of it as before.
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+      process.once(sig, () => {
+        for (const g of live) signalGroup(g, "SIGTERM");
+        process.kill(process.pid, sig);
+      });
   }
   return new Promise((resolve) => {
     let child: ChildProcess;

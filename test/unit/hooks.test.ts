@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomInt } from "node:crypto";
+import { spawn } from "node:child_process";
 import { DnsHookSolver } from "../../src/challenges/dns-hook.js";
 import type { CertConfig } from "../../src/config/types.js";
 import { HOOK_VAR_NAMES, hookEnv } from "../../src/hooks/env.js";
@@ -235,5 +236,18 @@ test("acme-renew started by a hook: the hook's ACME_RENEW_* variables are no opt
     for (const k of ["cert", "certName", "key", "full"]) assert.equal((seen as Record<string, unknown>)[k], undefined, k);
   } finally {
     for (const k of Object.keys(vars)) if (!(k in saved)) delete process.env[k];
+  }
+});
+
+test("acme-renew stopped by SIGTERM/SIGINT while a hook runs: the hook's tree is stopped too, and we still die of the signal", { timeout: 30_000 }, async () => {
+  const spawnModule = JSON.stringify(join(ROOT, "build/src/hooks/spawn.js"));
+  for (const sig of ["SIGTERM", "SIGINT"] as const) {
+    const m = marker();
+    const script = `const { runProgram } = await import(${spawnModule}); setTimeout(() => process.kill(process.pid, "${sig}"), 300); await runProgram("/bin/sh", ["-c", "sleep ${m}; true"], { timeoutMs: 60000 });`;
+    const c = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) => c.on("exit", (a, b) => r([a, b])));
+    assert.equal(signal, sig, `died of ${sig} (exit ${code})`);
+    await new Promise((r) => setTimeout(r, 300));
+    assertGone(m);
   }
 });
