@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { sandbox, type CliResult } from "../helpers/cli.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
 import { DAY, writeCertDir, type LeafOptions } from "../helpers/pki.js";
+import { acquireLock } from "../../src/store/lock.js";
 
 const NAME = "a.example.com";
 
@@ -215,9 +216,9 @@ describe("ready", { timeout: 300_000 }, () => {
     t.writeConfig(NAME, { server: refused, webroot: "/var/www" });
     const tdir = join(t.stateDir, NAME);
     mkdirSync(join(tdir, "versions"), { recursive: true });
-    const start = readFileSync(`/proc/${process.pid}/stat`, "utf8");
-    writeFileSync(join(tdir, ".lock"), `${process.pid} ${start.slice(start.lastIndexOf(")") + 2).split(" ")[19]}`);
-    const busy = await t.cli(["ready", NAME]);
+    // A live holder: this test process takes the (flock) lock for the duration of the call.
+    const held = await acquireLock(join(tdir, ".lock"), 5_000);
+    const busy = await t.cli(["ready", NAME]).finally(() => held.release());
     assert.equal(busy.code, 1, busy.stderr);
     assert.match(busy.stderr, /another run holds .*\.lock.*no placeholder written/);
     assert.ok(busy.ms < 15_000, `${busy.ms} ms`);
