@@ -78,7 +78,7 @@ export function runProgram(file: string, args: readonly string[], o: SpawnOption
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
       process.once(sig, () => {
         for (const g of live) signalGroup(g, "SIGTERM");
-        process.kill(process.pid, sig);
+        if (process.listenerCount(sig) === 0) process.kill(process.pid, sig); // nobody else handles it
       });
   }
   return new Promise((resolve) => {

@@ -333,16 +333,18 @@ export function registerFaultScenarios(): void {
   });
 
   scenario("deadline-stops-dns-hook-tree", 60_000, async (t) => {
-    // hookTimeout is long; the run's deadline (--timeout 6) is what ends the hook and its grandchild.
+    // hookTimeout is long; the run's deadline (--timeout 20) is what ends the hook and its grandchild.
     const s = newSandbox();
     const m = sleepMarker();
-    const hook = shellHook(s, "dns-hook.sh", `sh -c 'sleep ${m}; echo never'\nexit 0`);
+    const started = join(s.root, "hook-started");
+    const hook = shellHook(s, "dns-hook.sh", `[ "$1" = present ] && date +%s%N > ${started}\nsh -c 'sleep ${m}; echo never'\nexit 0`);
     const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5, hookTimeout: 600 }, { stateDirReady: s });
-    const r = await rcli(s, "deadline-stops-dns-hook-tree", ["run", NAME, "--timeout", "6"]);
+    const r = await rcli(s, "deadline-stops-dns-hook-tree", ["run", NAME, "--timeout", "20"]);
     expectSoftFailure(r);
-    assert.match(r.stderr, /dnsHook .* present .*: cancelled \(run deadline\)|renewal failed \(timeout\)/);
-    t.diagnostic(`--timeout 6, hookTimeout 600: run ended after ${r.ms} ms`);
-    assert.ok(r.ms < 25_000, `bounded by the deadline: took ${r.ms} ms`);
+    assert.ok(existsSync(started), "the deadline came while the hook ran");
+    assert.match(r.stderr, /dnsHook .* present .*: cancelled \(run deadline\)/);
+    t.diagnostic(`--timeout 20, hookTimeout 600: run ended after ${r.ms} ms`);
+    assert.ok(r.ms < 40_000, `bounded by the deadline, not the hook (117 s) nor hookTimeout: took ${r.ms} ms`);
     await assertTreeGone(m);
     assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
   });
@@ -547,11 +549,24 @@ export function registerFaultScenarios(): void {
     const holder = rcliKillOnEvent(s, "lock-holder-stopped", ["run", NAME, "--force"], {
       watchDir: join(s.stateDir, NAME),
       match: (e) => e === ".lock",
-      delayMs: 200,
+      delayMs: 0,
       timeoutMs: 100_000,
+      // Stopped once it holds the lock: its pid is in the file (written right after flock succeeds).
       action: (c) => {
-        c.kill("SIGSTOP");
-        stopped = c;
+        const lock = join(s.stateDir, NAME, ".lock");
+        const tick = () => {
+          let text = "";
+          try {
+            text = readFileSync(lock, "utf8");
+          } catch {
+            return; // released already: the assertion below reports it
+          }
+          if (/^\d+ /.test(text)) {
+            c.kill("SIGSTOP");
+            stopped = c;
+          } else setTimeout(tick, 5);
+        };
+        tick();
       },
     });
     for (let i = 0; i < 300 && !stopped; i++) await sleep(100);

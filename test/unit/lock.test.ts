@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { acquireLock, LockBusy } from "../../src/store/lock.js";
+import { acquireLock, lockHolder, LockBusy } from "../../src/store/lock.js";
 
 const WORKER = resolve(import.meta.dirname, "../helpers/lock-worker.js");
 const PROCS = Number(process.env.LOCK_HAMMER_PROCS ?? 10);
@@ -144,4 +144,15 @@ test("lock: a taker slowed down between creating the lock file and naming itself
   const overlap = Math.min(a.to, b.to) - Math.max(a.from, b.from);
   t.diagnostic(`held ${Math.round(a.to - a.from)} ms and ${Math.round(b.to - b.from)} ms; overlap ${Math.round(Math.max(0, overlap))} ms`);
   assert.ok(overlap <= 0, `both held the lock for ${Math.round(overlap)} ms at once`);
+});
+
+test("lockHolder (doctor): held → its pid, from /proc/locks; a file left by a killed holder → free", { timeout: 30_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-lock-"));
+  const file = join(root, ".lock");
+  assert.equal(await lockHolder(file), null, "no file: free");
+  const l = await acquireLock(file, 1000);
+  assert.equal(await lockHolder(file), `pid ${process.pid}`);
+  await l.release();
+  writeFileSync(file, "4194305 123"); // as a killed holder leaves it: content, but no flock
+  assert.equal(await lockHolder(file), null);
 });
