@@ -74,14 +74,14 @@ describe("ARI", { timeout: 300_000 }, () => {
     const a = state(s.stateDir).ari;
     const before = renewalInfoGets();
     const later = new Date(Date.parse(a.nextRefreshAt) + 60_000).toISOString();
-    const r = await s.cli(["run", NAME, "--now", later]);
+    const r = await s.cli(["run", NAME], { env: { ACME_RENEW_NOW: later } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(renewalInfoGets() - before, 1);
     const b = state(s.stateDir).ari;
     assert.equal(b.selectedTime, a.selectedTime, "not re-rolled");
     assert.ok(Date.parse(b.nextRefreshAt) > Date.parse(later));
     // And right after, inside the new period: none.
-    const r2 = await s.cli(["run", NAME, "--now", later]);
+    const r2 = await s.cli(["run", NAME], { env: { ACME_RENEW_NOW: later } });
     assert.equal(r2.code, 0);
     assert.equal(renewalInfoGets() - before, 1);
   });
@@ -93,14 +93,14 @@ describe("ARI", { timeout: 300_000 }, () => {
     await revoke(pebble, proxy.directoryUrl, s.stateDir);
     const later = new Date(Date.parse(a.nextRefreshAt) + 60_000).toISOString();
     const mark = proxy.payloads.length;
-    const r = await s.cli(["run", NAME, "--now", later]);
+    const r = await s.cli(["run", NAME], { env: { ACME_RENEW_NOW: later } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /the CA suggests renewing \(ARI window/);
     assert.match(r.stderr, /renewed, valid until/);
     const orders = proxy.payloads.slice(mark).filter((p) => p.path.includes("order-plz"));
     assert.equal(orders.length, 1);
     assert.equal((orders[0]!.payload as { replaces?: string }).replaces, a.certId);
-    const now = JSON.parse((await s.cli(["check", NAME, "--json", "--now", later])).stdout)[0];
+    const now = JSON.parse((await s.cli(["check", NAME, "--json"], { env: { ACME_RENEW_NOW: later } })).stdout)[0];
     assert.notEqual(now.serial, oldSerial);
     assert.equal(now.status, "valid");
   });
@@ -153,7 +153,7 @@ describe("ARI", { timeout: 300_000 }, () => {
     const a = state(s.stateDir).ari;
     proxy.setRule(({ path }) => (path.includes("renewalInfo") ? { kind: "status", status: 500 } : { kind: "pass" }));
     const later = new Date(Date.parse(a.nextRefreshAt) + 60_000);
-    const r = await s.cli(["run", NAME, "--now", later.toISOString()]);
+    const r = await s.cli(["run", NAME], { env: { ACME_RENEW_NOW: later.toISOString() } });
     proxy.setRule(pass);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /renewal information unavailable \(server/);
@@ -166,7 +166,7 @@ describe("ARI", { timeout: 300_000 }, () => {
     const s = await issued();
     const a = state(s.stateDir).ari;
     proxy.setRule(({ path }) => (path.includes("renewalInfo") ? { kind: "stall" } : { kind: "pass" }));
-    const r = await s.cli(["run", NAME, "--now", new Date(Date.parse(a.nextRefreshAt) + 60_000).toISOString()]);
+    const r = await s.cli(["run", NAME], { env: { ACME_RENEW_NOW: new Date(Date.parse(a.nextRefreshAt) + 60_000).toISOString() } });
     proxy.setRule(pass);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.ms < 30_000, `took ${r.ms}`);

@@ -210,7 +210,7 @@ describe("failure semantics", { timeout: 600_000 }, () => {
     const outcomes: number[] = [];
     for (let minute = 0; minute < 180; minute += 5) {
       const before = proxy.seen.length;
-      const r = await s.cli(["run", NAME, "--timeout", "4", "--now", new Date(t0 + minute * 60_000).toISOString()]);
+      const r = await s.cli(["run", NAME, "--timeout", "4"], { env: { ACME_RENEW_NOW: new Date(t0 + minute * 60_000).toISOString() } });
       outcomes.push(r.code ?? -1);
       perHour[Math.floor(minute / 60)]! += proxy.seen.length - before;
     }
@@ -252,11 +252,11 @@ describe("failure semantics", { timeout: 600_000 }, () => {
   test("clock at 1970 (injected): no renewal, clear message; check still counts the cert usable", async () => {
     const { s, snap } = await dueCert(proxy.directoryUrl);
     const before = proxy.seen.length;
-    const r = await s.cli(["run", NAME, "--now", "1970-01-01T00:00:10Z"]);
+    const r = await s.cli(["run", NAME], { env: { ACME_RENEW_NOW: "1970-01-01T00:00:10Z" } });
     assert.equal(r.code, 75, r.stderr);
     assert.match(r.stderr, /clock says 1970-01-01.*before this build of acme-renew/);
     assert.equal(proxy.seen.length, before);
-    const c = await s.cli(["check", NAME, "--now", "1970-01-01T00:00:10Z"]);
+    const c = await s.cli(["check", NAME], { env: { ACME_RENEW_NOW: "1970-01-01T00:00:10Z" } });
     assert.equal(c.code, 0);
     snap.same();
   });

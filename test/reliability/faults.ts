@@ -511,26 +511,26 @@ export function registerFaultScenarios(): void {
   scenario("clock-1970", 60_000, async () => {
     await withProxy(async (proxy) => {
       const { s, before } = dueManaged(proxy.directoryUrl);
-      const r = await rcli(s, "clock-1970", ["run", NAME, "--now", "1970-01-01T00:00:10Z"]);
+      const r = await rcli(s, "clock-1970", ["run", NAME], { env: { ACME_RENEW_NOW: "1970-01-01T00:00:10Z" } });
       assert.equal(r.code, 75, r.stderr);
       assertCleanOutput(r);
       assert.match(r.stderr, /clock says 1970-01-01.*before this build of acme-renew/);
       assert.equal(proxy.seen.length, 0, "the CA is not contacted");
-      assert.equal((await rcli(s, "clock-1970", ["check", NAME, "--now", "1970-01-01T00:00:10Z"])).code, 0);
+      assert.equal((await rcli(s, "clock-1970", ["check", NAME], { env: { ACME_RENEW_NOW: "1970-01-01T00:00:10Z" } })).code, 0);
       assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
     });
   });
 
   scenario("clock-2100", 60_000, async (t) => {
     const { s, before } = dueManaged(S().pebble.directoryUrl);
-    const r = await rcli(s, "clock-2100", ["run", NAME, "--now", "2100-01-01T00:00:00Z"]);
+    const r = await rcli(s, "clock-2100", ["run", NAME], { env: { ACME_RENEW_NOW: "2100-01-01T00:00:00Z" } });
     // In 2100 the certificate is expired, and so would be anything the CA issues today.
     assert.equal(r.code, 1, r.stderr);
     assertCleanOutput(r);
     assert.match(r.stderr, /already expired/);
     assert.doesNotMatch(r.stderr, /placeholder/, "no placeholder over a real certificate");
     assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
-    assert.equal((await rcli(s, "clock-2100", ["check", NAME, "--now", "2100-01-01T00:00:00Z"])).code, 1);
+    assert.equal((await rcli(s, "clock-2100", ["check", NAME], { env: { ACME_RENEW_NOW: "2100-01-01T00:00:00Z" } })).code, 1);
     assert.equal((await rcli(s, "clock-2100", ["check", NAME])).code, 0, "with the right clock the certificate is usable");
     await t.test("with the clock right again, the due certificate is renewed", async () => {
       const r2 = await rcli(s, "clock-2100", ["run", NAME]);
