@@ -1,5 +1,5 @@
 /** Renewal policy: when a certificate enters its renewal window. Pure. */
-const DAY = 86_400_000;
+import { DAY } from "../util/time.js";
 
 export interface Policy {
   /** Names the certificate must carry (lower-case). */

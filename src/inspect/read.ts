@@ -1,6 +1,6 @@
 /** Reads cert.pem, key.pem and chain.pem of one certificate into CertFacts (node:crypto only: fast). */
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
-import { readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { KeyType } from "../config/types.js";
 import { currentBase, type CertPaths } from "../store/paths.js";
@@ -10,15 +10,7 @@ import { pemBlocks } from "./pem.js";
 import { certIdOrNull } from "../ari/cert-id.js";
 import { spkiKeyType } from "./der.js";
 import { isPlaceholder } from "./placeholder.js";
-
-function readOrNull(file: string): string | null {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
-}
+import { readTextOrNull as readOrNull } from "../util/read.js";
 
 export function keyTypeOf(key: KeyObject): KeyType | string {
   const d = key.asymmetricKeyDetails ?? {};

@@ -7,7 +7,8 @@ import type { Logger } from "../report/log.js";
 import type { Material } from "../store/install.js";
 import { AcmeFailure } from "../acme/errors.js";
 import type { AcmeSession, Authorization, Challenge } from "../acme/session.js";
-import { solverFor, type ChallengeTask, type Solver } from "../challenges/solver.js";
+import { solverFor } from "../challenges/factory.js";
+import type { ChallengeTask, Solver } from "../challenges/solver.js";
 
 export interface ObtainOptions {
   config: CertConfig;

@@ -1,7 +1,6 @@
 /** `status`: one row per certificate, for people (table) and programs (JSON). Pure rendering. */
 import type { Precheck } from "../run/precheck.js";
-
-const DAY = 86_400_000;
+import { DAY } from "../util/time.js";
 
 export interface StatusRow {
   name: string;

@@ -1,7 +1,7 @@
 /** Reads (tolerantly) and writes (atomically) the per-cert state file. */
-import { readFileSync } from "node:fs";
 import { STATE_VERSION, emptyState, type CertState, type Outcome } from "./model.js";
 import { writeFileAtomic } from "../store/atomic.js";
+import { readTextOrNull } from "../util/read.js";
 
 export interface StateRead {
   state: CertState;
@@ -50,13 +50,13 @@ export function parseState(text: string): CertState {
 }
 
 export function readState(file: string): StateRead {
-  let text: string;
+  let text: string | null;
   try {
-    text = readFileSync(file, "utf8");
+    text = readTextOrNull(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { state: emptyState(), problem: code === "ENOENT" ? null : `cannot read ${file} (${code}); using empty state` };
+    return { state: emptyState(), problem: `cannot read ${file} (${(e as NodeJS.ErrnoException).code}); using empty state` };
   }
+  if (text === null) return { state: emptyState(), problem: null };
   try {
     return { state: parseState(text), problem: null };
   } catch (e) {
