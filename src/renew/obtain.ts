@@ -19,6 +19,8 @@ export interface ObtainOptions {
   replaces?: string;
   /** Called at each stage, for sd_notify STATUS. */
   onStage?: (stage: string) => void;
+  /** Called once the CA has created the order. */
+  onOrder?: () => void;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function obtain(session: AcmeSession, o: ObtainOptions): Promise<Ma
     o.log.warn("replaces-refused", `the CA refused replaces=${o.replaces} (${e.message}); ordering without it`, { cert: o.config.name });
     order = await newOrder(undefined);
   }
+  o.onOrder?.();
   o.log.info("order", `order created for ${names.join(", ")}`, { cert: o.config.name, url: (order as { url?: string }).url });
   const authzs = await session.call("authorizations", (c) => c.getAuthorizations(order));
   const solver = await solverFor({ config: o.config, log: o.log, signal: o.signal });

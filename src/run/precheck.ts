@@ -2,13 +2,17 @@
 import type { CertConfig } from "../config/types.js";
 import { allNames } from "../config/types.js";
 import { decide, type Decision } from "../decide/decide.js";
+import type { Policy } from "../decide/policy.js";
 import type { Inspection } from "../inspect/facts.js";
 import { inspect } from "../inspect/read.js";
 import { readState } from "../state/file.js";
 import type { CertState } from "../state/model.js";
 import { certPaths, type CertPaths } from "../store/paths.js";
+import { readPending, type Pending } from "../store/pending.js";
 import type { Logger } from "../report/log.js";
 import { BUILD_TIME } from "../util/build-info.js";
+import { DAY } from "../util/time.js";
+import { judgeNew, type Judgement } from "./judge.js";
 
 export interface Precheck {
   config: CertConfig;
@@ -16,13 +20,32 @@ export interface Precheck {
   inspection: Inspection;
   state: CertState;
   decision: Decision;
+  /** A certificate the CA issued that a run has not installed yet, with the verdict on it. */
+  pending: (Judgement & { pending: Pending }) | null;
+  /** pending.json exists but cannot be used. */
+  pendingProblem: string | null;
 }
+
+export function policyOf(c: CertConfig): Policy {
+  return { names: allNames(c), keyType: c.keyType, validMinDays: c.validMinDays, clockFloor: BUILD_TIME, ari: c.ari, server: c.server, profile: c.profile };
+}
+
+/** Warned about once per process and certificate (a run pre-checks more than once). */
+const clampWarned = new Set<string>();
 
 export function precheck(config: CertConfig, stateDir: string, now: Date, log: Logger): Precheck {
   const paths = certPaths(stateDir, config.name);
   const inspection = inspect(paths);
   const { state, problem } = readState(paths.state);
   if (problem) log.warn("state-unusable", problem, { cert: config.name });
-  const decision = decide(inspection, state, { names: allNames(config), keyType: config.keyType, validMinDays: config.validMinDays, clockFloor: BUILD_TIME, ari: config.ari }, now);
-  return { config, paths, inspection, state, decision };
+  const policy = policyOf(config);
+  const decision = decide(inspection, state, policy, now);
+  if (decision.validMinDaysClamped && inspection.kind === "present" && !clampWarned.has(config.file)) {
+    clampWarned.add(config.file);
+    const days = Math.round((inspection.notAfter.getTime() - inspection.notBefore.getTime()) / DAY);
+    log.warn("valid-min-days", `${config.file}: validMinDays ${config.validMinDays} is more than 2/3 of the certificate's lifetime (${days} days), so every new certificate would soon be due again: using the lifetime-based window instead (renew with 1/3 left, 1/2 for certificates of 10 days or less)`, { cert: config.name });
+  }
+  const read = readPending(paths);
+  const pending = read.pending ? { ...judgeNew(read.pending.material, read.pending, state, policy, now, paths.pending), pending: read.pending } : null;
+  return { config, paths, inspection, state, decision, pending, pendingProblem: read.problem };
 }

@@ -225,7 +225,7 @@ export function registerFaultScenarios(): void {
     // The certificate was issued to another ACME account: here the account of the old email address
     // (the same happens with lego's files adopted after a migration, or a lost accounts/ directory).
     const s = newSandbox();
-    s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { email: "old@example.com", validMinDays: null }));
+    s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { email: "old@example.com", keyType: "ec256" }));
     const first = await rcli(s, "replaces-refused-other-account", ["run", NAME]);
     expectRenewed(first);
     s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { email: "new@example.com" }));
@@ -419,7 +419,7 @@ export function registerFaultScenarios(): void {
     scenario(`concurrent-runs-${n}`, 120_000, async () => {
       const s = newSandbox();
       await writeCertDir(s.stateDir, NAME, { names: [NAME] });
-      s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { validMinDays: 365 }));
+      s.writeConfig(NAME, cfg(S().pebble.directoryUrl));
       const before = snapshotCert(s.stateDir, NAME);
       const rs = await Promise.all(Array.from({ length: n }, () => rcli(s, `concurrent-runs-${n}`, ["run", NAME], { timeoutMs: 100_000 })));
       for (const r of rs) {

@@ -26,7 +26,7 @@ function facts(o: Partial<CertFacts> & { days?: number } = {}): CertFacts {
     ...o,
   };
 }
-const policy = { names: ["example.com", "www.example.com"], keyType: "ec256", validMinDays: null as number | null, clockFloor: null as Date | null, ari: true };
+const policy = { names: ["example.com", "www.example.com"], keyType: "ec256", validMinDays: null as number | null, clockFloor: null as Date | null, ari: true, server: "https://ca.example/dir", profile: null as string | null };
 const at = (ms: number) => new Date(ms);
 
 test("90-day cert: due exactly when 1/3 of the lifetime remains, not 1 ms before", () => {
@@ -62,10 +62,28 @@ test("validMinDays overrides the fraction", () => {
   assert.equal(decide(facts(), emptyState(), p, at(due)).status, "due");
   const zero = { ...policy, validMinDays: 0 };
   assert.equal(decide(facts(), emptyState(), zero, at(T0 + 90 * DAY - 1)).status, "valid");
-  // validMinDays longer than the lifetime: due from the start, still usable.
-  const big = decide(facts(), emptyState(), { ...policy, validMinDays: 100 }, at(T0));
-  assert.equal(big.status, "due");
-  assert.equal(big.usable, true);
+  // validMinDays up to 2/3 of the lifetime is honoured (60 of 90 days: due after 30).
+  const p60 = { ...policy, validMinDays: 60 };
+  assert.equal(decide(facts(), emptyState(), p60, at(T0 + 30 * DAY - 1)).status, "valid");
+  assert.equal(decide(facts(), emptyState(), p60, at(T0 + 30 * DAY)).status, "due");
+  assert.equal(decide(facts(), emptyState(), p60, at(T0)).validMinDaysClamped, undefined);
+});
+
+test("validMinDays beyond 2/3 of the lifetime (30 with 6-day certificates): the lifetime-based window, flagged", () => {
+  // Before: every new 6-day certificate was due the moment it was issued.
+  const p = { ...policy, validMinDays: 30 };
+  const fresh = decide(facts({ days: 6 }), emptyState(), p, at(T0 + 1000));
+  assert.equal(fresh.status, "valid");
+  assert.equal(fresh.renew, false);
+  assert.equal(fresh.validMinDaysClamped, true);
+  assert.equal(fresh.renewAt?.getTime(), T0 + 3 * DAY, "half the lifetime of a ≤ 10-day certificate");
+  assert.equal(decide(facts({ days: 6 }), emptyState(), p, at(T0 + 3 * DAY)).status, "due");
+  // 61 of 90 days: clamped to the third; 4 of 6 days: honoured.
+  assert.equal(decide(facts(), emptyState(), { ...policy, validMinDays: 61 }, at(T0)).renewAt?.getTime(), T0 + 60 * DAY);
+  assert.equal(decide(facts({ days: 6 }), emptyState(), { ...policy, validMinDays: 4 }, at(T0)).renewAt?.getTime(), T0 + 2 * DAY);
+  assert.equal(decide(facts({ days: 6 }), emptyState(), { ...policy, validMinDays: 4 }, at(T0)).validMinDaysClamped, undefined);
+  // null is the lifetime-based window itself, never flagged.
+  assert.equal(decide(facts({ days: 6 }), emptyState(), policy, at(T0)).validMinDaysClamped, undefined);
 });
 
 test("clock before notBefore: not-yet-valid, not usable; at notBefore: valid", () => {

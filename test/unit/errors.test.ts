@@ -52,14 +52,14 @@ test("backoff: 1 min, 10 min, 100 min, then 6–24 h; never before a Retry-After
   assert.equal(nextAttemptAfter(1, now, 0, new Date(3_600_000)).getTime(), 3_600_000);
 });
 
-test("gate: backoff binds only while usable; Retry-After binds always; --force overrides", () => {
+test("gate: backoff binds with or without a usable certificate; Retry-After binds always; --force overrides", () => {
   const now = new Date(1_000_000);
   const later = new Date(2_000_000);
   const due = { status: "due", usable: true, renew: true } as Decision;
   const missing = { status: "missing", usable: false, renew: true } as Decision;
   const backoff = { ...emptyState(), nextAttemptAt: later, consecutiveFailures: 2 };
   assert.deepEqual(gate(due, backoff, now, false), { action: "wait", until: later, why: "backoff" });
-  assert.deepEqual(gate(missing, backoff, now, false), { action: "renew", forced: false });
+  assert.deepEqual(gate(missing, backoff, now, false), { action: "wait", until: later, why: "backoff" });
   const limited = { ...emptyState(), retryAfter: later };
   assert.deepEqual(gate(missing, limited, now, false), { action: "wait", until: later, why: "retry-after" });
   assert.deepEqual(gate(due, backoff, now, true), { action: "renew", forced: true });
