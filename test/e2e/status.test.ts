@@ -89,6 +89,7 @@ test("status --prometheus writes a valid textfile atomically with the documented
     "acme_renew_last_success_timestamp_seconds",
     "acme_renew_consecutive_failures",
     "acme_renew_cert_usable",
+    "acme_renew_hooks_pending",
   ]);
   assert.equal(m.get("acme_renew_cert_not_after_seconds")!.get("b.example.com"), Date.parse(`${Y}-06-10T00:00:00Z`) / 1000);
   assert.equal(m.get("acme_renew_consecutive_failures")!.get("b.example.com"), 3);

@@ -7,7 +7,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import type { CliResult } from "../helpers/cli.js";
 import { stubSystemctl, writeDnsHook } from "../helpers/acme-fixtures.js";
@@ -553,6 +553,101 @@ export function registerFaultScenarios(): void {
     await t.test("validate and run --timeout work with ACME_RENEW_DEBUG=1", () => {
       assert.equal(runs[0]!.code, 0, runs[0]!.stderr);
       assert.equal(runs[2]!.code, 75, runs[2]!.stderr);
+    });
+  });
+
+  // ------------------------------------------------------------------ issued, owed, backed off (issue 11)
+
+  scenario("issued-kept-install-fails", 90_000, async () => {
+    // versions/ read-only (EROFS) in a private mount namespace: the CA issues, the install fails.
+    const probe = probeReadOnlyBind();
+    assert.ok(probe.ok, `needs a read-only bind mount (root): ${probe.why}`);
+    await withProxy(async (proxy) => {
+      proxy.setRule(pass);
+      const { s, before } = dueManaged(proxy.directoryUrl);
+      const dir = join(s.stateDir, NAME);
+      const orders = () => proxy.count((l) => l.startsWith("POST /order-plz"));
+      const r = await rcli(s, "issued-kept-install-fails", ["run", NAME], { wrapper: readOnlyBindWrapper(join(dir, "versions")) });
+      expectSoftFailure(r, "local");
+      assert.match(r.stderr, /storing the new certificate .*EROFS.*the issued certificate is kept in .*pending\.json/);
+      assert.equal(orders(), 1);
+      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
+      assert.equal(statSync(join(dir, "pending.json")).mode & 0o777, 0o600);
+      // The next run (the disk writable again) installs what the CA issued: no second order.
+      const r2 = await rcli(s, "issued-kept-install-fails", ["run", NAME]);
+      expectRenewed(r2);
+      assert.match(r2.stderr, /no new order/);
+      assert.equal(orders(), 1, "one order in all");
+      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true);
+      assert.ok(!existsSync(join(dir, "pending.json")));
+    });
+  });
+
+  scenario("hooks-owed-retried", 90_000, async () => {
+    const s = newSandbox();
+    const bin = stubSystemctl(s.root, 1);
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    const { before } = dueManaged(S().pebble.directoryUrl, { reloadServices: ["web.service"] }, { stateDirReady: s });
+    const reloads = () => readFileSync(join(s.root, "systemctl.log"), "utf8").split("\n").filter(Boolean).length;
+    const r = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r.code, 75, r.stderr);
+    assertCleanOutput(r);
+    assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true, "installed; only the reload failed");
+    const owed = stateOf(s).hooksPending as { attempts: number } | null;
+    assert.equal(owed?.attempts, 1);
+    // Not due any more, still owed: reloaded again, 75 again.
+    const r2 = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r2.code, 75, r2.stderr);
+    assert.equal(reloads(), 2);
+    stubSystemctl(s.root, 0);
+    const r3 = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.equal(reloads(), 3);
+    assert.equal(stateOf(s).hooksPending, null);
+    const r4 = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r4.code, 0, r4.stderr);
+    assert.equal(reloads(), 3, "nothing owed: not reloaded again");
+  });
+
+  scenario("backoff-no-certificate", 240_000, async (t) => {
+    // No certificate, and validation always fails (the webroot is not served): a run every 5 minutes
+    // of injected time for 2 hours.
+    await withProxy(async (proxy) => {
+      proxy.setRule(pass);
+      const s = newSandbox();
+      s.writeConfig(NAME, cfg(proxy.directoryUrl, { webroot: subdir(s, "unserved-www") }));
+      const orders = () => proxy.count((l) => l.startsWith("POST /order-plz"));
+      const t0 = Date.now();
+      const perHour = [0, 0];
+      for (let minute = 0; minute < 120; minute += 5) {
+        const n = orders();
+        const r = await rcli(s, "backoff-no-certificate", ["run", NAME, "--timeout", "20"], { env: { ACME_RENEW_NOW: new Date(t0 + minute * 60_000).toISOString() } });
+        assert.equal(r.code, 3, `minute ${minute}: a placeholder serves\n${r.stderr}`);
+        assertCleanOutput(r);
+        perHour[Math.floor(minute / 60)]! += orders() - n;
+      }
+      t.diagnostic(`backoff-no-certificate: orders per simulated hour ${perHour.join(", ")}`);
+      assert.ok(perHour[0]! >= 2 && perHour[0]! <= 6, `first hour ${perHour[0]}`);
+      assert.ok(perHour[1]! <= 1, `second hour ${perHour[1]}`);
+      assertNothingLost(s.stateDir, NAME, snapshotCert(s.stateDir, NAME));
+    });
+  });
+
+  scenario("backoff-retry-after-503", 90_000, async () => {
+    await withProxy(async (proxy) => {
+      const { s, before } = dueManaged(proxy.directoryUrl);
+      proxy.setRule(({ path }) => (path.startsWith("/order-plz") ? { kind: "status", status: 503, detail: "maintenance", retryAfter: "3600" } : { kind: "pass" }));
+      const r = await rcli(s, "backoff-retry-after-503", ["run", NAME]);
+      expectSoftFailure(r, "server");
+      assert.doesNotMatch(r.stderr, /retry 1/, "an hour is not waited for inside a run");
+      const ra = Date.parse(String(stateOf(s).retryAfter));
+      assert.ok(Math.abs(ra - (Date.now() + 3_600_000)) < 120_000, `Retry-After stored for a 503: ${String(stateOf(s).retryAfter)}`);
+      const seen = proxy.seen.length;
+      const r2 = await rcli(s, "backoff-retry-after-503", ["run", NAME]);
+      assert.equal(r2.code, 75, r2.stderr);
+      assert.match(r2.stderr, /Retry-After/);
+      assert.equal(proxy.seen.length, seen, "the next run does not contact the CA");
+      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
     });
   });
 

@@ -92,3 +92,13 @@ test("refusesReplaces: answers about the replaced certificate, whatever their st
   final.extra.final = true;
   assert.equal(final.transient, false, "a final failure is not retried");
 });
+
+test("retryDelay: a Retry-After longer than a run waits ends the run's retries whatever the class; a short one is waited for", async () => {
+  const { retryDelay, DEFAULT_RETRY } = await import("../../src/acme/retry.js");
+  const c = { policy: DEFAULT_RETRY, deadlineAt: 10 * 3_600_000, networkDown: false };
+  const f = (cls: FailureClassT, seconds: number) => new AcmeFailure(cls, "x", { status: 503, retryAfter: new Date(seconds * 1000) });
+  assert.equal(retryDelay(f("server", 3600), 0, c, 0, 0.5), null, "503 + Retry-After 3600: not retried in 2 minutes");
+  assert.equal(retryDelay(f("rateLimited", 3600), 0, c, 0, 0.5), null);
+  assert.equal(retryDelay(f("server", 60), 0, c, 0, 0.5), 60_000);
+  assert.ok((retryDelay(new AcmeFailure("server", "x", { status: 500 }), 0, c, 0, 0.5) ?? -1) >= 0, "no Retry-After: the usual backoff");
+});
