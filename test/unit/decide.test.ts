@@ -243,3 +243,44 @@ test("ARI: off by config, after expiry, and for certificates without certID: no 
   assert.equal(decide(facts(), st, policy, at(T0 + 91 * DAY)).ariRefresh, false, "expired: no polling");
   assert.equal(decide(facts({ certId: null }), emptyState(), policy, at(T0 + DAY)).ariRefresh, false);
 });
+
+const issuedRec = (o: Partial<import("../../src/state/model.js").IssuedRecord> = {}) => ({ serial: "01ab", server: policy.server, profile: null, names: ["example.com", "www.example.com"], chain: true, ...o });
+
+test("the issued record: names the CA added and a chain it never sent are not due; names dropped from the config are", () => {
+  const now = at(T0 + DAY);
+  const withExtra = facts({ names: ["example.com", "www.example.com", "added-by-ca.example.com"] });
+  assert.deepEqual(decide(withExtra, emptyState(), policy, now).dueReasons, ["names"], "no record (adopted): any extra name is due");
+  assert.equal(decide(withExtra, { ...emptyState(), issued: issuedRec() }, policy, now).status, "valid");
+  // Ordered with old.example.com, which the config no longer has.
+  const dropped = facts({ names: ["example.com", "www.example.com", "old.example.com"] });
+  assert.deepEqual(decide(dropped, { ...emptyState(), issued: issuedRec({ names: ["example.com", "www.example.com", "old.example.com"] }) }, policy, now).dueReasons, ["names"]);
+  const chainless = facts({ chainPresent: false });
+  assert.equal(decide(chainless, { ...emptyState(), issued: issuedRec({ chain: false }) }, policy, now).status, "valid");
+  assert.deepEqual(decide(chainless, { ...emptyState(), issued: issuedRec() }, policy, now).dueReasons, ["chain"], "the CA sent one, and it is gone");
+  // A record of another serial (an older certificate) says nothing about this one.
+  assert.deepEqual(decide(withExtra, { ...emptyState(), issued: issuedRec({ serial: "ffff" }) }, policy, now).dueReasons, ["names"]);
+});
+
+test("server and profile: a certificate issued with others than configured is due (usable); without a record it is not", () => {
+  const now = at(T0 + DAY);
+  const s = { ...emptyState(), issued: issuedRec({ server: "https://staging.example/dir" }) };
+  const d = decide(facts(), s, policy, now);
+  assert.deepEqual(d.dueReasons, ["server-changed"]);
+  assert.equal(d.usable, true);
+  assert.match(d.reasons[0]!, /issued by https:\/\/staging\.example\/dir, configured https:\/\/ca\.example\/dir/);
+  assert.deepEqual(decide(facts(), { ...emptyState(), issued: issuedRec({ profile: "classic" }) }, policy, now).dueReasons, ["profile-changed"]);
+  assert.deepEqual(decide(facts(), { ...emptyState(), issued: issuedRec() }, { ...policy, profile: "shortlived" }, now).dueReasons, ["profile-changed"]);
+  assert.equal(decide(facts(), emptyState(), { ...policy, server: "https://other.example/dir", profile: "x" }, now).status, "valid");
+});
+
+test("a clock before the build time without a certificate: nothing renewed (no order, no placeholder)", () => {
+  const p = { ...policy, clockFloor: new Date(T0 - DAY) };
+  for (const insp of [{ kind: "missing" as const, what: "no certificate yet", empty: true }, { kind: "unreadable" as const, what: "bad PEM" }]) {
+    const d = decide(insp, emptyState(), p, new Date(0));
+    assert.equal(d.renew, false);
+    assert.equal(d.usable, false);
+    assert.equal(d.clockUntrusted, true);
+    assert.match(d.reasons.join("; "), /clock says 1970/);
+    assert.equal(decide(insp, emptyState(), p, at(T0)).renew, true, "with the clock right it is renewed");
+  }
+});
