@@ -78,6 +78,8 @@ function dirs() {
 
 const pebble = await startPebble();
 const proxy = await startFaultProxy(pebble);
+// Interrupted: stop Pebble too (its processes would outlive us).
+for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => void Promise.allSettled([proxy.close(), pebble.stop()]).then(() => process.exit(130)));
 const builds = [["this build", join(ROOT, "dist/acme-renew.js")], ...(values.baseline ? [["baseline", resolve(values.baseline)]] : [])];
 const rows = [];
 try {
