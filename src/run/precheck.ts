@@ -46,6 +46,13 @@ export function precheck(config: CertConfig, stateDir: string, now: Date, log: L
     log.warn("valid-min-days", `${config.file}: validMinDays ${config.validMinDays} is more than 2/3 of the certificate's lifetime (${days} days), so every new certificate would soon be due again: using the lifetime-based window instead (renew with 1/3 left, 1/2 for certificates of 10 days or less)`, { cert: config.name });
   }
   const read = readPending(paths);
-  const pending = read.pending ? { ...judgeNew(read.pending.material, read.pending, state, policy, now, paths.pending), pending: read.pending } : null;
+  let pending: Precheck["pending"] = null;
+  if (read.pending) {
+    const j = judgeNew(read.pending.material, read.pending, state, policy, now, paths.pending);
+    // Never replace a certificate put in place since (by another run, or by hand) with an older one.
+    const inPlace = inspection.kind === "present" && decision.usable ? inspection.notAfter : null;
+    const older = inPlace !== null && j.facts.kind === "present" && inPlace.getTime() >= j.facts.notAfter.getTime();
+    pending = older ? { ...j, ok: false, decision: { ...j.decision, reasons: [`it expires before the certificate in place (${inPlace.toISOString()})`] }, pending: read.pending } : { ...j, pending: read.pending };
+  }
   return { config, paths, inspection, state, decision, pending, pendingProblem: read.problem };
 }

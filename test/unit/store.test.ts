@@ -203,3 +203,25 @@ test("judgeNew: the pre-check's verdict on a certificate before it is installed"
   const late = judgeNew(good, ordered, emptyState(), policy, new Date(now.getTime() + 80 * 86_400_000), "x");
   assert.deepEqual([late.ok, late.decision.dueReasons], [true, ["window"]]);
 });
+
+test("precheck: a pending certificate older than the one in place is not installed", async () => {
+  const { savePending } = await import("../../src/store/pending.js");
+  const { precheck } = await import("../../src/run/precheck.js");
+  const { Logger } = await import("../../src/report/log.js");
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-pending-old-"));
+  const p = certPaths(root, "a.example.com");
+  const config = { name: "a.example.com", file: "/etc/acme-renew/a.example.com.json", domain: "a.example.com", extraDomainNames: [], email: null, server: "https://ca.example/dir", caBundle: null, keyType: "ec256" as const, reuseKey: false, validMinDays: null, challenge: { type: "webroot" as const, webroot: "/w" }, reloadServices: [], postRun: null, group: null, profile: null, preferredChain: null, eab: null, ari: false, placeholder: true, keepVersions: 3, timeout: 600, hookTimeout: 60 };
+  const leaf = async (days: number) => {
+    const { key, cert, issuer } = await makeLeaf({ names: ["a.example.com"], notAfter: new Date(Date.now() + days * 86_400_000) });
+    return { keyPem: key.pem, certPem: cert.toString("pem"), chainPem: issuer!.cert.toString("pem") };
+  };
+  await install(p, await leaf(80), { keep: 3, group: null, now: new Date() });
+  const kept = (m: Awaited<ReturnType<typeof leaf>>) => ({ material: m, server: config.server, profile: null, names: ["a.example.com"], at: new Date() });
+  const quiet = new Logger("text", () => {});
+  await savePending(p, kept(await leaf(40)));
+  const older = precheck(config, root, new Date(), quiet).pending;
+  assert.equal(older?.ok, false);
+  assert.match(older!.decision.reasons.join(), /expires before the certificate in place/);
+  await savePending(p, kept(await leaf(89)));
+  assert.equal(precheck(config, root, new Date(), quiet).pending?.ok, true);
+});
