@@ -5,6 +5,7 @@
 import type { Inspection } from "../inspect/facts.js";
 import type { CertState } from "../state/model.js";
 import { renewalWindow, type Policy } from "./policy.js";
+import { DAY } from "../util/time.js";
 
 export type Status = "valid" | "due" | "missing" | "expired" | "not-yet-valid" | "mismatch" | "unreadable";
 
@@ -144,8 +145,12 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
     dueReasons.push("profile-changed");
     reasons.push(`issued with profile ${issued.profile ?? "(none)"}, configured ${policy.profile ?? "(none)"}`);
   }
+  if (window.clamped) {
+    const days = Math.round((f.notAfter.getTime() - f.notBefore.getTime()) / DAY);
+    reasons.push(`validMinDays ${policy.validMinDays} is more than 2/3 of the certificate's lifetime (${days} days), so every new certificate would soon be due again: the lifetime-based window applies (renew with 1/3 left, 1/2 for certificates of 10 days or less)`);
+  }
   if (dueReasons.length === 0) {
-    reasons.push(`valid until ${iso(f.notAfter)}, due at ${iso(base.renewAt)}${base.renewAtSource === "ari" ? " (ARI)" : ""}`);
+    reasons.unshift(`valid until ${iso(f.notAfter)}, due at ${iso(base.renewAt)}${base.renewAtSource === "ari" ? " (ARI)" : ""}`);
     return { ...base, status: "valid", usable: true, renew: false, dueReasons, reasons };
   }
   // A placeholder lets services start, but no client trusts it: not a usable certificate.

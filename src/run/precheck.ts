@@ -11,7 +11,6 @@ import { certPaths, type CertPaths } from "../store/paths.js";
 import { readPending, type Pending } from "../store/pending.js";
 import type { Logger } from "../report/log.js";
 import { BUILD_TIME } from "../util/build-info.js";
-import { DAY } from "../util/time.js";
 import { judgeNew, type Judgement } from "./judge.js";
 
 export interface Precheck {
@@ -30,9 +29,6 @@ export function policyOf(c: CertConfig): Policy {
   return { names: allNames(c), keyType: c.keyType, validMinDays: c.validMinDays, clockFloor: BUILD_TIME, ari: c.ari, server: c.server, profile: c.profile };
 }
 
-/** Warned about once per process and certificate (a run pre-checks more than once). */
-const clampWarned = new Set<string>();
-
 export function precheck(config: CertConfig, stateDir: string, now: Date, log: Logger): Precheck {
   const paths = certPaths(stateDir, config.name);
   const inspection = inspect(paths);
@@ -40,11 +36,6 @@ export function precheck(config: CertConfig, stateDir: string, now: Date, log: L
   if (problem) log.warn("state-unusable", problem, { cert: config.name });
   const policy = policyOf(config);
   const decision = decide(inspection, state, policy, now);
-  if (decision.validMinDaysClamped && inspection.kind === "present" && !clampWarned.has(config.file)) {
-    clampWarned.add(config.file);
-    const days = Math.round((inspection.notAfter.getTime() - inspection.notBefore.getTime()) / DAY);
-    log.warn("valid-min-days", `${config.file}: validMinDays ${config.validMinDays} is more than 2/3 of the certificate's lifetime (${days} days), so every new certificate would soon be due again: using the lifetime-based window instead (renew with 1/3 left, 1/2 for certificates of 10 days or less)`, { cert: config.name });
-  }
   const read = readPending(paths);
   let pending: Precheck["pending"] = null;
   if (read.pending) {

@@ -19,6 +19,8 @@ function holdCode(p: Precheck): ExitCode {
 export async function runOne(config: CertConfig, o: RunOptions): Promise<RunResult> {
   const log = o.log.child({ cert: config.name });
   let p = precheck(config, o.stateDir, o.now(), log);
+  // Once per run: the reasons of every later line say it too.
+  if (p.decision.validMinDaysClamped) log.warn("valid-min-days", `${config.file}: ${p.decision.reasons.find((r) => r.startsWith("validMinDays"))}`);
   let g = gate(p.decision, p.state, o.now(), o.force, !!p.pending?.ok);
   if (g.action === "ari") {
     // The one reason to contact the CA before a renewal is due, bounded in time. It never changes the exit code by itself.

@@ -570,14 +570,16 @@ export function registerFaultScenarios(): void {
       const r = await rcli(s, "issued-kept-install-fails", ["run", NAME], { wrapper: readOnlyBindWrapper(join(dir, "versions")) });
       expectSoftFailure(r, "local");
       assert.match(r.stderr, /storing the new certificate .*EROFS.*the issued certificate is kept in .*pending\.json/);
-      assert.equal(orders(), 1);
+      // (Two newOrder POSTs when the CA refuses `replaces` for the shared template certificate.)
+      const ordered = orders();
+      assert.ok(ordered >= 1 && ordered <= 2, `newOrder POSTs: ${ordered}`);
       assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
       assert.equal(statSync(join(dir, "pending.json")).mode & 0o777, 0o600);
       // The next run (the disk writable again) installs what the CA issued: no second order.
       const r2 = await rcli(s, "issued-kept-install-fails", ["run", NAME]);
       expectRenewed(r2);
       assert.match(r2.stderr, /no new order/);
-      assert.equal(orders(), 1, "one order in all");
+      assert.equal(orders(), ordered, "no second order");
       assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true);
       assert.ok(!existsSync(join(dir, "pending.json")));
     });
