@@ -20,6 +20,7 @@ import { runHooks } from "../hooks/run-hooks.js";
 import { preflight, summarize, type PreflightReport } from "../preflight/preflight.js";
 import { issue } from "../renew/issue.js";
 import { installPlaceholder } from "../renew/placeholder.js";
+import { placeholderMayReplace } from "../decide/ready.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
 import type { Logger } from "../report/log.js";
 import { writeState } from "../state/file.js";
@@ -73,9 +74,10 @@ async function failed(f: Flow, state: CertState, err: AcmeFailure, costsCa: bool
   }
   let placeholderNote = "";
   let placeholderWritten = false;
-  if (c.placeholder && p.inspection.kind === "missing" && p.inspection.empty) {
+  // Only where nothing but a placeholder of ours would be replaced (the rule `ready` follows too).
+  if (c.placeholder && placeholderMayReplace(p.inspection)) {
     try {
-      const ph = await installPlaceholder(c, p.paths, now);
+      const ph = await installPlaceholder(c, p.paths, now, { clockFloor: BUILD_TIME });
       s = apply(s, { type: "placeholder", at: now, serial: ph.serial });
       placeholderWritten = true;
       placeholderNote = `; wrote a self-signed placeholder (valid until ${ph.notAfter.toISOString()}) so that services can start`;
