@@ -20,7 +20,7 @@ import { runHooks } from "../hooks/run-hooks.js";
 import { preflight, summarize, type PreflightReport } from "../preflight/preflight.js";
 import { issue } from "../renew/issue.js";
 import { installPlaceholder } from "../renew/placeholder.js";
-import { placeholderMayReplace } from "../decide/ready.js";
+import { readiness } from "../decide/ready.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
 import type { Logger } from "../report/log.js";
 import { writeState } from "../state/file.js";
@@ -74,8 +74,8 @@ async function failed(f: Flow, state: CertState, err: AcmeFailure, costsCa: bool
   }
   let placeholderNote = "";
   let placeholderWritten = false;
-  // Only where nothing but a placeholder of ours would be replaced (the rule `ready` follows too).
-  if (c.placeholder && placeholderMayReplace(p.inspection)) {
+  // Where `ready` would write one: nothing to start with, and nothing but an expired placeholder of ours replaced.
+  if (readiness(p.inspection, p.decision, c.placeholder).action === "write-placeholder") {
     try {
       const ph = await installPlaceholder(c, p.paths, now, { clockFloor: BUILD_TIME });
       s = apply(s, { type: "placeholder", at: now, serial: ph.serial });
