@@ -75,10 +75,17 @@ describe("ARI", { timeout: 300_000 }, () => {
   test("after the refresh time: exactly one GET renewalInfo; the selected time is kept for the same window", async () => {
     const s = await issued();
     const a = state(s.stateDir).ari;
-    const before = renewalInfoGets();
-    const later = new Date(Date.parse(a.nextRefreshAt) + 60_000).toISOString();
-    const r = await s.cli(["run", NAME], { env: { ACME_RENEW_NOW: later } });
-    assert.equal(r.code, 0, r.stderr);
+    // A not-due run waits for the CA at most 800 ms: on a loaded machine that can run out before the
+    // renewalInfo GET is even sent (asked again after the 6 h that follow). Up to 3 refresh times.
+    let before = 0;
+    let later = "";
+    for (let attempt = 1; ; attempt++) {
+      before = renewalInfoGets();
+      later = new Date(Date.parse(state(s.stateDir).ari.nextRefreshAt) + 60_000).toISOString();
+      const r = await s.cli(["run", NAME], { env: { ACME_RENEW_NOW: later } });
+      assert.equal(r.code, 0, r.stderr);
+      if (!/no answer within 800 ms/.test(r.stderr) || attempt === 3) break;
+    }
     assert.equal(renewalInfoGets() - before, 1);
     const b = state(s.stateDir).ari;
     assert.equal(b.selectedTime, a.selectedTime, "not re-rolled");
