@@ -16,15 +16,13 @@ export interface FastArgs {
   configDir: string;
   stateDir: string;
   logFormat: LogFormat;
-  now?: string;
   concurrency: number;
 }
 
-const VALUE_OPTS: Record<string, "configDir" | "stateDir" | "logFormat" | "now"> = {
+const VALUE_OPTS: Record<string, "configDir" | "stateDir" | "logFormat"> = {
   "--config-dir": "configDir",
   "--state-dir": "stateDir",
   "--log-format": "logFormat",
-  "--now": "now",
 };
 const FLAG_OPTS: Record<string, "all" | "json" | "force"> = { "--all": "all", "--json": "json", "--force": "force" };
 const LOG_FORMATS = ["auto", "journal", "json", "text"];
@@ -41,9 +39,8 @@ export function fastParse(argv: string[], env: NodeJS.ProcessEnv): FastArgs | nu
     logFormat: (env.ACME_RENEW_LOG_FORMAT as LogFormat) || "auto",
     concurrency: 4,
   };
-  if (env.ACME_RENEW_NOW) a.now = env.ACME_RENEW_NOW;
   // Other ACME_RENEW_* variables would be options yargs knows and we do not: let yargs handle them.
-  const known = ["ACME_RENEW_CONFIG_DIR", "ACME_RENEW_STATE_DIR", "ACME_RENEW_LOG_FORMAT", "ACME_RENEW_NOW", "ACME_RENEW_DEBUG"];
+  const known = ["ACME_RENEW_CONFIG_DIR", "ACME_RENEW_STATE_DIR", "ACME_RENEW_LOG_FORMAT", "ACME_RENEW_DEBUG"];
   if (Object.keys(env).some((k) => k.startsWith("ACME_RENEW_") && !known.includes(k))) return null;
   let command: string | null = null;
   for (let i = 0; i < argv.length; i++) {
