@@ -3,6 +3,7 @@
  * timeout, the same TLS trust as the ACME session (system roots + caBundle), classified failures.
  */
 import { request } from "node:https";
+import { setTimeout as sleep } from "node:timers/promises";
 import { AcmeFailure, classifyProblem, classifyTransport, parseRetryAfter, type Problem } from "./errors.js";
 import { trustContext } from "./trust.js";
 
@@ -57,7 +58,9 @@ export async function getJsonRetryOnce(url: string, o: GetOptions): Promise<GetR
     return await getJson(url, o);
   } catch (e) {
     if (!(e instanceof AcmeFailure) || !e.transient || o.signal?.aborted) throw e;
-    await new Promise((r) => setTimeout(r, 500 + Math.random() * 500));
+    // The pause ends with the caller's signal too: a bounded caller (ARI refresh) is not held past it.
+    await sleep(500 + Math.random() * 500, undefined, o.signal ? { signal: o.signal } : {}).catch(() => {});
+    if (o.signal?.aborted) throw e;
     return getJson(url, o);
   }
 }

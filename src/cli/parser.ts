@@ -69,7 +69,6 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
     .option("config-dir", { type: "string", default: "/etc/acme-renew", describe: "directory of <name>.json configs (env ACME_RENEW_CONFIG_DIR)" })
     .option("state-dir", { type: "string", default: "/var/lib/acme-renew", describe: "certificates and state (env ACME_RENEW_STATE_DIR)" })
     .option("log-format", { choices: ["auto", "journal", "json", "text"] as const, default: "auto" as const, describe: "log line format (stderr)" })
-    .option("now", { type: "string", hidden: true, describe: "pretend the time is this (tests)" })
     // ACME_RENEW_DEBUG (read by the logger) must not be an "unknown argument" through .env() below.
     .option("debug", { type: "string", hidden: true, describe: "debug-level log lines (or env ACME_RENEW_DEBUG)" })
     .env("ACME_RENEW")

@@ -82,6 +82,12 @@ export async function doctor(configs: ConfigLoader, names: string[], stateDir: s
       what: "state",
       detail: `last attempt ${s.lastAttempt?.toISOString() ?? "never"}, outcome ${s.lastOutcome ?? "-"}, consecutive failures ${s.consecutiveFailures}${s.nextAttemptAt ? `, next attempt ${s.nextAttemptAt.toISOString()}` : ""}${s.lastError ? `, last error ${s.lastError.class}: ${s.lastError.message}` : ""}`,
     });
+    if (s.hooksPending) {
+      f.push({ mark: "warn", what: "hooks", detail: `reload hooks owed since ${s.hooksPending.since.toISOString()} (${s.hooksPending.attempts} failed run(s)${s.hooksPending.lastError ? `, last: ${s.hooksPending.lastError}` : ""}); every run retries them` });
+    }
+    if (p.pending || p.pendingProblem) {
+      f.push({ mark: "warn", what: "pending", detail: p.pending ? `${p.paths.pending}: a certificate the CA issued at ${p.pending.pending.at.toISOString()}, not installed yet (${p.pending.ok ? "the next run installs it without a new order" : `not installable: ${p.pending.decision.reasons.join("; ")}`})` : String(p.pendingProblem) });
+    }
     const pre = await preflight(config.server, stateDir, now, BUILD_TIME);
     const n = pre.network;
     f.push({ mark: n.down ? "fail" : "ok", what: "network", detail: n.loopbackServer ? "CA on loopback" : `interfaces up: ${n.interfacesUp.join(", ") || "none"}; default route: ${n.defaultRoute ?? "none"}` });

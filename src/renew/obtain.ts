@@ -7,7 +7,8 @@ import type { Logger } from "../report/log.js";
 import type { Material } from "../store/install.js";
 import { AcmeFailure } from "../acme/errors.js";
 import type { AcmeSession, Authorization, Challenge } from "../acme/session.js";
-import { solverFor, type ChallengeTask, type Solver } from "../challenges/solver.js";
+import { solverFor } from "../challenges/factory.js";
+import type { ChallengeTask, Solver } from "../challenges/solver.js";
 
 export interface ObtainOptions {
   config: CertConfig;
@@ -18,6 +19,8 @@ export interface ObtainOptions {
   replaces?: string;
   /** Called at each stage, for sd_notify STATUS. */
   onStage?: (stage: string) => void;
+  /** Called once the CA has created the order. */
+  onOrder?: () => void;
 }
 
 /**
@@ -90,6 +93,7 @@ export async function obtain(session: AcmeSession, o: ObtainOptions): Promise<Ma
     o.log.warn("replaces-refused", `the CA refused replaces=${o.replaces} (${e.message}); ordering without it`, { cert: o.config.name });
     order = await newOrder(undefined);
   }
+  o.onOrder?.();
   o.log.info("order", `order created for ${names.join(", ")}`, { cert: o.config.name, url: (order as { url?: string }).url });
   const authzs = await session.call("authorizations", (c) => c.getAuthorizations(order));
   const solver = await solverFor({ config: o.config, log: o.log, signal: o.signal });

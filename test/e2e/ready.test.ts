@@ -114,10 +114,9 @@ describe("ready", { timeout: 300_000 }, () => {
     assert.match(again.stderr, /placeholder is in place/);
     assert.deepEqual(files(s.stateDir), placeholder);
 
-    // The renewal then fails, and the placeholder stays. Exit 1 today; 3 once `run` reports "placeholder
-    // in place" (issue 11's new exit code, added to `run` by its own change).
+    // The renewal then fails, and the placeholder stays: exit 3 (no CA certificate yet, a placeholder in place).
     const run = await s.cli(["run", NAME, "--timeout", "3"]);
-    assert.ok(run.code === 1 || run.code === 3, `run: exit ${run.code}\n${run.stderr}`);
+    assert.equal(run.code, 3, `run: exit ${run.code}\n${run.stderr}`);
     assert.deepEqual(files(s.stateDir), placeholder, "the placeholder stays in place");
     rmSync(join(s.stateDir, NAME, "state.json"), { force: true });
     const c2 = await s.cli(["check", NAME, "--json"]);

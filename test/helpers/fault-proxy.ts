@@ -15,7 +15,9 @@ export type Action =
   | { kind: "pass" }
   | { kind: "status"; status: number; problem?: string; detail?: string; retryAfter?: string }
   | { kind: "stall" }
-  | { kind: "reset" };
+  | { kind: "reset" }
+  /** Pass it on, but hand the client `edit(upstream body)` instead of the CA's body. */
+  | { kind: "edit"; edit: (body: string) => string };
 
 /** `payload`: a POST's JWS payload, decoded (null for GETs and bodies that are not a JWS). */
 export type Rule = (req: { method: string; path: string; n: number; body: string; payload: unknown }) => Action;
@@ -73,12 +75,26 @@ export async function startFaultProxy(pebble: Pebble): Promise<FaultProxy> {
         res.writeHead(action.status, headers).end(problem);
         return;
       }
+      case "edit":
       case "pass": {
+        const headers = { ...req.headers };
+        if (action.kind === "edit") delete headers["accept-encoding"];
         const up = httpsRequest(
-          { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, ca },
+          { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, ca },
           (ur) => {
-            res.writeHead(ur.statusCode ?? 502, ur.headers);
-            ur.pipe(res);
+            if (action.kind === "pass") {
+              res.writeHead(ur.statusCode ?? 502, ur.headers);
+              ur.pipe(res);
+              return;
+            }
+            const parts: Buffer[] = [];
+            ur.on("data", (d: Buffer) => parts.push(d));
+            ur.on("end", () => {
+              const out = Buffer.from(action.edit(Buffer.concat(parts).toString("utf8")));
+              const h = { ...ur.headers, "content-length": String(out.length) };
+              delete h["transfer-encoding"];
+              res.writeHead(ur.statusCode ?? 502, h).end(out);
+            });
           },
         );
         up.on("error", () => res.destroy());

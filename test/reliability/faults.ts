@@ -8,7 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import type { CliResult } from "../helpers/cli.js";
 import { stubSystemctl, writeDnsHook } from "../helpers/acme-fixtures.js";
@@ -227,7 +227,7 @@ export function registerFaultScenarios(): void {
     // The certificate was issued to another ACME account: here the account of the old email address
     // (the same happens with lego's files adopted after a migration, or a lost accounts/ directory).
     const s = newSandbox();
-    s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { email: "old@example.com", validMinDays: null }));
+    s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { email: "old@example.com", keyType: "ec256" }));
     const first = await rcli(s, "replaces-refused-other-account", ["run", NAME]);
     expectRenewed(first);
     s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { email: "new@example.com" }));
@@ -496,7 +496,7 @@ export function registerFaultScenarios(): void {
     scenario(`concurrent-runs-${n}`, 120_000, async () => {
       const s = newSandbox();
       await writeCertDir(s.stateDir, NAME, { names: [NAME] });
-      s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { validMinDays: 365 }));
+      s.writeConfig(NAME, cfg(S().pebble.directoryUrl));
       const before = snapshotCert(s.stateDir, NAME);
       const rs = await Promise.all(Array.from({ length: n }, () => rcli(s, `concurrent-runs-${n}`, ["run", NAME], { timeoutMs: 100_000 })));
       for (const r of rs) {
@@ -663,26 +663,26 @@ export function registerFaultScenarios(): void {
   scenario("clock-1970", 60_000, async () => {
     await withProxy(async (proxy) => {
       const { s, before } = dueManaged(proxy.directoryUrl);
-      const r = await rcli(s, "clock-1970", ["run", NAME, "--now", "1970-01-01T00:00:10Z"]);
+      const r = await rcli(s, "clock-1970", ["run", NAME], { env: { ACME_RENEW_NOW: "1970-01-01T00:00:10Z" } });
       assert.equal(r.code, 75, r.stderr);
       assertCleanOutput(r);
       assert.match(r.stderr, /clock says 1970-01-01.*before this build of acme-renew/);
       assert.equal(proxy.seen.length, 0, "the CA is not contacted");
-      assert.equal((await rcli(s, "clock-1970", ["check", NAME, "--now", "1970-01-01T00:00:10Z"])).code, 0);
+      assert.equal((await rcli(s, "clock-1970", ["check", NAME], { env: { ACME_RENEW_NOW: "1970-01-01T00:00:10Z" } })).code, 0);
       assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
     });
   });
 
   scenario("clock-2100", 60_000, async (t) => {
     const { s, before } = dueManaged(S().pebble.directoryUrl);
-    const r = await rcli(s, "clock-2100", ["run", NAME, "--now", "2100-01-01T00:00:00Z"]);
+    const r = await rcli(s, "clock-2100", ["run", NAME], { env: { ACME_RENEW_NOW: "2100-01-01T00:00:00Z" } });
     // In 2100 the certificate is expired, and so would be anything the CA issues today.
     assert.equal(r.code, 1, r.stderr);
     assertCleanOutput(r);
     assert.match(r.stderr, /already expired/);
     assert.doesNotMatch(r.stderr, /placeholder/, "no placeholder over a real certificate");
     assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
-    assert.equal((await rcli(s, "clock-2100", ["check", NAME, "--now", "2100-01-01T00:00:00Z"])).code, 1);
+    assert.equal((await rcli(s, "clock-2100", ["check", NAME], { env: { ACME_RENEW_NOW: "2100-01-01T00:00:00Z" } })).code, 1);
     assert.equal((await rcli(s, "clock-2100", ["check", NAME])).code, 0, "with the right clock the certificate is usable");
     await t.test("with the clock right again, the due certificate is renewed", async () => {
       const r2 = await rcli(s, "clock-2100", ["run", NAME]);
@@ -705,6 +705,103 @@ export function registerFaultScenarios(): void {
     await t.test("validate and run --timeout work with ACME_RENEW_DEBUG=1", () => {
       assert.equal(runs[0]!.code, 0, runs[0]!.stderr);
       assert.equal(runs[2]!.code, 75, runs[2]!.stderr);
+    });
+  });
+
+  // ------------------------------------------------------------------ issued, owed, backed off (issue 11)
+
+  scenario("issued-kept-install-fails", 90_000, async () => {
+    // versions/ read-only (EROFS) in a private mount namespace: the CA issues, the install fails.
+    const probe = probeReadOnlyBind();
+    assert.ok(probe.ok, `needs a read-only bind mount (root): ${probe.why}`);
+    await withProxy(async (proxy) => {
+      proxy.setRule(pass);
+      const { s, before } = dueManaged(proxy.directoryUrl);
+      const dir = join(s.stateDir, NAME);
+      const orders = () => proxy.count((l) => l.startsWith("POST /order-plz"));
+      const r = await rcli(s, "issued-kept-install-fails", ["run", NAME], { wrapper: readOnlyBindWrapper(join(dir, "versions")) });
+      expectSoftFailure(r, "local");
+      assert.match(r.stderr, /storing the new certificate .*EROFS.*the issued certificate is kept in .*pending\.json/);
+      // (Two newOrder POSTs when the CA refuses `replaces` for the shared template certificate.)
+      const ordered = orders();
+      assert.ok(ordered >= 1 && ordered <= 2, `newOrder POSTs: ${ordered}`);
+      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
+      assert.equal(statSync(join(dir, "pending.json")).mode & 0o777, 0o600);
+      // The next run (the disk writable again) installs what the CA issued: no second order.
+      const r2 = await rcli(s, "issued-kept-install-fails", ["run", NAME]);
+      expectRenewed(r2);
+      assert.match(r2.stderr, /no new order/);
+      assert.equal(orders(), ordered, "no second order");
+      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true);
+      assert.ok(!existsSync(join(dir, "pending.json")));
+    });
+  });
+
+  scenario("hooks-owed-retried", 90_000, async () => {
+    const s = newSandbox();
+    const bin = stubSystemctl(s.root, 1);
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    const { before } = dueManaged(S().pebble.directoryUrl, { reloadServices: ["web.service"] }, { stateDirReady: s });
+    const reloads = () => readFileSync(join(s.root, "systemctl.log"), "utf8").split("\n").filter(Boolean).length;
+    const r = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r.code, 75, r.stderr);
+    assertCleanOutput(r);
+    assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true, "installed; only the reload failed");
+    const owed = stateOf(s).hooksPending as { attempts: number } | null;
+    assert.equal(owed?.attempts, 1);
+    // Not due any more, still owed: reloaded again, 75 again.
+    const r2 = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r2.code, 75, r2.stderr);
+    assert.equal(reloads(), 2);
+    stubSystemctl(s.root, 0);
+    const r3 = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.equal(reloads(), 3);
+    assert.equal(stateOf(s).hooksPending, null);
+    const r4 = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r4.code, 0, r4.stderr);
+    assert.equal(reloads(), 3, "nothing owed: not reloaded again");
+  });
+
+  scenario("backoff-no-certificate", 240_000, async (t) => {
+    // No certificate, and validation always fails (the webroot is not served): a run every 5 minutes
+    // of injected time for 2 hours.
+    await withProxy(async (proxy) => {
+      proxy.setRule(pass);
+      const s = newSandbox();
+      s.writeConfig(NAME, cfg(proxy.directoryUrl, { webroot: subdir(s, "unserved-www") }));
+      const orders = () => proxy.count((l) => l.startsWith("POST /order-plz"));
+      const t0 = Date.now();
+      const perHour = [0, 0];
+      for (let minute = 0; minute < 120; minute += 5) {
+        const n = orders();
+        const r = await rcli(s, "backoff-no-certificate", ["run", NAME, "--timeout", "20"], { env: { ACME_RENEW_NOW: new Date(t0 + minute * 60_000).toISOString() } });
+        assert.equal(r.code, 3, `minute ${minute}: a placeholder serves\n${r.stderr}`);
+        assertCleanOutput(r);
+        perHour[Math.floor(minute / 60)]! += orders() - n;
+      }
+      t.diagnostic(`backoff-no-certificate: orders per simulated hour ${perHour.join(", ")}`);
+      assert.ok(perHour[0]! >= 2 && perHour[0]! <= 6, `first hour ${perHour[0]}`);
+      assert.ok(perHour[1]! <= 1, `second hour ${perHour[1]}`);
+      assertNothingLost(s.stateDir, NAME, snapshotCert(s.stateDir, NAME));
+    });
+  });
+
+  scenario("backoff-retry-after-503", 90_000, async () => {
+    await withProxy(async (proxy) => {
+      const { s, before } = dueManaged(proxy.directoryUrl);
+      proxy.setRule(({ path }) => (path.startsWith("/order-plz") ? { kind: "status", status: 503, detail: "maintenance", retryAfter: "3600" } : { kind: "pass" }));
+      const r = await rcli(s, "backoff-retry-after-503", ["run", NAME]);
+      expectSoftFailure(r, "server");
+      assert.doesNotMatch(r.stderr, /retry 1/, "an hour is not waited for inside a run");
+      const ra = Date.parse(String(stateOf(s).retryAfter));
+      assert.ok(Math.abs(ra - (Date.now() + 3_600_000)) < 120_000, `Retry-After stored for a 503: ${String(stateOf(s).retryAfter)}`);
+      const seen = proxy.seen.length;
+      const r2 = await rcli(s, "backoff-retry-after-503", ["run", NAME]);
+      assert.equal(r2.code, 75, r2.stderr);
+      assert.match(r2.stderr, /Retry-After/);
+      assert.equal(proxy.seen.length, seen, "the next run does not contact the CA");
+      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
     });
   });
 

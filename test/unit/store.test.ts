@@ -164,3 +164,74 @@ test("pair proof: inspect skips the key import for the installed bytes, and re-c
   assert.equal(inspect(p).kind, "unreadable");
   await assert.rejects(install(p, { ...m, keyPem: other.keyPem }, { keep: 3, group: null, now: new Date() }), /key does not belong/);
 });
+
+test("pending.json: written 0600 whatever the umask, read back exactly; a damaged one is a problem, not an exception", async () => {
+  const { savePending, readPending, removePending } = await import("../../src/store/pending.js");
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-pending-"));
+  const p = certPaths(root, "a.example.com");
+  mkdirSync(p.dir, { recursive: true });
+  assert.deepEqual(readPending(p), { pending: null, problem: null });
+  const m = await material();
+  const kept = { material: m, server: "https://ca.example/dir", profile: null, names: ["a.example.com"], at: new Date(Date.UTC(2027, 0, 1)) };
+  const old = process.umask(0);
+  try {
+    assert.deepEqual(await savePending(p, kept), []);
+  } finally {
+    process.umask(old);
+  }
+  assert.equal(statSync(p.pending).mode & 0o777, 0o600);
+  assert.deepEqual(readPending(p), { pending: kept, problem: null });
+  assert.deepEqual(readdirSync(p.dir), ["pending.json"], "no temporary file left");
+  writeFileSync(p.pending, '{"version": 1, "keyPem": ');
+  const bad = readPending(p);
+  assert.equal(bad.pending, null);
+  assert.match(bad.problem ?? "", /pending\.json is unusable/);
+  await removePending(p);
+  assert.deepEqual(readPending(p), { pending: null, problem: null });
+});
+
+test("judgeNew: the pre-check's verdict on a certificate before it is installed", async () => {
+  const { judgeNew } = await import("../../src/run/judge.js");
+  const { emptyState } = await import("../../src/state/model.js");
+  const policy = { names: ["a.example.com"], keyType: "ec256", validMinDays: null, clockFloor: null, ari: true, server: "https://ca.example/dir", profile: null };
+  const ordered = { server: policy.server, profile: null, names: ["a.example.com"] };
+  const now = new Date();
+  const good = await material();
+  const j = judgeNew(good, ordered, emptyState(), policy, now, "x");
+  assert.equal(j.ok, true, j.decision.reasons.join("; "));
+  assert.equal(j.issued?.chain, true);
+  // No chain from the CA: recorded, not due.
+  const chainless = judgeNew({ ...good, chainPem: "" }, ordered, emptyState(), policy, now, "x");
+  assert.equal(chainless.ok, true, chainless.decision.reasons.join("; "));
+  assert.equal(chainless.issued?.chain, false);
+  // A name the CA added: fine. A configured name missing: not installed.
+  assert.equal(judgeNew(await material(["a.example.com", "b.example.com"]), ordered, emptyState(), policy, now, "x").ok, true);
+  assert.equal(judgeNew(good, ordered, emptyState(), { ...policy, names: ["a.example.com", "c.example.com"] }, now, "x").ok, false);
+  // Another key, or an expired certificate: not installed. Its dates making it due: installed (the clock's fault).
+  assert.equal(judgeNew({ ...good, keyPem: (await material()).keyPem }, ordered, emptyState(), policy, now, "x").ok, false);
+  assert.equal(judgeNew(good, ordered, emptyState(), policy, new Date(now.getTime() + 400 * 86_400_000), "x").ok, false);
+  const late = judgeNew(good, ordered, emptyState(), policy, new Date(now.getTime() + 80 * 86_400_000), "x");
+  assert.deepEqual([late.ok, late.decision.dueReasons], [true, ["window"]]);
+});
+
+test("precheck: a pending certificate older than the one in place is not installed", async () => {
+  const { savePending } = await import("../../src/store/pending.js");
+  const { precheck } = await import("../../src/run/precheck.js");
+  const { Logger } = await import("../../src/report/log.js");
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-pending-old-"));
+  const p = certPaths(root, "a.example.com");
+  const config = { name: "a.example.com", file: "/etc/acme-renew/a.example.com.json", domain: "a.example.com", extraDomainNames: [], email: null, server: "https://ca.example/dir", caBundle: null, keyType: "ec256" as const, reuseKey: false, validMinDays: null, challenge: { type: "webroot" as const, webroot: "/w" }, reloadServices: [], postRun: null, group: null, profile: null, preferredChain: null, eab: null, ari: false, placeholder: true, keepVersions: 3, timeout: 600, hookTimeout: 60 };
+  const leaf = async (days: number) => {
+    const { key, cert, issuer } = await makeLeaf({ names: ["a.example.com"], notAfter: new Date(Date.now() + days * 86_400_000) });
+    return { keyPem: key.pem, certPem: cert.toString("pem"), chainPem: issuer!.cert.toString("pem") };
+  };
+  await install(p, await leaf(80), { keep: 3, group: null, now: new Date() });
+  const kept = (m: Awaited<ReturnType<typeof leaf>>) => ({ material: m, server: config.server, profile: null, names: ["a.example.com"], at: new Date() });
+  const quiet = new Logger("text", () => {});
+  await savePending(p, kept(await leaf(40)));
+  const older = precheck(config, root, new Date(), quiet).pending;
+  assert.equal(older?.ok, false);
+  assert.match(older!.decision.reasons.join(), /expires before the certificate in place/);
+  await savePending(p, kept(await leaf(89)));
+  assert.equal(precheck(config, root, new Date(), quiet).pending?.ok, true);
+});
