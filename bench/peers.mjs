@@ -125,9 +125,9 @@ for (const retryAfter of want("precheck") || want("latency") || want("down") ? [
       // --- 4: CA down ---------------------------------------------------------------------------
       const down = "https://127.0.0.1:1/dir";
       t.config("one.example.com", { server: down });
-      // due.example.com: a copy of one.example.com's files, judged due (validMinDays beyond its lifetime).
+      // due.example.com: a copy of one.example.com's files (ec256), judged due (configured ec384).
       execFileSync("cp", ["-a", join(t.state, "one.example.com"), join(t.state, "due.example.com")]);
-      writeFileSync(join(t.etc, "due.example.com.json"), JSON.stringify({ domain: "one.example.com", server: down, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}`, validMinDays: 3650 }));
+      writeFileSync(join(t.etc, "due.example.com.json"), JSON.stringify({ domain: "one.example.com", server: down, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}`, keyType: "ec384" }));
       const rows = [
         ["acme-renew run", "not due", t.acme("run", "one.example.com")],
         ["lego renew --days 30", "not due", t.legoRenew("one.example.com", 30, down)],

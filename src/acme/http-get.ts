@@ -4,6 +4,7 @@
  */
 import { request, type RequestOptions } from "node:https";
 import type { ConnectionOptions } from "node:tls";
+import { setTimeout as sleep } from "node:timers/promises";
 import { AcmeFailure, classifyProblem, classifyTransport, parseRetryAfter, type Problem } from "./errors.js";
 import { opContext } from "./transport.js";
 import { trustContext } from "./trust.js";
@@ -73,7 +74,9 @@ export async function getJsonRetryOnce(url: string, o: GetOptions): Promise<GetR
     return await getJson(url, o);
   } catch (e) {
     if (!(e instanceof AcmeFailure) || !e.transient || o.signal?.aborted) throw e;
-    await new Promise((r) => setTimeout(r, 500 + Math.random() * 500));
+    // The pause ends with the caller's signal too: a bounded caller (ARI refresh) is not held past it.
+    await sleep(500 + Math.random() * 500, undefined, o.signal ? { signal: o.signal } : {}).catch(() => {});
+    if (o.signal?.aborted) throw e;
     return getJson(url, o);
   }
 }

@@ -8,8 +8,9 @@ import { getJsonRetryOnce } from "../acme/http-get.js";
 import { AcmeFailure, describe, parseRetryAfter } from "../acme/errors.js";
 import type { AriState } from "../state/model.js";
 import { refreshAfterError, refreshAt, selectTime } from "./window.js";
+import { DAY, SECOND } from "../util/time.js";
 
-const TIMEOUT_MS = 10_000;
+const TIMEOUT_MS = 10 * SECOND;
 
 export type { CaAccess };
 
@@ -32,7 +33,7 @@ export async function fetchAri(a: CaAccess, certId: string, prev: AriState | nul
   try {
     const base = await renewalInfoUrl(a);
     if (!base) {
-      return { certId, windowStart: null, windowEnd: null, selectedTime: null, explanationURL: null, fetchedAt: now, nextRefreshAt: new Date(now.getTime() + 86_400_000), unsupported: true, lastError: null };
+      return { certId, windowStart: null, windowEnd: null, selectedTime: null, explanationURL: null, fetchedAt: now, nextRefreshAt: new Date(now.getTime() + DAY), unsupported: true, lastError: null };
     }
     const r = await getJsonRetryOnce(`${base}/${certId}`, { caPem: await caPem(a), timeoutMs: TIMEOUT_MS, ...(a.signal ? { signal: a.signal } : {}) });
     const w = parseWindow(r.json);

@@ -1,4 +1,4 @@
-/** One interface for every challenge type: put the answer in place, take it away again. */
+/** One interface for every challenge type: put the answer in place, take it away again (the factory: factory.ts). */
 import type { CertConfig } from "../config/types.js";
 import type { Logger } from "../report/log.js";
 
@@ -25,19 +25,4 @@ export interface SolverContext {
   config: CertConfig;
   log: Logger;
   signal: AbortSignal;
-}
-
-/** Loads the module of the configured challenge only. */
-export async function solverFor(ctx: SolverContext): Promise<Solver> {
-  const c = ctx.config.challenge;
-  switch (c.type) {
-    case "webroot":
-      return new (await import("./webroot.js")).WebrootSolver(c.webroot);
-    case "listenHTTP":
-      return new (await import("./http-listener.js")).HttpListenerSolver(c.host, c.port);
-    case "listenTLS":
-      return new (await import("./tls-alpn.js")).TlsAlpnSolver(c.host, c.port);
-    case "dnsHook":
-      return new (await import("./dns-hook.js")).DnsHookSolver(c, ctx);
-  }
 }

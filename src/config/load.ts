@@ -1,22 +1,25 @@
 /** Reads <config-dir>/<name>.json (+ defaults.json) into a validated CertConfig. */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "./errors.js";
 import { CHALLENGE_FIELDS, FIELDS } from "./fields.js";
 import { checkCertName, checkDomain, isWildcard, parseHostPort } from "./names.js";
 import { allNames, LETS_ENCRYPT_PRODUCTION, type CertConfig, type Challenge, type KeyType } from "./types.js";
 import { validateRaw, type RawConfig } from "./validate.js";
+import { readTextOrNull } from "../util/read.js";
 
 const DEFAULTS_FILE = "defaults.json";
 
 function readJson(file: string, required: boolean): unknown {
-  let text: string;
+  let text: string | null;
   try {
-    text = readFileSync(file, "utf8");
+    text = readTextOrNull(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && !required) return undefined;
-    throw new ConfigError(file, null, code === "ENOENT" ? "no such file" : `cannot read (${code ?? String(e)})`);
+    throw new ConfigError(file, null, `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  if (text === null) {
+    if (!required) return undefined;
+    throw new ConfigError(file, null, "no such file");
   }
   try {
     return JSON.parse(text);

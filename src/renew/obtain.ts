@@ -12,7 +12,8 @@ import type { Material } from "../store/install.js";
 import { AcmeFailure } from "../acme/errors.js";
 import { authorizations, download, finalize, newOrder, orderFailure, respond, settle, type Authorization, type Challenge, type Order } from "../acme/order.js";
 import type { AcmeSession } from "../acme/session.js";
-import { solverFor, type ChallengeTask, type Solver } from "../challenges/solver.js";
+import { solverFor } from "../challenges/factory.js";
+import type { ChallengeTask, Solver } from "../challenges/solver.js";
 
 export interface ObtainOptions {
   config: CertConfig;
@@ -23,6 +24,8 @@ export interface ObtainOptions {
   replaces?: string;
   /** Called at each stage, for sd_notify STATUS. */
   onStage?: (stage: string) => void;
+  /** Called once the CA has created the order. */
+  onOrder?: () => void;
 }
 
 interface Pending {
@@ -124,6 +127,7 @@ export async function obtain(session: AcmeSession, o: ObtainOptions): Promise<Ma
     o.log.warn("replaces-refused", `the CA refused replaces=${o.replaces} (${e.message}); ordering without it`, { cert: o.config.name });
     order = await place(undefined);
   }
+  o.onOrder?.();
   o.log.info("order", `order created for ${names.join(", ")}`, { cert: o.config.name, url: order.url });
   // An order whose authorizations are all valid already (reused) is "ready" at once.
   if (order.status === "pending") order = await authorize(session, order, o);

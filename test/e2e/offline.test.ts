@@ -1,9 +1,9 @@
 /** Proof that the pre-check (check, ready, run when not due) needs no network and never loads the ACME library. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeCertDir } from "../helpers/pki.js";
+import { makeLeaf, writeCertDir } from "../helpers/pki.js";
 import { sandbox } from "../helpers/cli.js";
 
 const NAMES = ["a.example.com"];
@@ -11,6 +11,25 @@ const NAMES = ["a.example.com"];
 // synthetic certificate has no stored ARI answer, which would be a reason to ask the CA (the ARI
 // tests prove that a run inside the stored refresh period stays offline too).
 const cfg = { webroot: "/var/www", server: "https://127.0.0.1:1/dir", ari: false };
+
+test("check with a pending.json (an issued certificate waiting to be installed) stays offline and loads no ACME library", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  const { key, cert, issuer } = await makeLeaf({ names: NAMES });
+  writeFileSync(
+    join(s.stateDir, "a.example.com", "pending.json"),
+    JSON.stringify({ version: 1, keyPem: key.pem, certPem: cert.toString("pem"), chainPem: issuer!.cert.toString("pem"), server: cfg.server, profile: null, names: NAMES, at: new Date().toISOString() }),
+    { mode: 0o600 },
+  );
+  const trace = join(s.root, "trace");
+  const r = await s.cli(["check", "a.example.com"], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect,socket,openat,open"] });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = readFileSync(trace, "utf8").split("\n");
+  assert.ok(lines.some((l) => /openat\(.*pending\.json/.test(l)), "the trace saw pending.json being read");
+  assert.deepEqual(lines.filter((l) => /connect\(|socket\(AF_INET/.test(l)), []);
+  assert.deepEqual(lines.filter((l) => /node_modules\/(acme-client|axios|@peculiar|systeminformation|execa)/.test(l)), []);
+});
 
 for (const cmd of ["check", "ready", "run"]) {
   test(`${cmd} of a valid cert works without any network (unshare -n)`, async () => {

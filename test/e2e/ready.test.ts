@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { sandbox, type CliResult } from "../helpers/cli.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
 import { DAY, writeCertDir, type LeafOptions } from "../helpers/pki.js";
+import { acquireLock } from "../../src/store/lock.js";
 
 const NAME = "a.example.com";
 
@@ -113,10 +114,9 @@ describe("ready", { timeout: 300_000 }, () => {
     assert.match(again.stderr, /placeholder is in place/);
     assert.deepEqual(files(s.stateDir), placeholder);
 
-    // The renewal then fails, and the placeholder stays. Exit 1 today; 3 once `run` reports "placeholder
-    // in place" (issue 11's new exit code, added to `run` by its own change).
+    // The renewal then fails, and the placeholder stays: exit 3 (no CA certificate yet, a placeholder in place).
     const run = await s.cli(["run", NAME, "--timeout", "3"]);
-    assert.ok(run.code === 1 || run.code === 3, `run: exit ${run.code}\n${run.stderr}`);
+    assert.equal(run.code, 3, `run: exit ${run.code}\n${run.stderr}`);
     assert.deepEqual(files(s.stateDir), placeholder, "the placeholder stays in place");
     rmSync(join(s.stateDir, NAME, "state.json"), { force: true });
     const c2 = await s.cli(["check", NAME, "--json"]);
@@ -215,9 +215,9 @@ describe("ready", { timeout: 300_000 }, () => {
     t.writeConfig(NAME, { acceptTerms: true, server: refused, webroot: "/var/www" });
     const tdir = join(t.stateDir, NAME);
     mkdirSync(join(tdir, "versions"), { recursive: true });
-    const start = readFileSync(`/proc/${process.pid}/stat`, "utf8");
-    writeFileSync(join(tdir, ".lock"), `${process.pid} ${start.slice(start.lastIndexOf(")") + 2).split(" ")[19]}`);
-    const busy = await t.cli(["ready", NAME]);
+    // A live holder: this test process takes the (flock) lock for the duration of the call.
+    const held = await acquireLock(join(tdir, ".lock"), 5_000);
+    const busy = await t.cli(["ready", NAME]).finally(() => held.release());
     assert.equal(busy.code, 1, busy.stderr);
     assert.match(busy.stderr, /another run holds .*\.lock.*no placeholder written/);
     assert.ok(busy.ms < 15_000, `${busy.ms} ms`);

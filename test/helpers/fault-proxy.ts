@@ -21,7 +21,9 @@ export type Action =
   /** Pebble gets the request and acts on it; its answer is dropped (connection reset) or replaced by `answer`. */
   | { kind: "lose"; answer?: { status: number; problem?: string; detail?: string; retryAfter?: string } }
   /** Hold the request `ms`, then do `then`. */
-  | { kind: "delay"; ms: number; then: Action };
+  | { kind: "delay"; ms: number; then: Action }
+  /** Pass it on, but hand the client `edit(upstream body)` instead of the CA's body. */
+  | { kind: "edit"; edit: (body: string) => string };
 
 /** `payload`: a POST's JWS payload, decoded (null for GETs and bodies that are not a JWS). */
 export type Rule = (req: { method: string; path: string; n: number; body: string; payload: unknown }) => Action;
@@ -101,20 +103,28 @@ export async function startFaultProxy(pebble: Pebble): Promise<FaultProxy> {
         return;
       }
       case "pass":
-      case "lose": {
-        const lose = action.kind === "lose" ? action : null;
-        const up = httpsRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, ca }, (ur) => {
+      case "lose":
+      case "edit": {
+        const headers = { ...req.headers };
+        // An edited body must be plain text.
+        if (action.kind === "edit") delete headers["accept-encoding"];
+        const up = httpsRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, ca }, (ur) => {
           const parts: Buffer[] = [];
           ur.on("data", (d: Buffer) => parts.push(d));
           ur.on("end", () => {
             const answer = Buffer.concat(parts);
             if (path.startsWith("/authZ/")) learn(path, answer.toString("utf8"));
-            if (!lose) {
+            if (action.kind === "pass") {
               res.writeHead(ur.statusCode ?? 502, ur.headers).end(answer);
-            } else if (lose.answer) {
+            } else if (action.kind === "edit") {
+              const out = Buffer.from(action.edit(answer.toString("utf8")));
+              const h = { ...ur.headers, "content-length": String(out.length) };
+              delete h["transfer-encoding"];
+              res.writeHead(ur.statusCode ?? 502, h).end(out);
+            } else if (action.answer) {
               const headers: Record<string, string> = { "content-type": "application/problem+json" };
-              if (lose.answer.retryAfter) headers["retry-after"] = lose.answer.retryAfter;
-              res.writeHead(lose.answer.status, headers).end(problemBody(lose.answer));
+              if (action.answer.retryAfter) headers["retry-after"] = action.answer.retryAfter;
+              res.writeHead(action.answer.status, headers).end(problemBody(action.answer));
             } else {
               req.socket.destroy();
             }

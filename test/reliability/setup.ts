@@ -59,8 +59,9 @@ const CHALLENGES = ["webroot", "listenHTTP", "listenTLS", "dnsHook"];
 
 /**
  * A config for NAME against `server`: Pebble's CA bundle, keepVersions 100 (nothing is pruned, so any
- * missing version is a loss), validMinDays 3650 (Pebble's 5-year certificates are always due), and
- * http-01 through the shared webroot unless `extra` sets a challenge.
+ * missing version is a loss), keyType ec384 (the template certificate is ec256, so a copy of it is
+ * due; what a renewal installs is not), and http-01 through the shared webroot unless `extra` sets a
+ * challenge.
  */
 export function cfg(server: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const hasChallenge = CHALLENGES.some((c) => c in extra);
@@ -70,7 +71,7 @@ export function cfg(server: string, extra: Record<string, unknown> = {}): Record
     email: EMAIL,
     acceptTerms: true,
     keepVersions: 100,
-    validMinDays: 3650,
+    keyType: "ec384",
     ...(hasChallenge ? {} : { webroot: S().www }),
     ...extra,
   };

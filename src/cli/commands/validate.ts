@@ -1,8 +1,9 @@
-/** `acme-renew validate [name…]`: configs only. */
+/** `acme-renew validate [name…]`: configs only (whether their `group` exists, whether the terms are accepted). */
 import { accountFiles, storedAccountUrl } from "../../acme/account-files.js";
 import { ConfigError } from "../../config/errors.js";
 import type { CertConfig } from "../../config/types.js";
 import { EXIT, type ExitCode } from "../../report/exit.js";
+import { gidOf } from "../../store/group.js";
 import { makeContext, namesOrAll, type GlobalArgs } from "../context.js";
 
 /**
@@ -16,13 +17,15 @@ function termsProblem(c: CertConfig, stateDir: string): { error: boolean; messag
   return { error: true, message: `config ${c.file}: acceptTerms: not set: registering an ACME account with ${c.server} means accepting its terms of service; set "acceptTerms": true here or in defaults.json` };
 }
 
-export function validateCommand(a: GlobalArgs & { names?: string[]; all?: boolean }): ExitCode {
+export async function validateCommand(a: GlobalArgs & { names?: string[]; all?: boolean; groupCheck?: boolean }): Promise<ExitCode> {
   const ctx = makeContext(a);
   const names = namesOrAll(ctx, a.names, a.all);
   let code: ExitCode = EXIT.OK;
   for (const name of names) {
     try {
       const c = ctx.configs.load(name);
+      // NSS (getent): a child process, fine here; `check` does not resolve groups (offline, fast).
+      if (c.group && a.groupCheck !== false) await gidOf(c.group).catch((e: Error) => Promise.reject(new ConfigError(c.file, "group", e.message)));
       const terms = termsProblem(c, ctx.stateDir);
       if (terms?.error) {
         ctx.log.error("config-error", terms.message, { cert: name });
