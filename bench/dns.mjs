@@ -66,7 +66,7 @@ try {
     RUNS,
   );
   const out = [];
-  out.push(`## 5. Wildcard issuance through rfc2136 + authoritative propagation check (${RUNS} alternating runs)`);
+  out.push(`## 6. Wildcard issuance through rfc2136 + authoritative propagation check (${RUNS} alternating runs)`);
   out.push("");
   out.push(`\`${name}\` + \`*.${name}\` (two authorizations, one TXT name), TSIG hmac-sha256, BIND ${version(["named", "-v"]).split(" ")[1]} on 127.0.0.1:53 in a private network namespace, Pebble 2.6.0 resolving through it, lego ${aptVersion("lego")}. Both tools check every authoritative server (lego: its default check; acme-renew: its own). lego's rfc2136 provider is "sequential": it solves the two authorizations one after the other, \`RFC2136_SEQUENCE_INTERVAL\` (60 s by default) apart, polling every \`RFC2136_POLLING_INTERVAL\` (2 s); acme-renew sets both values side by side and polls from 250 ms.`);
   out.push("");

@@ -1,4 +1,4 @@
-/** One interface for every challenge type: put the answer in place, take it away again. */
+/** One interface for every challenge type: put the answer in place, take it away again (the factory: factory.ts). */
 import type { RetryContext } from "../acme/retry.js";
 import type { CertConfig } from "../config/types.js";
 import type { Logger } from "../report/log.js";
@@ -36,25 +36,4 @@ export interface SolverContext {
   signal: AbortSignal;
   /** The run's in-run retry policy and deadline (DNS provider calls retry like CA calls). */
   retry?: RetryContext;
-}
-
-/** Loads the module of the configured challenge only. */
-export async function solverFor(ctx: SolverContext): Promise<Solver> {
-  const c = ctx.config.challenge;
-  switch (c.type) {
-    case "webroot":
-      return new (await import("./webroot.js")).WebrootSolver(c.webroot);
-    case "listenHTTP":
-      return new (await import("./http-listener.js")).HttpListenerSolver(c.host, c.port);
-    case "listenTLS":
-      return new (await import("./tls-alpn.js")).TlsAlpnSolver(c.host, c.port);
-    case "dns01": {
-      if (c.hook) {
-        const r = c.resolvers[0];
-        const resolver = r ? (r.host.includes(":") ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`) : null;
-        return new (await import("./dns-hook.js")).DnsHookSolver({ hook: c.hook, resolver, propagationTimeout: c.propagationCheck ? (c.propagationTimeout ?? 120) : 0 }, ctx);
-      }
-      return new (await import("./dns01.js")).Dns01Solver(c, ctx);
-    }
-  }
 }

@@ -1,6 +1,7 @@
 /** The full command line, defined with yargs. Loaded only when the fast path (fastpath.ts) declines. */
 import yargs, { type Argv } from "yargs";
 import { jsonSchema } from "../config/schema.js";
+import { forgetHookVars } from "../hooks/env.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
 import { VERSION } from "../util/build-info.js";
 import { checkCommand } from "./commands/check.js";
@@ -60,13 +61,14 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
       onArgs(args as GlobalArgs);
       code = await h(args as never);
     };
+  // Called by a hook: its ACME_RENEW_* variables are the hook's, not options (yargs' .env() below).
+  forgetHookVars(process.env);
   await yargs(argv)
     .scriptName("acme-renew")
     .usage("$0 <command> [options]\n\nBoot-safe ACME certificate renewal: looks at the certificate on disk first, talks to the CA only when needed.")
     .option("config-dir", { type: "string", default: "/etc/acme-renew", describe: "directory of <name>.json configs (env ACME_RENEW_CONFIG_DIR)" })
     .option("state-dir", { type: "string", default: "/var/lib/acme-renew", describe: "certificates and state (env ACME_RENEW_STATE_DIR)" })
     .option("log-format", { choices: ["auto", "journal", "json", "text"] as const, default: "auto" as const, describe: "log line format (stderr)" })
-    .option("now", { type: "string", hidden: true, describe: "pretend the time is this (tests)" })
     // ACME_RENEW_DEBUG (read by the logger) must not be an "unknown argument" through .env() below.
     .option("debug", { type: "string", hidden: true, describe: "debug-level log lines (or env ACME_RENEW_DEBUG)" })
     .env("ACME_RENEW")
@@ -93,7 +95,15 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
           .option("json", { type: "boolean", describe: "one JSON object per certificate on stdout" }),
       wrap(handlers.run),
     )
-    .command("validate [names..]", "validate configuration files only", (y) => selection(y, true), wrap(handlers.validate))
+    .command(
+      "validate [names..]",
+      "validate configuration files (and that each group exists)",
+      (y) =>
+        selection(y, true)
+          // --no-group-check: where the host's groups are not there (a Nix build sandbox).
+          .option("group-check", { type: "boolean", default: true, describe: "resolve each group through NSS (getent); --no-group-check skips it" }),
+      wrap(handlers.validate),
+    )
     .command(
       "status [names..]",
       "offline overview: expiry, decision, next renewal (window or ARI), last attempt and outcome, failures",

@@ -46,6 +46,7 @@ export const FIELDS: Record<string, Field> = {
   domain: { kind: "string", check: checkDomain, description: "Primary domain name of the certificate. Default: the config file's name.", perCertOnly: true },
   extraDomainNames: { kind: "stringArray", check: checkDomain, description: "Further names (subject alternative names).", default: [], perCertOnly: true },
   email: { kind: "string", check: checkEmail, format: "email", description: "Contact email for the ACME account." },
+  acceptTerms: { kind: "boolean", description: "Accept the CA's terms of service: needed to register an ACME account (security.acme.acceptTerms).", default: false },
   server: { kind: "string", check: checkHttpsUrl, format: "uri", description: "ACME directory URL. Default: Let's Encrypt production." },
   caBundle: { kind: "string", check: checkAbsolutePath, description: "PEM file of CA certificates trusted (in addition to the system's) for the ACME server's TLS." },
   keyType: { kind: "enum", values: KEY_TYPES, description: "Key type of the certificate key.", default: "ec256" },

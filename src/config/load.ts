@@ -1,5 +1,5 @@
 /** Reads <config-dir>/<name>.json (+ defaults.json) into a validated CertConfig. */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "./errors.js";
 import { CHALLENGE_FIELDS, FIELDS } from "./fields.js";
@@ -7,17 +7,20 @@ import { canonicalProvider } from "./dns-providers.js";
 import { checkCertName, checkDomain, isWildcard, parseDnsResolvers, parseHostPort, type DnsServer } from "./names.js";
 import { allNames, LETS_ENCRYPT_PRODUCTION, type CertConfig, type Challenge, type KeyType } from "./types.js";
 import { validateRaw, type RawConfig } from "./validate.js";
+import { readTextOrNull } from "../util/read.js";
 
 const DEFAULTS_FILE = "defaults.json";
 
 function readJson(file: string, required: boolean): unknown {
-  let text: string;
+  let text: string | null;
   try {
-    text = readFileSync(file, "utf8");
+    text = readTextOrNull(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && !required) return undefined;
-    throw new ConfigError(file, null, code === "ENOENT" ? "no such file" : `cannot read (${code ?? String(e)})`);
+    throw new ConfigError(file, null, `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  if (text === null) {
+    if (!required) return undefined;
+    throw new ConfigError(file, null, "no such file");
   }
   try {
     return JSON.parse(text);
@@ -84,6 +87,7 @@ function build(name: string, file: string, raw: RawConfig): CertConfig {
     domain: domain.toLowerCase(),
     extraDomainNames: get<string[]>(raw, "extraDomainNames").map((n) => n.toLowerCase()),
     email: get<string | undefined>(raw, "email") ?? null,
+    acceptTerms: get<boolean>(raw, "acceptTerms"),
     server: get<string | undefined>(raw, "server") ?? LETS_ENCRYPT_PRODUCTION,
     caBundle: get<string | undefined>(raw, "caBundle") ?? null,
     keyType: get<KeyType>(raw, "keyType"),

@@ -43,6 +43,8 @@ export interface CertConfig {
   domain: string;
   extraDomainNames: string[];
   email: string | null;
+  /** The CA's terms of service are accepted: an account may be registered. */
+  acceptTerms: boolean;
   server: string;
   caBundle: string | null;
   keyType: KeyType;

@@ -1,7 +1,6 @@
 /** `status`: one row per certificate, for people (table) and programs (JSON). Pure rendering. */
 import type { Precheck } from "../run/precheck.js";
-
-const DAY = 86_400_000;
+import { DAY } from "../util/time.js";
 
 export interface StatusRow {
   name: string;
@@ -20,6 +19,10 @@ export interface StatusRow {
   lastError: string | null;
   consecutiveFailures: number;
   nextAttempt: string | null;
+  /** Reload hooks of the installed certificate are owed (they failed, or the run died before them). */
+  hooksPending: boolean;
+  /** A certificate the CA issued waits in pending.json to be installed by the next run. */
+  pendingInstall: { serial: string | null; issuedAt: string; installable: boolean } | null;
 }
 
 const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
@@ -46,6 +49,8 @@ export function statusRow(p: Precheck, now: Date): StatusRow {
     lastError: s.lastError ? `${s.lastError.class}: ${s.lastError.message}` : null,
     consecutiveFailures: s.consecutiveFailures,
     nextAttempt: iso(later(s.nextAttemptAt, s.retryAfter)),
+    hooksPending: s.hooksPending !== null,
+    pendingInstall: p.pending ? { serial: p.pending.facts.kind === "present" ? p.pending.facts.serialHex : null, issuedAt: p.pending.pending.at.toISOString(), installable: p.pending.ok } : null,
   };
 }
 
@@ -58,7 +63,7 @@ const COLUMNS: Array<[string, (r: StatusRow) => string]> = [
   ["DECISION", (r) => r.decision],
   ["NEXT RENEWAL", (r) => (r.nextRenewal ? `${r.nextRenewal.slice(0, 16).replace("T", " ")} (${r.nextRenewalSource})` : "-")],
   ["LAST ATTEMPT", (r) => r.lastAttempt?.slice(0, 16).replace("T", " ") ?? "-"],
-  ["LAST OUTCOME", (r) => r.lastOutcome ?? "-"],
+  ["LAST OUTCOME", (r) => `${r.lastOutcome ?? "-"}${r.hooksPending ? " (hooks owed)" : ""}${r.pendingInstall ? " (issued, not installed)" : ""}`],
   ["FAILURES", (r) => String(r.consecutiveFailures)],
   ["NEXT ATTEMPT", (r) => r.nextAttempt?.slice(0, 16).replace("T", " ") ?? "-"],
 ];

@@ -1,9 +1,9 @@
 /** Proof that the pre-check (check, ready, run when not due) needs no network and never loads the ACME library. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeCertDir } from "../helpers/pki.js";
+import { makeLeaf, writeCertDir } from "../helpers/pki.js";
 import { ROOT, sandbox } from "../helpers/cli.js";
 
 const NAMES = ["a.example.com"];
@@ -23,6 +23,25 @@ function dnsChunks(): string[] {
   assert.doesNotMatch(readFileSync(join(ROOT, "dist/acme-renew.js"), "utf8"), /\/\/ src\/dns\//, "and not in the entry");
   return chunks;
 }
+
+test("check with a pending.json (an issued certificate waiting to be installed) stays offline and loads no ACME library", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  const { key, cert, issuer } = await makeLeaf({ names: NAMES });
+  writeFileSync(
+    join(s.stateDir, "a.example.com", "pending.json"),
+    JSON.stringify({ version: 1, keyPem: key.pem, certPem: cert.toString("pem"), chainPem: issuer!.cert.toString("pem"), server: cfg.server, profile: null, names: NAMES, at: new Date().toISOString() }),
+    { mode: 0o600 },
+  );
+  const trace = join(s.root, "trace");
+  const r = await s.cli(["check", "a.example.com"], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect,socket,openat,open"] });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = readFileSync(trace, "utf8").split("\n");
+  assert.ok(lines.some((l) => /openat\(.*pending\.json/.test(l)), "the trace saw pending.json being read");
+  assert.deepEqual(lines.filter((l) => /connect\(|socket\(AF_INET/.test(l)), []);
+  assert.deepEqual(lines.filter((l) => /node_modules\/(acme-client|axios|@peculiar|systeminformation|execa)/.test(l)), []);
+});
 
 for (const cmd of ["check", "ready", "run"]) {
   test(`${cmd} of a valid cert with a DNS provider loads none of the dns-01 code, reads no credentials (strace)`, async () => {

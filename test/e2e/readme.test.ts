@@ -72,7 +72,7 @@ describe("README commands", { timeout: 300_000 }, () => {
     pebble = await startPebble();
     s = sandbox();
     out = mkdtempSync(join(tmpdir(), "acme-renew-readme-"));
-    s.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    s.writeConfig(NAME, { acceptTerms: true, server: pebble.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
     const r = await s.cli(["run", NAME]);
     assert.equal(r.code, 0, r.stderr);
   });

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
 export const ROOT = resolve(import.meta.dirname, "../../..");
 export const CLI = join(ROOT, "dist/acme-renew.js");
@@ -14,7 +15,18 @@ export interface CliResult {
   ms: number;
 }
 
+/** The test-only clock (fake-clock.ts): ACME_RENEW_NOW in `env` sets the child's clock. */
+export const FAKE_CLOCK = join(ROOT, "build/test/helpers/fake-clock.js");
+
+/** The environment a CLI child gets: PATH and HOME, `env`, and the fake clock when ACME_RENEW_NOW is set. */
+export function childEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
+  if (e.ACME_RENEW_NOW !== undefined) e.NODE_OPTIONS = `${e.NODE_OPTIONS ? `${e.NODE_OPTIONS} ` : ""}--import=${pathToFileURL(FAKE_CLOCK).href}`;
+  return e;
+}
+
 export interface CliOptions {
+  /** ACME_RENEW_NOW=<ISO time> sets the child's clock (test only, see fake-clock.ts). */
   env?: NodeJS.ProcessEnv;
   /** Run under a wrapper, e.g. ["unshare", "-n"]. */
   wrapper?: string[];
@@ -30,7 +42,7 @@ export function runCli(args: string[], o: CliOptions = {}): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((res, rej) => {
     const child = spawn(cmd[0]!, cmd.slice(1), {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env },
+      env: childEnv(o.env),
       cwd: o.cwd,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -99,11 +99,11 @@ describe(`npm package on Node ${process.version}`, { timeout: 600_000 }, () => {
     tarball = join(tmp, info.filename);
     assert.equal(statSync(tarball).size, info.size);
     const paths = info.files.map((f) => f.path);
-    for (const want of ["package.json", "README.md", pkg.bin["acme-renew"]!, "schema/acme-renew.schema.json", "systemd/acme-renew@.service", "systemd/acme-renew@.timer"]) {
+    for (const want of ["package.json", "README.md", "LICENSE", pkg.bin["acme-renew"]!, "schema/acme-renew.schema.json", "systemd/acme-renew@.service", "systemd/acme-renew@.timer"]) {
       assert.ok(paths.includes(want), `${want} is in the tarball`);
     }
-    const stray = paths.filter((p) => !/^(dist|schema|systemd)\//.test(p) && !["package.json", "README.md"].includes(p));
-    assert.deepEqual(stray, [], "only dist/, schema/, systemd/, package.json and README.md are packed");
+    const stray = paths.filter((p) => !/^(dist|schema|systemd)\//.test(p) && !["package.json", "README.md", "LICENSE"].includes(p));
+    assert.deepEqual(stray, [], "only dist/, schema/, systemd/, package.json, README.md and LICENSE are packed");
     t.diagnostic(`packed ${info.filename}: ${kib(info.size)} (${info.files.length} files, ${kib(info.unpackedSize)} unpacked)`);
   });
 

@@ -21,7 +21,7 @@ export function checkCommand(a: CheckArgs): ExitCode {
       const p = precheck(ctx.configs.load(name), ctx.stateDir, now, ctx.log);
       results.push(p);
       codes.push(p.decision.usable ? EXIT.OK : EXIT.FAILURE);
-      const level = !p.decision.usable ? "error" : p.decision.renew ? "notice" : "info";
+      const level = !p.decision.usable ? "error" : p.decision.validMinDaysClamped ? "warning" : p.decision.renew ? "notice" : "info";
       ctx.log.log(level, "check", p.decision.reasons.join("; "), {
         cert: name,
         status: p.decision.status,
