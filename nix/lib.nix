@@ -273,18 +273,21 @@ let
         [ ]
     );
 
-  # Every file of a config dir, from { defaults = …; certs = { <name> = …; }; } (option values):
-  # { "defaults.json" = {…}; "<name>.json" = {…}; … }. defaults.json only when something is set.
+  # Every file of a config dir, from { defaults = …; certs = { <name> = …; }; acceptTerms; } (option
+  # values): { "defaults.json" = {…}; "<name>.json" = {…}; … }. defaults.json only when something is
+  # set. acceptTerms = true goes into each certificate's file (also those with inheritDefaults =
+  # false): the tool registers an ACME account only with it.
   configFiles =
-    { defaults ? { }, certs ? { }, ... }:
+    { defaults ? { }, certs ? { }, acceptTerms ? false, ... }:
     let
       dj = defaultsToJSON defaults;
+      terms = if acceptTerms == true then { acceptTerms = true; } else { };
     in
     (if dj == { } then { } else { "defaults.json" = dj; })
     // listToAttrs (
       map (n: {
         name = "${n}.json";
-        value = certToJSON defaults n certs.${n};
+        value = certToJSON defaults n certs.${n} // terms;
       }) (attrNames certs)
     );
 

@@ -686,7 +686,8 @@ let
       ''
         mkdir -p $out
         ${concatStrings (mapAttrsToList (f: p: "cp ${p} $out/${lib.escapeShellArg f}\n") generated)}
-        acme-renew --config-dir "$out" --log-format text validate
+        # --no-group-check: the build sandbox has none of the host's groups (run checks them).
+        acme-renew --config-dir "$out" --log-format text validate --no-group-check
       '';
 
   # The files a certificate's runs read: its own and, when inherited, defaults.json. A change
@@ -769,7 +770,8 @@ let
 
   unitPath = [
     config.systemd.package # systemd-notify, systemctl (reloads)
-    pkgs.util-linux # flock (run-in-slot.sh)
+    pkgs.util-linux # flock: run-in-slot.sh, and acme-renew's own locks (flock(2) on the lock file)
+    pkgs.getent # `group` through NSS (before an order; chgrp of a placeholder)
   ];
 
   # maxConcurrentRenewals: each run first takes one of N flock slots (nix/run-in-slot.sh); while
@@ -874,7 +876,8 @@ let
       # A switch restarts it when the certificate's files change (new names, new key type, …):
       # it runs again and starts the renewal.
       restartTriggers = triggersOf n c;
-      path = [ config.systemd.package ];
+      # A placeholder is written under the certificate's lock (flock), chgrp'ed to `group` (getent).
+      path = unitPath;
       serviceConfig = mkMerge [
         (
           sandbox

@@ -29,7 +29,7 @@ const pebble = await startPebble();
 process.stdout.write(`Local ACME CA (Pebble) at ${pebble.directoryUrl}; work dir ${work}\n`);
 const caBundle = join(work, "ca.pem");
 copyFileSync(pebble.caBundle, caBundle);
-const config = { server: pebble.directoryUrl, caBundle, email: "demo@example.com", listenHTTP: `127.0.0.1:${pebble.httpPort}`, extraDomainNames: [`www.${NAME}`] };
+const config = { server: pebble.directoryUrl, caBundle, email: "demo@example.com", acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}`, extraDomainNames: [`www.${NAME}`] };
 writeFileSync(join(configDir, `${NAME}.json`), `${JSON.stringify(config, null, 2)}\n`);
 process.stdout.write(`\nConfig ${join(configDir, `${NAME}.json`)}:\n${JSON.stringify(config, null, 2)}\n`);
 

@@ -686,9 +686,10 @@ let
       template.serviceConfig.RuntimeDirectory
       template.serviceConfig.RuntimeDirectoryPreserve
     ] [ "all" "acme-renew" "yes" ])
-    (eq "#4 the unit's PATH has flock and systemd-notify" (map toString template.path) [
+    (eq "#4 the unit's PATH has flock, getent and systemd-notify" (map toString template.path) [
       "/nix/store/00000000000000000000000000000000-systemd"
       "/nix/store/00000000000000000000000000000000-util-linux"
+      "/nix/store/00000000000000000000000000000000-getent"
     ])
     (eq "#4 maxConcurrentRenewals = 0: acme-renew directly, no slots" (
       let

@@ -168,6 +168,7 @@ in
     writeShellScriptBin = name: _: fakePkg name;
     coreutils = fakePkg "coreutils";
     util-linux = fakePkg "util-linux";
+    getent = fakePkg "getent";
     openssl = fakePkg "openssl";
     curl = fakePkg "curl";
     pebble = fakePkg "pebble";

@@ -1,59 +1,39 @@
 /**
- * ACME accounts: one key per (server, email), generated once and kept under
- * <state-dir>/accounts/<id>/ (0600), with the account URL once known so that later runs skip the lookup.
+ * ACME account key and URL: the key generated once per (server, email) under a lock, the account
+ * URL stored once known so that later runs skip the lookup (layout: account-files.ts).
  */
-import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { generateKeyPair } from "../crypto/keys.js";
 import { writeFileAtomic } from "../store/atomic.js";
 import { acquireLock } from "../store/lock.js";
+import { urlFrom, type AccountFiles, type AccountMeta } from "./account-files.js";
 
-export interface AccountFiles {
-  dir: string;
-  key: string;
-  meta: string;
-}
-
-export interface AccountMeta {
-  server: string;
-  email: string | null;
-  url: string;
-}
-
-export function accountFiles(stateDir: string, server: string, email: string | null): AccountFiles {
-  const id = createHash("sha256").update(`${server}\n${email ?? ""}`).digest("hex").slice(0, 16);
-  const dir = join(stateDir, "accounts", id);
-  return { dir, key: join(dir, "account.key"), meta: join(dir, "account.json") };
-}
-
-/** Loads or creates the account key; returns it with the account URL when one is stored. */
-export async function loadAccount(f: AccountFiles, server: string, waitMs: number): Promise<{ keyPem: string; url: string | null }> {
-  await fs.mkdir(f.dir, { recursive: true, mode: 0o700 });
-  let keyPem: string;
+/** The account key (null when there is none yet) and the stored account URL. */
+export async function readAccount(f: AccountFiles, server: string): Promise<{ keyPem: string | null; url: string | null }> {
+  let keyPem: string | null = null;
   try {
     keyPem = await fs.readFile(f.key, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    const lock = await acquireLock(join(f.dir, ".lock"), waitMs);
-    try {
-      keyPem = await fs.readFile(f.key, "utf8").catch(async () => {
-        const k = (await generateKeyPair("ec256")).pem;
-        await writeFileAtomic(f.key, k, 0o600);
-        return k;
-      });
-    } finally {
-      await lock.release();
-    }
   }
-  let url: string | null = null;
-  try {
-    const meta = JSON.parse(await fs.readFile(f.meta, "utf8")) as Partial<AccountMeta>;
-    if (meta.server === server && typeof meta.url === "string") url = meta.url;
-  } catch {
-    url = null;
-  }
+  const url = keyPem === null ? null : await fs.readFile(f.meta, "utf8").then((t) => urlFrom(t, server), () => null);
   return { keyPem, url };
+}
+
+/** Generates the account key, under a lock so that concurrent runs end up with one key. */
+export async function createAccountKey(f: AccountFiles, waitMs: number): Promise<string> {
+  await fs.mkdir(f.dir, { recursive: true, mode: 0o700 });
+  const lock = await acquireLock(join(f.dir, ".lock"), waitMs);
+  try {
+    return await fs.readFile(f.key, "utf8").catch(async () => {
+      const k = (await generateKeyPair("ec256")).pem;
+      await writeFileAtomic(f.key, k, 0o600);
+      return k;
+    });
+  } finally {
+    await lock.release();
+  }
 }
 
 export async function saveAccountUrl(f: AccountFiles, meta: AccountMeta): Promise<void> {

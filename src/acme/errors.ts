@@ -15,6 +15,10 @@ export type FailureClass =
   | "malformed"
   | "acme"
   | "challenge"
+  /** The DNS provider refused (credentials, permissions, zone, bad answer): not retried in the run. */
+  | "dns"
+  /** Our configuration cannot work with this CA (e.g. its terms not accepted): exit 78. */
+  | "config"
   | "local";
 
 /** Classes worth retrying within the same run. */
@@ -76,11 +80,51 @@ export function classifyProblem(status: number, problem: Problem | undefined): F
       return "challenge";
     case "serverInternal":
       return "server";
+    // The order is not (or no longer) ready: after a lost finalize answer it is already processing.
+    // The caller re-reads the order; it is never a matter of authorization.
+    case "orderNotReady":
+      return "acme";
   }
   if (status === 429) return "rateLimited";
   if (status >= 500) return "server";
   if (status === 401 || status === 403) return "unauthorized";
   return "acme";
+}
+
+/** A CA's answer as far as classification needs it. */
+export interface Answer {
+  status: number;
+  headers: Record<string, unknown>;
+  data: unknown;
+}
+
+/** One header of an answer (names lower-case, as Node and axios give them). */
+export function header(h: Record<string, unknown>, name: string): string | undefined {
+  const v = h[name];
+  return typeof v === "string" ? v : Array.isArray(v) && typeof v[0] === "string" ? v[0] : undefined;
+}
+
+/** The problem document of an answer, when it carries one. */
+export function problemOf(a: Answer): Problem | undefined {
+  const d = a.data;
+  return d && typeof d === "object" && typeof (d as Problem).type === "string" ? (d as Problem) : undefined;
+}
+
+/** The failure an error answer (status ≥ 400) stands for: classified from this answer alone. */
+export function answerFailure(what: string, url: string, a: Answer, now = new Date()): AcmeFailure {
+  const problem = problemOf(a);
+  const retryAfter = parseRetryAfter(header(a.headers, "retry-after"), now);
+  return new AcmeFailure(classifyProblem(a.status, problem), `${what}: ${problem?.detail ?? `the CA answered HTTP ${a.status}`} (HTTP ${a.status})`, {
+    ...(problem ? { problem } : {}),
+    ...(retryAfter ? { retryAfter } : {}),
+    status: a.status,
+    url,
+  });
+}
+
+/** Is this failure the problem type `t` (e.g. "orderNotReady")? */
+export function isProblem(f: AcmeFailure, t: string): boolean {
+  return f.extra.problem?.type === `${PROBLEM_PREFIX}${t}`;
 }
 
 /** OpenSSL/Node verification failures: the CA's TLS certificate is not trusted. Retrying in seconds cannot fix that. */

@@ -1,9 +1,12 @@
 /**
  * Plain unauthenticated GETs to the CA (directory, ARI renewalInfo): no account, no nonce, a short
- * timeout, the same TLS trust as the ACME session (system roots + caBundle), classified failures.
+ * timeout, the same TLS trust as the ACME session (system store + caBundle), classified failures.
  */
-import { request } from "node:https";
+import { request, type RequestOptions } from "node:https";
+import type { ConnectionOptions } from "node:tls";
+import { setTimeout as sleep } from "node:timers/promises";
 import { AcmeFailure, classifyProblem, classifyTransport, parseRetryAfter, type Problem } from "./errors.js";
+import { opContext } from "./transport.js";
 import { trustContext } from "./trust.js";
 
 export interface GetResult {
@@ -20,7 +23,17 @@ export interface GetOptions {
 
 export function getJson(url: string, o: GetOptions): Promise<GetResult> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "GET", timeout: o.timeoutMs, headers: { accept: "application/json", "user-agent": "acme-renew" }, ...(o.caPem ? { secureContext: trustContext(o.caPem) } : {}), ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
+    let secureContext;
+    try {
+      secureContext = trustContext(o.caPem);
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    const ctx = opContext.getStore();
+    if (ctx) ctx.requests++;
+    const options: RequestOptions & ConnectionOptions = { method: "GET", timeout: o.timeoutMs, headers: { accept: "application/json", "user-agent": "acme-renew" }, secureContext, ...(o.signal ? { signal: o.signal } : {}) };
+    const req = request(url, options, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (body += d));
@@ -44,6 +57,10 @@ export function getJson(url: string, o: GetOptions): Promise<GetResult> {
     });
     req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${o.timeoutMs} ms`), { code: "ETIMEDOUT" })));
     req.on("error", (e) => {
+      if (o.signal?.aborted) {
+        reject(new AcmeFailure("timeout", `GET ${url}: deadline reached`, { cause: e, url }));
+        return;
+      }
       const f = classifyTransport(e);
       reject(new AcmeFailure(f.cls, `GET ${url}: ${f.message}`, { ...f.extra, url }));
     });
@@ -57,7 +74,9 @@ export async function getJsonRetryOnce(url: string, o: GetOptions): Promise<GetR
     return await getJson(url, o);
   } catch (e) {
     if (!(e instanceof AcmeFailure) || !e.transient || o.signal?.aborted) throw e;
-    await new Promise((r) => setTimeout(r, 500 + Math.random() * 500));
+    // The pause ends with the caller's signal too: a bounded caller (ARI refresh) is not held past it.
+    await sleep(500 + Math.random() * 500, undefined, o.signal ? { signal: o.signal } : {}).catch(() => {});
+    if (o.signal?.aborted) throw e;
     return getJson(url, o);
   }
 }

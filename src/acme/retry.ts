@@ -35,7 +35,12 @@ export function retryDelay(f: AcmeFailure, attempt: number, c: RetryContext, now
     if (!f.transient) return null;
     if (f.cls === "network" && c.networkDown) return null;
     delay = Math.floor(random * Math.min(c.policy.capMs, c.policy.baseMs * 2 ** attempt));
-    if (ra !== null) delay = Math.max(delay, Math.min(ra, c.policy.maxRetryAfterMs));
+    // A Retry-After binds whatever the error (a 503 saying "in an hour" means an hour): one longer
+    // than we wait inside a run is left to a later run, which the stored retryAfter holds back.
+    if (ra !== null) {
+      if (ra > c.policy.maxRetryAfterMs) return null;
+      delay = Math.max(delay, ra);
+    }
   }
   if (attempt + 1 >= c.policy.maxAttempts) return null;
   if (now + delay >= c.deadlineAt) return null;

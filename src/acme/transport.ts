@@ -2,26 +2,21 @@
  * Configures the axios instance inside acme-client so that failures keep their cause:
  * - transport errors (refused, reset, DNS, TLS, timeout) leave the adapter as AcmeFailure, before
  *   acme-client's interceptor would turn them into "Cannot read properties of undefined (reading 'config')";
- * - every error response's status, problem document and Retry-After are recorded in the current
- *   operation's context (AsyncLocalStorage), because acme-client throws a bare Error for them;
- * - TLS trust: per CA origin, the system roots plus the configured caBundle; verification stays on;
+ * - TLS trust: per CA origin, the system trust store plus the configured caBundle; verification stays on;
+ * - requests are counted and aborted (overall deadline) per operation context (AsyncLocalStorage);
  * - a per-request timeout, and acme-client's own retry loop is turned off (we retry, see retry.ts).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Agent } from "node:https";
 import { createRequire } from "node:module";
-import { AcmeFailure, classifyTransport, type Problem } from "./errors.js";
+import { AcmeFailure, classifyTransport } from "./errors.js";
 import { trustContext } from "./trust.js";
 
-export interface ErrorResponse {
-  status: number;
-  url: string;
-  problem?: Problem;
-  retryAfter?: string;
-}
-
+/**
+ * One renewal's context. It holds no error state: each call classifies its own answer (concurrent
+ * calls would overwrite a shared "last error").
+ */
 export interface OpContext {
-  last: ErrorResponse | null;
   /** Counts requests made in this context (for tests and logs). */
   requests: number;
   /** Aborts every request of this context (overall deadline). */
@@ -34,26 +29,17 @@ interface AxiosLike {
   defaults: Record<string, unknown> & { acmeSettings: { retryMaxAttempts: number }; timeout?: number; adapter?: unknown };
   interceptors: {
     request: { use(f: (c: Record<string, unknown>) => Record<string, unknown>): void };
-    response: { use(ok: (r: AxiosResponse) => AxiosResponse, fail?: (e: unknown) => unknown): void };
   };
 }
-interface AxiosResponse {
-  status: number;
-  headers: Record<string, string | undefined>;
-  data: unknown;
-  config: { url?: string };
-}
-
 const agents = new Map<string, { caPem: string | null; agent: Agent }>();
 
 /**
- * Trust `caPem` (in addition to the system roots) for TLS connections to `origin`. One keep-alive
+ * Trust `caPem` (in addition to the system store) for TLS connections to `origin`. One keep-alive
  * agent per origin, shared by every certificate of the process while the bundle stays the same.
  */
 export function trustFor(origin: string, caPem: string | null): void {
   if (agents.get(origin)?.caPem === caPem) return;
-  const secureContext = trustContext(caPem);
-  agents.set(origin, { caPem, agent: new Agent({ keepAlive: true, ...(secureContext ? { secureContext } : {}) }) });
+  agents.set(origin, { caPem, agent: new Agent({ keepAlive: true, secureContext: trustContext(caPem) }) });
 }
 
 let installed = false;
@@ -92,18 +78,5 @@ export function installTransport(instance: AxiosLike, perRequestTimeoutMs: numbe
     const signal = opContext.getStore()?.signal;
     if (signal) config.signal = signal;
     return config;
-  });
-  instance.interceptors.response.use((r) => {
-    const ctx = opContext.getStore();
-    if (ctx && r.status >= 400) {
-      const data = r.data as Problem | undefined;
-      ctx.last = {
-        status: r.status,
-        url: String(r.config?.url ?? ""),
-        ...(data && typeof data === "object" && "type" in data ? { problem: data } : {}),
-        ...(r.headers["retry-after"] ? { retryAfter: r.headers["retry-after"] } : {}),
-      };
-    }
-    return r;
   });
 }

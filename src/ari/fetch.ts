@@ -3,40 +3,16 @@
  * <renewalInfo>/<certID>, short timeout, one transient retry. Never throws: a failure becomes an
  * AriState that says so and asks again in 6 hours, keeping a window already known for the cert.
  */
-import { readFile } from "node:fs/promises";
+import { caPem, directory, type CaAccess } from "../acme/directory.js";
 import { getJsonRetryOnce } from "../acme/http-get.js";
 import { AcmeFailure, describe, parseRetryAfter } from "../acme/errors.js";
 import type { AriState } from "../state/model.js";
 import { refreshAfterError, refreshAt, selectTime } from "./window.js";
+import { DAY, SECOND } from "../util/time.js";
 
-const TIMEOUT_MS = 10_000;
+const TIMEOUT_MS = 10 * SECOND;
 
-export interface CaAccess {
-  server: string;
-  caBundle: string | null;
-  signal?: AbortSignal;
-}
-
-const directories = new Map<string, Promise<Record<string, unknown>>>();
-
-export async function caPem(a: CaAccess): Promise<string | null> {
-  return a.caBundle ? readFile(a.caBundle, "utf8") : null;
-}
-
-/** The CA's directory, fetched once per process. */
-export function directory(a: CaAccess): Promise<Record<string, unknown>> {
-  let d = directories.get(a.server);
-  if (!d) {
-    d = (async () => {
-      const r = await getJsonRetryOnce(a.server, { caPem: await caPem(a), timeoutMs: TIMEOUT_MS, ...(a.signal ? { signal: a.signal } : {}) });
-      if (!r.json || typeof r.json !== "object") throw new AcmeFailure("acme", `GET ${a.server}: the directory is not a JSON object`);
-      return r.json as Record<string, unknown>;
-    })();
-    d.catch(() => directories.delete(a.server));
-    directories.set(a.server, d);
-  }
-  return d;
-}
+export type { CaAccess };
 
 export async function renewalInfoUrl(a: CaAccess): Promise<string | null> {
   const u = (await directory(a)).renewalInfo;
@@ -57,7 +33,7 @@ export async function fetchAri(a: CaAccess, certId: string, prev: AriState | nul
   try {
     const base = await renewalInfoUrl(a);
     if (!base) {
-      return { certId, windowStart: null, windowEnd: null, selectedTime: null, explanationURL: null, fetchedAt: now, nextRefreshAt: new Date(now.getTime() + 86_400_000), unsupported: true, lastError: null };
+      return { certId, windowStart: null, windowEnd: null, selectedTime: null, explanationURL: null, fetchedAt: now, nextRefreshAt: new Date(now.getTime() + DAY), unsupported: true, lastError: null };
     }
     const r = await getJsonRetryOnce(`${base}/${certId}`, { caPem: await caPem(a), timeoutMs: TIMEOUT_MS, ...(a.signal ? { signal: a.signal } : {}) });
     const w = parseWindow(r.json);

@@ -1,9 +1,6 @@
 /** ARI bookkeeping (RFC 9773), pure: when to renew inside the suggested window, when to ask again. */
 import type { AriState } from "../state/model.js";
-
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
+import { DAY, HOUR, MINUTE as MIN } from "../util/time.js";
 
 /** How long the stored answer is good for: Retry-After clamped to [1 min, 1 day]; 6 h without one. */
 export function refreshAt(retryAfter: Date | undefined, now: Date): Date {

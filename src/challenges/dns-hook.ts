@@ -6,12 +6,18 @@
  */
 import { Resolver } from "node:dns/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { execa } from "execa";
 import { AcmeFailure } from "../acme/errors.js";
-import type { Challenge } from "../config/types.js";
+import { allNames } from "../config/types.js";
+import { hookEnv } from "../hooks/env.js";
+import { describeEnd, outputLines, runProgram } from "../hooks/spawn.js";
 import type { ChallengeTask, Solver, SolverContext } from "./solver.js";
 
-type DnsHook = Extract<Challenge, { type: "dnsHook" }>;
+/** What this solver needs of the dns01 challenge config (dnsHook). */
+export interface DnsHook {
+  hook: string;
+  resolver: string | null;
+  propagationTimeout: number;
+}
 
 export const txtName = (identifier: string) => `_acme-challenge.${identifier}.`;
 
@@ -24,20 +30,14 @@ export class DnsHookSolver implements Solver {
 
   private async hook(action: "present" | "cleanup", t: ChallengeTask): Promise<void> {
     const fqdn = txtName(t.identifier);
-    const r = await execa(this.c.hook, [action, fqdn, t.keyAuthorization], {
-      timeout: this.ctx.config.hookTimeout * 1000,
-      cancelSignal: this.ctx.signal,
-      reject: false,
-      stdin: "ignore",
-      all: true,
-      env: { ACME_RENEW_CERT: this.ctx.config.name, NOTIFY_SOCKET: undefined },
+    const timeoutMs = this.ctx.config.hookTimeout * 1000;
+    const r = await runProgram(this.c.hook, [action, fqdn, t.keyAuthorization], {
+      timeoutMs,
+      signal: this.ctx.signal,
+      env: hookEnv({ ACME_RENEW_CERT_NAME: this.ctx.config.name, ACME_RENEW_DOMAINS: allNames(this.ctx.config).join(" ") }),
     });
-    for (const line of (r.all ?? "").split("\n").filter(Boolean).slice(0, 50))
-      this.ctx.log.info("dns-hook-output", line, { cert: this.ctx.config.name, action });
-    if (r.failed) {
-      const why = r.timedOut ? `timed out after ${this.ctx.config.hookTimeout}s` : r.isCanceled ? "cancelled" : r.exitCode !== undefined ? `exit code ${r.exitCode}` : (r.originalMessage ?? "failed");
-      throw new AcmeFailure("local", `dnsHook ${this.c.hook} ${action} ${fqdn}: ${why}`);
-    }
+    for (const line of outputLines(r, 50)) this.ctx.log.info("dns-hook-output", line, { cert: this.ctx.config.name, action });
+    if (!r.ok) throw new AcmeFailure("local", `dnsHook ${this.c.hook} ${action} ${fqdn}: ${describeEnd(r, timeoutMs)}`);
   }
 
   async prepare(t: ChallengeTask): Promise<void> {

@@ -4,6 +4,7 @@ import { createSecureContext, createServer, type SecureContext } from "node:tls"
 import { createCertificate, x509 } from "../crypto/certs.js";
 import { generateKeyPair } from "../crypto/keys.js";
 import type { ChallengeTask, Solver } from "./solver.js";
+import { DAY, MINUTE } from "../util/time.js";
 import { ListenerRegistry } from "./listeners.js";
 
 /** id-pe-acmeIdentifier */
@@ -19,8 +20,8 @@ export async function alpnCertificate(t: ChallengeTask): Promise<{ certPem: stri
   const cert = await createCertificate({
     names: [t.identifier],
     key,
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + 7 * 86_400_000),
+    notBefore: new Date(now - MINUTE),
+    notAfter: new Date(now + 7 * DAY),
     extraExtensions: [new x509.Extension(ACME_IDENTIFIER_OID, true, value)],
   });
   return { certPem: cert.toString("pem"), keyPem: key.pem };

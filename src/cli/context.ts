@@ -6,7 +6,6 @@ export interface GlobalArgs {
   configDir: string;
   stateDir: string;
   logFormat: LogFormat;
-  now?: string;
 }
 
 export class UsageError extends Error {}
@@ -15,18 +14,12 @@ export interface Context {
   log: Logger;
   configs: ConfigLoader;
   stateDir: string;
-  /** The clock. Tests inject a time with --now / ACME_RENEW_NOW. */
+  /** The clock (tests fake it in the child process, see test/helpers/fake-clock.ts). */
   now: () => Date;
 }
 
 export function makeContext(a: GlobalArgs): Context {
-  let now = () => new Date();
-  if (a.now) {
-    const fixed = new Date(a.now);
-    if (Number.isNaN(fixed.getTime())) throw new UsageError(`--now: not a date: ${a.now}`);
-    now = () => fixed;
-  }
-  return { log: new Logger(a.logFormat), configs: new ConfigLoader(a.configDir), stateDir: a.stateDir, now };
+  return { log: new Logger(a.logFormat), configs: new ConfigLoader(a.configDir), stateDir: a.stateDir, now: () => new Date() };
 }
 
 /** The certificates a command works on: the names given, or all with --all. */

@@ -30,7 +30,6 @@ export const GLOBAL_OPTIONS: Record<string, OptionDef> = {
   "config-dir": { type: "string", arg: "DIR", default: "/etc/acme-renew", describe: "directory of <name>.json configs (env ACME_RENEW_CONFIG_DIR)" },
   "state-dir": { type: "string", arg: "DIR", default: "/var/lib/acme-renew", describe: "certificates and state (env ACME_RENEW_STATE_DIR)" },
   "log-format": { choices: ["auto", "journal", "json", "text"], default: "auto", describe: "log line format (stderr)" },
-  now: { type: "string", hidden: true, describe: "pretend the time is this (tests)" },
   // ACME_RENEW_DEBUG (read by the logger) must not be an "unknown argument" through yargs' .env().
   debug: { type: "string", hidden: true, describe: "debug-level log lines (or env ACME_RENEW_DEBUG)" },
 };
@@ -74,8 +73,13 @@ export const COMMANDS: CommandDef[] = [
   },
   {
     command: "validate [names..]",
-    describe: "validate configuration files only",
+    describe: "validate configuration files (and that each group exists)",
+    details: ["Checks each configuration file, that each group exists (NSS: getent), that the CA's terms are accepted where an account must be registered, and that a DNS provider's variables are set — without network. Exit 78 for a configuration error."],
     selection: "all-by-default",
+    options: {
+      // --no-group-check: where the host's groups are not there (a Nix build sandbox).
+      "group-check": { type: "boolean", default: true, describe: "resolve each group through NSS (getent); --no-group-check skips it" },
+    },
     examples: [["acme-renew validate", "every config file"]],
     handler: "validate",
   },

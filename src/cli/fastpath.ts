@@ -5,6 +5,7 @@
  * else — help, unknown or malformed options, other commands — returns null and goes to yargs,
  * which stays the one definition of the command line (a test asserts both parse alike).
  */
+import { HOOK_VAR_NAMES } from "../hooks/env.js";
 import type { LogFormat } from "../report/log.js";
 
 export interface FastArgs {
@@ -16,15 +17,13 @@ export interface FastArgs {
   configDir: string;
   stateDir: string;
   logFormat: LogFormat;
-  now?: string;
   concurrency: number;
 }
 
-const VALUE_OPTS: Record<string, "configDir" | "stateDir" | "logFormat" | "now"> = {
+const VALUE_OPTS: Record<string, "configDir" | "stateDir" | "logFormat"> = {
   "--config-dir": "configDir",
   "--state-dir": "stateDir",
   "--log-format": "logFormat",
-  "--now": "now",
 };
 const FLAG_OPTS: Record<string, "all" | "json" | "force"> = { "--all": "all", "--json": "json", "--force": "force" };
 const LOG_FORMATS = ["auto", "journal", "json", "text"];
@@ -41,9 +40,9 @@ export function fastParse(argv: string[], env: NodeJS.ProcessEnv): FastArgs | nu
     logFormat: (env.ACME_RENEW_LOG_FORMAT as LogFormat) || "auto",
     concurrency: 4,
   };
-  if (env.ACME_RENEW_NOW) a.now = env.ACME_RENEW_NOW;
   // Other ACME_RENEW_* variables would be options yargs knows and we do not: let yargs handle them.
-  const known = ["ACME_RENEW_CONFIG_DIR", "ACME_RENEW_STATE_DIR", "ACME_RENEW_LOG_FORMAT", "ACME_RENEW_NOW", "ACME_RENEW_DEBUG"];
+  // Hook variables (we may be called by a hook) are no options: the parser ignores them too.
+  const known: string[] = ["ACME_RENEW_CONFIG_DIR", "ACME_RENEW_STATE_DIR", "ACME_RENEW_LOG_FORMAT", "ACME_RENEW_DEBUG", ...HOOK_VAR_NAMES];
   if (Object.keys(env).some((k) => k.startsWith("ACME_RENEW_") && !known.includes(k))) return null;
   let command: string | null = null;
   for (let i = 0; i < argv.length; i++) {

@@ -1,6 +1,7 @@
 /** The full command line: yargs built from definitions.ts. Loaded only when the fast path (fastpath.ts) declines. */
 import yargs, { type Argv, type Options } from "yargs";
 import { jsonSchema } from "../config/schema.js";
+import { forgetHookVars } from "../hooks/env.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
 import { VERSION } from "../util/build-info.js";
 import { checkCommand } from "./commands/check.js";
@@ -102,6 +103,8 @@ export async function parseAndRun(argv: string[], onArgs: (a: GlobalArgs) => voi
       onArgs(args as GlobalArgs);
       code = await h(args as never);
     };
+  // Called by a hook: its ACME_RENEW_* variables are the hook's, not options (yargs' .env()).
+  forgetHookVars(process.env);
   await define(argv, wrap, handlers).parseAsync();
   return code;
 }

@@ -1,12 +1,13 @@
 /**
- * Locks for one host: today's crash-safe per-certificate lock file (src/store/lock.ts), unchanged.
- * Its fence is checked in-process: the lock passes to another process only once the holder is dead
- * (pid + start time), and a dead process writes nothing, so "still held" means "not released".
+ * Locks for one host: the per-certificate lock (src/store/lock.ts, a flock(2) kernel lock), unchanged.
+ * Its fence is checked in-process: the lock passes to another process only once the holder released
+ * it or died (the kernel drops a dead holder's flock), and a dead process writes nothing, so
+ * "still held" means "not released".
  */
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { hostname } from "node:os";
-import { acquireLock, LockBusy } from "../store/lock.js";
+import { acquireLock, lockHolder, LockBusy } from "../store/lock.js";
 import { ClusterError } from "./errors.js";
 import { FILE_BACKEND } from "./file-storage.js";
 import type { Fence, Lock, LockHolder, LockOptions, Locker } from "./storage.js";
@@ -48,6 +49,7 @@ export class FileLocker implements Locker {
 
   async holder(name: string): Promise<LockHolder | null> {
     const file = this.lockFile(name);
+    if (!(await lockHolder(file))) return null; // a file a killed holder left is no lock
     try {
       const [text, st] = await Promise.all([fs.readFile(file, "utf8"), fs.stat(file)]);
       const pid = Number(text.trim().split(" ")[0]);

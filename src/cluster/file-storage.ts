@@ -2,7 +2,7 @@
  * Storage on a local directory, for one host (CertMagic's FileStorage, plus versions): a key is a
  * relative path, a value a file written atomically (src/store/atomic.ts). Each file starts with a
  * header line naming its version, so compare-and-swap compares a real version, not an mtime; writers
- * of one key serialize on today's crash-safe lock file (src/store/lock.ts) under `.locks/`.
+ * of one key serialize on the per-certificate lock (src/store/lock.ts, flock) under `.locks/`.
  */
 import { promises as fs } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
@@ -54,7 +54,7 @@ export class FileStorage implements Storage {
     await fs.mkdir(dirname(lockFile), { recursive: true, mode: 0o700 });
     let lock;
     try {
-      lock = await acquireLock(lockFile, this.lockWaitMs, 20);
+      lock = await acquireLock(lockFile, this.lockWaitMs);
     } catch (e) {
       if (e instanceof LockBusy) throw new ClusterError("timeout", `writing ${key}: ${e.message}`, { key });
       throw e;

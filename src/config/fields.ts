@@ -9,8 +9,10 @@ import {
   checkEmail,
   checkHttpsUrl,
   checkUnitName,
+  parseDnsResolvers,
   parseHostPort,
 } from "./names.js";
+import { checkDnsProvider } from "./dns-providers.js";
 
 export type Check = (s: string) => string | null;
 
@@ -20,7 +22,9 @@ export type FieldSpec =
   | { kind: "number"; min: number; max: number; integer?: boolean; nullable?: boolean }
   | { kind: "enum"; values: readonly string[] }
   | { kind: "stringArray"; check?: Check; pattern?: string }
-  | { kind: "object"; fields: Record<string, FieldSpec & { description: string }>; required: string[] };
+  | { kind: "object"; fields: Record<string, FieldSpec & { description: string }>; required: string[] }
+  /** An object of string values whose keys match `keyPattern` (e.g. credentialFiles). */
+  | { kind: "stringMap"; keyPattern: string; keyHint: string; check?: Check };
 
 export type Field = FieldSpec & {
   description: string;
@@ -31,12 +35,18 @@ export type Field = FieldSpec & {
 
 const hostPort: Check = (s) => (parseHostPort(s) ? null : 'expected "[host]:port", "host:port" or ":port"');
 
-export const CHALLENGE_FIELDS = ["webroot", "listenHTTP", "listenTLS", "dnsHook"] as const;
+export const CHALLENGE_FIELDS = ["webroot", "listenHTTP", "listenTLS", "dnsHook", "dnsProvider"] as const;
+
+const resolvers: Check = (s) => {
+  const r = parseDnsResolvers(s);
+  return typeof r === "string" ? r : null;
+};
 
 export const FIELDS: Record<string, Field> = {
   domain: { kind: "string", check: checkDomain, description: "Primary domain name of the certificate. Default: the config file's name.", perCertOnly: true },
   extraDomainNames: { kind: "stringArray", check: checkDomain, description: "Further names (subject alternative names).", default: [], perCertOnly: true },
   email: { kind: "string", check: checkEmail, format: "email", description: "Contact email for the ACME account." },
+  acceptTerms: { kind: "boolean", description: "Accept the CA's terms of service: needed to register an ACME account (security.acme.acceptTerms).", default: false },
   server: { kind: "string", check: checkHttpsUrl, format: "uri", description: "ACME directory URL. Default: Let's Encrypt production." },
   caBundle: { kind: "string", check: checkAbsolutePath, description: "PEM file of CA certificates trusted (in addition to the system's) for the ACME server's TLS." },
   keyType: { kind: "enum", values: KEY_TYPES, description: "Key type of the certificate key.", default: "ec256" },
@@ -45,9 +55,14 @@ export const FIELDS: Record<string, Field> = {
   webroot: { kind: "string", check: checkAbsolutePath, description: "http-01: directory served as http://<domain>/ ; the token goes to .well-known/acme-challenge/." },
   listenHTTP: { kind: "string", check: hostPort, description: "http-01: run our own HTTP listener on this address, e.g. \":80\"." },
   listenTLS: { kind: "string", check: hostPort, description: "tls-alpn-01: run our own TLS listener (ALPN acme-tls/1) on this address, e.g. \":443\"." },
-  dnsHook: { kind: "string", check: checkAbsolutePath, description: "dns-01: executable called as `HOOK present|cleanup <fqdn> <value>` (lego exec protocol)." },
-  dnsResolver: { kind: "string", check: hostPort, description: "dns-01: resolver (host:port) asked whether the TXT record is visible. Default: the system resolver." },
-  dnsPropagationTimeout: { kind: "number", min: 0, max: 3600, integer: true, description: "dns-01: seconds to wait for the TXT record to be visible (0: do not wait).", default: 120 },
+  // --- dns-01 (lego's provider codes and variables; security.acme's option names)
+  dnsHook: { kind: "string", check: checkAbsolutePath, description: "dns-01: executable called as `HOOK present|cleanup <fqdn> <value>` (lego's exec provider; the same as dnsProvider \"exec\" with EXEC_PATH)." },
+  dnsProvider: { kind: "string", check: checkDnsProvider, description: "dns-01: a lego provider code (rfc2136, cloudflare, route53, …); its credentials come from lego's environment variables." },
+  environmentFile: { kind: "string", check: checkAbsolutePath, description: "dns-01: file of the provider's variables (systemd EnvironmentFile syntax), read at run time." },
+  credentialFiles: { kind: "stringMap", keyPattern: "^[A-Za-z_][A-Za-z0-9_]*_FILE$", keyHint: "a variable name ending in _FILE, e.g. CF_DNS_API_TOKEN_FILE", check: checkAbsolutePath, description: "dns-01: { \"VAR_FILE\": \"/path\" }: the variable VAR is the file's content (lego's VAR_FILE convention)." },
+  dnsResolver: { kind: "string", check: resolvers, description: "dns-01: DNS server(s) \"IP[:port]\" (comma-separated) used to find the zone, its name servers and CNAMEs (lego's --dns.resolvers). Default: /etc/resolv.conf." },
+  dnsPropagationCheck: { kind: "boolean", description: "dns-01: wait until every authoritative name server of the zone serves the TXT record.", default: true },
+  dnsPropagationTimeout: { kind: "number", min: 0, max: 86400, integer: true, nullable: true, description: "dns-01: seconds to wait for the record (0: do not wait). null: the provider's <P>_PROPAGATION_TIMEOUT, or lego's default for it.", default: null },
   reloadServices: { kind: "stringArray", check: checkUnitName, description: "Units reloaded (try-reload-or-restart) after a renewal.", default: [] },
   postRun: { kind: "string", description: "Shell snippet run after a renewal, with the cert paths in the environment." },
   group: { kind: "string", check: (s) => (/^[a-z_][a-z0-9_-]*\$?$/i.test(s) ? null : "not a group name"), description: "Group owning the key files (mode 0640)." },
@@ -66,7 +81,7 @@ export const FIELDS: Record<string, Field> = {
   placeholder: { kind: "boolean", description: "Write a self-signed placeholder when there is no certificate and issuance fails.", default: true },
   keepVersions: { kind: "number", min: 1, max: 100, integer: true, description: "How many versions of key and certificate to keep on disk.", default: 3 },
   timeout: { kind: "number", min: 10, max: 86400, integer: true, description: "Overall deadline of one renewal, seconds.", default: 600 },
-  hookTimeout: { kind: "number", min: 1, max: 3600, integer: true, description: "Timeout of each hook (reload, postRun, dnsHook), seconds.", default: 60 },
+  hookTimeout: { kind: "number", min: 1, max: 3600, integer: true, description: "Timeout of each hook (reload, postRun, dnsHook/exec), seconds.", default: 60 },
   inheritDefaults: { kind: "boolean", description: "Inherit defaults.json.", default: true, perCertOnly: true },
 };
 

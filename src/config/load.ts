@@ -1,22 +1,26 @@
 /** Reads <config-dir>/<name>.json (+ defaults.json) into a validated CertConfig. */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "./errors.js";
 import { CHALLENGE_FIELDS, FIELDS } from "./fields.js";
-import { checkCertName, checkDomain, isWildcard, parseHostPort } from "./names.js";
+import { canonicalProvider } from "./dns-providers.js";
+import { checkCertName, checkDomain, isWildcard, parseDnsResolvers, parseHostPort, type DnsServer } from "./names.js";
 import { allNames, LETS_ENCRYPT_PRODUCTION, type CertConfig, type Challenge, type KeyType } from "./types.js";
 import { validateRaw, type RawConfig } from "./validate.js";
+import { readTextOrNull } from "../util/read.js";
 
 const DEFAULTS_FILE = "defaults.json";
 
 function readJson(file: string, required: boolean): unknown {
-  let text: string;
+  let text: string | null;
   try {
-    text = readFileSync(file, "utf8");
+    text = readTextOrNull(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && !required) return undefined;
-    throw new ConfigError(file, null, code === "ENOENT" ? "no such file" : `cannot read (${code ?? String(e)})`);
+    throw new ConfigError(file, null, `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  if (text === null) {
+    if (!required) return undefined;
+    throw new ConfigError(file, null, "no such file");
   }
   try {
     return JSON.parse(text);
@@ -96,6 +100,7 @@ function build(name: string, file: string, raw: RawConfig): CertConfig {
     domain: domain.toLowerCase(),
     extraDomainNames: get<string[]>(raw, "extraDomainNames").map((n) => n.toLowerCase()),
     email: get<string | undefined>(raw, "email") ?? null,
+    acceptTerms: get<boolean>(raw, "acceptTerms"),
     server: get<string | undefined>(raw, "server") ?? LETS_ENCRYPT_PRODUCTION,
     caBundle: get<string | undefined>(raw, "caBundle") ?? null,
     keyType: get<KeyType>(raw, "keyType"),
@@ -115,8 +120,8 @@ function build(name: string, file: string, raw: RawConfig): CertConfig {
     hookTimeout: get<number>(raw, "hookTimeout"),
   };
   const wildcard = allNames(cfg).find(isWildcard);
-  if (wildcard && cfg.challenge?.type !== "dnsHook") {
-    throw new ConfigError(file, "dnsHook", `the wildcard name "${wildcard}" needs the dns-01 challenge (dnsHook)`);
+  if (wildcard && cfg.challenge?.type !== "dns01") {
+    throw new ConfigError(file, "dnsProvider", `the wildcard name "${wildcard}" needs the dns-01 challenge (dnsProvider or dnsHook)`);
   }
   return cfg;
 }
@@ -134,12 +139,20 @@ function challengeOf(file: string, raw: RawConfig): Challenge {
     case "listenTLS":
       return { type: kind, ...parseHostPort(value)! };
     case "dnsHook":
+    case "dnsProvider": {
+      const resolver = get<string | undefined>(raw, "dnsResolver");
       return {
-        type: "dnsHook",
-        hook: value,
-        resolver: get<string | undefined>(raw, "dnsResolver") ?? null,
-        propagationTimeout: get<number>(raw, "dnsPropagationTimeout"),
+        type: "dns01",
+        provider: kind === "dnsHook" ? "exec" : canonicalProvider(value)!,
+        code: kind === "dnsHook" ? "exec" : value,
+        hook: kind === "dnsHook" ? value : null,
+        resolvers: resolver === undefined ? [] : (parseDnsResolvers(resolver) as DnsServer[]),
+        propagationCheck: get<boolean>(raw, "dnsPropagationCheck"),
+        propagationTimeout: get<number | null>(raw, "dnsPropagationTimeout"),
+        environmentFile: get<string | undefined>(raw, "environmentFile") ?? null,
+        credentialFiles: { ...(get<Record<string, string> | undefined>(raw, "credentialFiles") ?? {}) },
       };
+    }
   }
 }
 

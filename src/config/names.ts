@@ -1,4 +1,5 @@
 /** Syntax checks for the strings a config names: domains, addresses, units, paths. */
+import { isIP } from "node:net";
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
@@ -37,6 +38,47 @@ export function parseHostPort(s: string): { host: string; port: number } | null 
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return null;
   return { host: m[1] ?? m[2] ?? "", port };
+}
+
+/** One DNS server address: "IP", "IP:port", "[IPv6]:port" or a bare IPv6 address; port 53 by default. */
+export interface DnsServer {
+  host: string;
+  port: number;
+}
+
+function parseDnsServer(s: string): DnsServer | string {
+  let host = s;
+  let port = 53;
+  const bracket = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s);
+  if (bracket) {
+    host = bracket[1]!;
+    if (bracket[2]) port = Number(bracket[2]);
+  } else if (isIP(s) !== 6) {
+    const m = /^([^:]+):(\d{1,5})$/.exec(s);
+    if (m) {
+      host = m[1]!;
+      port = Number(m[2]);
+    }
+  }
+  if (!isIP(host)) return `"${s}" is not an IP address (with an optional :port); a host name would need a resolver to find the resolver`;
+  if (port < 1 || port > 65535) return `"${s}": port out of range`;
+  return { host, port };
+}
+
+/**
+ * `dnsResolver`: one or more DNS servers (lego's --dns.resolvers), comma-separated. Returns the
+ * servers or the reason the string is not acceptable.
+ */
+export function parseDnsResolvers(s: string): DnsServer[] | string {
+  const parts = s.split(",").map((p) => p.trim());
+  if (parts.some((p) => p === "")) return "empty entry in the list (expected \"IP[:port]\", comma-separated)";
+  const out: DnsServer[] = [];
+  for (const p of parts) {
+    const r = parseDnsServer(p);
+    if (typeof r === "string") return r;
+    out.push(r);
+  }
+  return out;
 }
 
 /** A cert's config name: becomes a directory name and a systemd instance name. */

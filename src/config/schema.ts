@@ -17,6 +17,8 @@ function specSchema(f: FieldSpec): Json {
       return { enum: [...f.values] };
     case "stringArray":
       return { type: "array", items: { type: "string", minLength: 1 } };
+    case "stringMap":
+      return { type: "object", propertyNames: { pattern: f.keyPattern }, additionalProperties: { type: "string", minLength: 1 } };
     case "object":
       return {
         type: "object",
@@ -50,7 +52,7 @@ export function jsonSchema(): Json {
     $id: "https://acme-renew.invalid/schema/cert.json",
     title: "acme-renew certificate configuration (<config-dir>/<name>.json)",
     description:
-      "One file per certificate. Exactly one challenge (webroot, listenHTTP, listenTLS, dnsHook) must be set here or in defaults.json. Wildcard names need dnsHook.",
+      `One file per certificate. Exactly one challenge (${CHALLENGE_FIELDS.join(", ")}) must be set here or in defaults.json. Wildcard names need dns-01 (dnsProvider or dnsHook).`,
     type: "object",
     additionalProperties: false,
     properties: properties(() => true),

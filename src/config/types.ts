@@ -1,4 +1,5 @@
 /** The validated, defaults-merged configuration of one certificate. */
+import type { DnsServer } from "./names.js";
 export const KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096", "rsa8192"] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
 
@@ -8,7 +9,26 @@ export type Challenge =
   | { type: "webroot"; webroot: string }
   | { type: "listenHTTP"; host: string; port: number }
   | { type: "listenTLS"; host: string; port: number }
-  | { type: "dnsHook"; hook: string; resolver: string | null; propagationTimeout: number };
+  | DnsChallenge;
+
+/** dns-01 through a provider (lego's codes and variables); `dnsHook` is the exec provider. */
+export interface DnsChallenge {
+  type: "dns01";
+  /** The provider module (dnsupdate, cloudflare, …, exec). */
+  provider: string;
+  /** The code as configured (e.g. "rfc2136" for dnsupdate), for messages. */
+  code: string;
+  /** dnsHook: the executable (the exec provider's EXEC_PATH). */
+  hook: string | null;
+  /** dnsResolver: where zones, name servers and CNAMEs are looked up; [] = /etc/resolv.conf. */
+  resolvers: DnsServer[];
+  propagationCheck: boolean;
+  /** Seconds; null = the provider's <P>_PROPAGATION_TIMEOUT or lego's default for it. */
+  propagationTimeout: number | null;
+  environmentFile: string | null;
+  /** VAR_FILE → path. */
+  credentialFiles: Record<string, string>;
+}
 
 export interface EabConfig {
   kid: string;
@@ -23,6 +43,8 @@ export interface CertConfig {
   domain: string;
   extraDomainNames: string[];
   email: string | null;
+  /** The CA's terms of service are accepted: an account may be registered. */
+  acceptTerms: boolean;
   server: string;
   caBundle: string | null;
   keyType: KeyType;

@@ -51,6 +51,15 @@ function checkValue(file: string, path: string, spec: FieldSpec, v: unknown): vo
       for (const k of spec.required) if (!(k in o)) throw new ConfigError(file, `${path}.${k}`, "is required");
       return;
     }
+    case "stringMap": {
+      if (typeName(v) !== "object") return fail(`expected an object, got ${typeName(v)}`);
+      const keyRe = new RegExp(spec.keyPattern);
+      for (const [k, item] of Object.entries(v as RawConfig)) {
+        if (!keyRe.test(k)) throw new ConfigError(file, `${path}.${k}`, `not ${spec.keyHint}`);
+        checkValue(file, `${path}.${k}`, { kind: "string", ...(spec.check ? { check: spec.check } : {}) }, item);
+      }
+      return;
+    }
   }
 }
 

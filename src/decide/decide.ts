@@ -4,11 +4,12 @@
  */
 import type { Inspection } from "../inspect/facts.js";
 import type { CertState } from "../state/model.js";
-import { renewalTime, type Policy } from "./policy.js";
+import { renewalWindow, type Policy } from "./policy.js";
+import { DAY } from "../util/time.js";
 
 export type Status = "valid" | "due" | "missing" | "expired" | "not-yet-valid" | "mismatch" | "unreadable";
 
-export type DueReason = "window" | "ari" | "names" | "key-type" | "placeholder" | "chain";
+export type DueReason = "window" | "ari" | "names" | "key-type" | "placeholder" | "chain" | "server-changed" | "profile-changed";
 
 export interface Decision {
   status: Status;
@@ -30,28 +31,38 @@ export interface Decision {
   notAfter: Date | null;
   /** The clock is before the build time: dates were not judged, nothing is renewed. */
   clockUntrusted?: boolean;
+  /** validMinDays would leave less than a third of the lifetime: the lifetime-based window was used. */
+  validMinDaysClamped?: boolean;
 }
 
 const iso = (d: Date) => d.toISOString();
 
+function clockReason(now: Date, floor: Date): string {
+  return `the clock says ${iso(now)}, before this build of acme-renew (${iso(floor)}): not judging the certificate's dates and not renewing until the clock is right`;
+}
+
 export function decide(inspection: Inspection, state: CertState, policy: Policy, now: Date): Decision {
+  const clockWrong = policy.clockFloor !== null && now.getTime() < policy.clockFloor.getTime();
   if (inspection.kind !== "present") {
     return {
       status: inspection.kind,
       usable: false,
-      renew: true,
+      // With a clock before the build time nothing is renewed: no order, no placeholder dated 1970.
+      renew: !clockWrong,
       dueReasons: [],
-      reasons: [inspection.what],
+      reasons: clockWrong ? [inspection.what, clockReason(now, policy.clockFloor!)] : [inspection.what],
       renewAt: null,
       renewAtSource: null,
       ari: null,
       ariRefresh: false,
       notAfter: null,
+      ...(clockWrong ? { clockUntrusted: true } : {}),
     };
   }
   const f = inspection;
   const t = now.getTime();
-  const local = renewalTime(f.notBefore, f.notAfter, policy.validMinDays);
+  const window = renewalWindow(f.notBefore, f.notAfter, policy.validMinDays);
+  const local = window.at;
   // ARI: the stored answer counts only for the certificate it was about, and only ever brings the
   // renewal forward — a stale window never postpones what the local policy demands.
   const a = state.ari;
@@ -68,11 +79,12 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
     ari,
     ariRefresh,
     notAfter: f.notAfter,
+    ...(window.clamped ? { validMinDaysClamped: true } : {}),
   };
   if (!f.keyMatches) {
     return { ...base, status: "mismatch", usable: false, renew: true, dueReasons: [], reasons: ["key.pem does not belong to cert.pem"] };
   }
-  if (policy.clockFloor && t < policy.clockFloor.getTime()) {
+  if (clockWrong) {
     return {
       ...base,
       // A placeholder is never usable, whatever the clock says.
@@ -80,7 +92,7 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
       renew: false,
       ariRefresh: false,
       clockUntrusted: true,
-      reasons: [`the clock says ${iso(now)}, before this build of acme-renew (${iso(policy.clockFloor)}): not judging the certificate's dates and not renewing until the clock is right`],
+      reasons: [clockReason(now, policy.clockFloor!)],
     };
   }
   if (t >= f.notAfter.getTime()) {
@@ -99,10 +111,13 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
     dueReasons.push("ari");
     reasons.push(`the CA suggests renewing (ARI window ${iso(ari.windowStart)} – ${iso(ari.windowEnd)}, selected ${iso(ari.selectedTime)})${ari.explanationURL ? `; see ${ari.explanationURL}` : ""}`);
   }
+  // What acme-renew recorded when it installed this very certificate (null for adopted files).
+  const issued = state.issued && state.issued.serial === f.serialHex ? state.issued : null;
   const have = new Set(f.names);
   const want = new Set(policy.names);
   const missing = policy.names.filter((n) => !have.has(n));
-  const extra = f.names.filter((n) => !want.has(n));
+  // A name the CA added on its own is no reason to renew; a name that was ordered and is no longer configured is.
+  const extra = f.names.filter((n) => !want.has(n) && (!issued || issued.names.includes(n)));
   if (missing.length || extra.length) {
     dueReasons.push("names");
     reasons.push(
@@ -117,12 +132,25 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
     dueReasons.push("placeholder");
     reasons.push("the certificate is a self-signed placeholder");
   }
-  if (!f.chainPresent) {
+  // A CA that sends no chain at all is not asked again and again for one.
+  if (!f.chainPresent && !(issued && !issued.chain)) {
     dueReasons.push("chain");
     reasons.push("chain.pem is missing or empty");
   }
+  if (issued && issued.server !== policy.server) {
+    dueReasons.push("server-changed");
+    reasons.push(`issued by ${issued.server}, configured ${policy.server}`);
+  }
+  if (issued && issued.profile !== policy.profile) {
+    dueReasons.push("profile-changed");
+    reasons.push(`issued with profile ${issued.profile ?? "(none)"}, configured ${policy.profile ?? "(none)"}`);
+  }
+  if (window.clamped) {
+    const days = Math.round((f.notAfter.getTime() - f.notBefore.getTime()) / DAY);
+    reasons.push(`validMinDays ${policy.validMinDays} is more than 2/3 of the certificate's lifetime (${days} days), so every new certificate would soon be due again: the lifetime-based window applies (renew with 1/3 left, 1/2 for certificates of 10 days or less)`);
+  }
   if (dueReasons.length === 0) {
-    reasons.push(`valid until ${iso(f.notAfter)}, due at ${iso(base.renewAt)}${base.renewAtSource === "ari" ? " (ARI)" : ""}`);
+    reasons.unshift(`valid until ${iso(f.notAfter)}, due at ${iso(base.renewAt)}${base.renewAtSource === "ari" ? " (ARI)" : ""}`);
     return { ...base, status: "valid", usable: true, renew: false, dueReasons, reasons };
   }
   // A placeholder lets services start, but no client trusts it: not a usable certificate.

@@ -1,5 +1,5 @@
 /** Renewal policy: when a certificate enters its renewal window. Pure. */
-const DAY = 86_400_000;
+import { DAY } from "../util/time.js";
 
 export interface Policy {
   /** Names the certificate must carry (lower-case). */
@@ -11,12 +11,24 @@ export interface Policy {
   clockFloor: Date | null;
   /** Use ACME Renewal Information from the stored state. */
   ari: boolean;
+  /** The configured ACME directory and profile: a certificate issued with others is due. */
+  server: string;
+  profile: string | null;
+}
+
+/**
+ * `validMinDays` is honoured while it leaves at least a third of the lifetime before the renewal;
+ * beyond that (e.g. 30 days for 6-day certificates, which would be due the moment they are issued)
+ * the lifetime-based window applies instead, and `clamped` says so.
+ */
+export function renewalWindow(notBefore: Date, notAfter: Date, validMinDays: number | null): { at: Date; clamped: boolean } {
+  const lifetime = notAfter.getTime() - notBefore.getTime();
+  if (validMinDays !== null && validMinDays * DAY * 3 <= lifetime * 2) return { at: new Date(notAfter.getTime() - validMinDays * DAY), clamped: false };
+  const fraction = lifetime <= 10 * DAY ? 1 / 2 : 1 / 3;
+  return { at: new Date(notAfter.getTime() - Math.round(lifetime * fraction)), clamped: validMinDays !== null };
 }
 
 /** The instant from which a certificate valid [notBefore, notAfter) is due for renewal. */
 export function renewalTime(notBefore: Date, notAfter: Date, validMinDays: number | null): Date {
-  if (validMinDays !== null) return new Date(notAfter.getTime() - validMinDays * DAY);
-  const lifetime = notAfter.getTime() - notBefore.getTime();
-  const fraction = lifetime <= 10 * DAY ? 1 / 2 : 1 / 3;
-  return new Date(notAfter.getTime() - Math.round(lifetime * fraction));
+  return renewalWindow(notBefore, notAfter, validMinDays).at;
 }

@@ -1,33 +1,28 @@
 /**
  * After a certificate was actually renewed: reload the services that use it, then run postRun.
- * Each hook has a timeout; a failed hook is reported and never undoes the new certificate.
+ * Each hook has a timeout (its whole process tree is stopped then, see spawn.ts); a failed hook is
+ * reported and never undoes the new certificate.
  */
-import { execa, type Result } from "execa";
 import type { CertConfig } from "../config/types.js";
 import { allNames } from "../config/types.js";
 import type { Logger } from "../report/log.js";
 import type { CertPaths } from "../store/paths.js";
+import { hookEnv as withHookVars } from "./env.js";
+import { describeEnd, outputLines, runProgram, type SpawnResult } from "./spawn.js";
 
 export interface HookFailure {
   hook: string;
   why: string;
 }
 
-function why(r: Result, timeoutS: number): string {
-  if (r.timedOut) return `timed out after ${timeoutS}s`;
-  if (r.exitCode !== undefined) return `exit code ${r.exitCode}`;
-  if (r.signal) return `killed by ${r.signal}`;
-  return r.originalMessage ?? "failed to start";
-}
-
-function logOutput(log: Logger, hook: string, r: Result): void {
-  const text = typeof r.all === "string" ? r.all : "";
-  for (const line of text.split("\n").filter(Boolean).slice(0, 100)) log.info("hook-output", line, { hook });
+function logOutput(log: Logger, hook: string, r: SpawnResult): void {
+  for (const line of outputLines(r, 100)) log.info("hook-output", line, { hook });
+  if (r.leftovers) log.warn("hook-leftovers", `${hook}: processes it started still held its output; they were stopped`, { hook });
 }
 
 /** The environment postRun sees: paths and names, never interpolated into the command. */
-export function hookEnv(c: CertConfig, p: CertPaths): Record<string, string> {
-  return {
+export function hookEnv(c: CertConfig, p: CertPaths): NodeJS.ProcessEnv {
+  return withHookVars({
     ACME_RENEW_CERT_NAME: c.name,
     ACME_RENEW_DOMAINS: allNames(c).join(" "),
     ACME_RENEW_CERT_DIR: p.dir,
@@ -36,23 +31,26 @@ export function hookEnv(c: CertConfig, p: CertPaths): Record<string, string> {
     ACME_RENEW_CHAIN: p.chain,
     ACME_RENEW_FULLCHAIN: p.fullchain,
     ACME_RENEW_FULL: p.full,
-  };
+  });
 }
 
-export async function runHooks(c: CertConfig, p: CertPaths, log: Logger): Promise<HookFailure[]> {
+/** `unset`: variables postRun must not inherit from our environment (the DNS provider's credentials). */
+export async function runHooks(c: CertConfig, p: CertPaths, log: Logger, o: { unset?: readonly string[] } = {}): Promise<HookFailure[]> {
   const failures: HookFailure[] = [];
-  const timeout = c.hookTimeout * 1000;
+  const timeoutMs = c.hookTimeout * 1000;
   for (const unit of c.reloadServices) {
-    const r = await execa("systemctl", ["try-reload-or-restart", "--no-block", unit], { timeout, reject: false, all: true, stdin: "ignore" });
-    logOutput(log, `reload ${unit}`, r);
-    if (r.failed) failures.push({ hook: `reload ${unit}`, why: why(r, c.hookTimeout) });
+    const hook = `reload ${unit}`;
+    const r = await runProgram("systemctl", ["try-reload-or-restart", "--no-block", unit], { timeoutMs });
+    logOutput(log, hook, r);
+    if (!r.ok) failures.push({ hook, why: describeEnd(r, timeoutMs) });
     else log.info("reload", `asked systemd to reload ${unit}`, { unit });
   }
   if (c.postRun) {
-    // NOTIFY_SOCKET is ours: a hook must not change the unit's status.
-    const r = await execa("/bin/sh", ["-c", c.postRun], { timeout, reject: false, all: true, stdin: "ignore", cwd: p.dir, env: { ...hookEnv(c, p), NOTIFY_SOCKET: undefined } });
+    const env = hookEnv(c, p);
+    for (const k of o.unset ?? []) delete env[k];
+    const r = await runProgram("/bin/sh", ["-c", c.postRun], { timeoutMs, cwd: p.dir, env });
     logOutput(log, "postRun", r);
-    if (r.failed) failures.push({ hook: "postRun", why: why(r, c.hookTimeout) });
+    if (!r.ok) failures.push({ hook: "postRun", why: describeEnd(r, timeoutMs) });
     else log.info("post-run", "postRun finished");
   }
   for (const f of failures) log.warn("hook-failed", `${f.hook}: ${f.why}; the new certificate is installed, a service may still serve the old one`, { hook: f.hook });

@@ -1,6 +1,6 @@
 /** Reads cert.pem, key.pem and chain.pem of one certificate into CertFacts (node:crypto only: fast). */
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
-import { readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { KeyType } from "../config/types.js";
 import { currentBase, type CertPaths } from "../store/paths.js";
@@ -10,15 +10,7 @@ import { pemBlocks } from "./pem.js";
 import { certIdOrNull } from "../ari/cert-id.js";
 import { spkiKeyType } from "./der.js";
 import { isPlaceholder } from "./placeholder.js";
-
-function readOrNull(file: string): string | null {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
-}
+import { readTextOrNull as readOrNull } from "../util/read.js";
 
 export function keyTypeOf(key: KeyObject): KeyType | string {
   const d = key.asymmetricKeyDetails ?? {};
@@ -61,38 +53,45 @@ export function inspect(paths: CertPaths): Inspection {
   if (certText === null && keyText === null) return { kind: "missing", what: "no certificate yet", empty: true };
   if (certText === null) return { kind: "missing", what: `${paths.cert} is missing`, empty: false };
   if (keyText === null) return { kind: "missing", what: `${paths.key} is missing`, empty: false };
-
-  const certPem = pemBlocks(certText, "CERTIFICATE")[0];
-  if (!certPem) return { kind: "unreadable", what: `${paths.cert}: no PEM certificate` };
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(certPem);
-  } catch (e) {
-    return { kind: "unreadable", what: `${paths.cert}: ${(e as Error).message}` };
-  }
-  let keyMatches: boolean;
   let proof: string | null = null;
   try {
     proof = base === paths.dir ? null : readOrNull(at(PROOF_FILE));
   } catch {
     proof = null;
   }
-  if (provesPair(proof, keyText, certText)) {
-    keyMatches = true;
-  } else {
-    let key: KeyObject;
-    try {
-      key = createPrivateKey(keyText);
-    } catch (e) {
-      return { kind: "unreadable", what: `${paths.key}: not a private key (${(e as Error).message})` };
-    }
-    keyMatches = cert.checkPrivateKey(key);
-  }
   let chainText: string | null = null;
   try {
     chainText = readOrNull(at("chain.pem"));
   } catch {
     chainText = null;
+  }
+  return factsOf({ cert: certText, key: keyText, chain: chainText }, { cert: paths.cert, key: paths.key }, provesPair(proof, keyText, certText));
+}
+
+/**
+ * CertFacts of a certificate, its key and chain given as text (`labels` name them in messages).
+ * `pairProven`: the bytes carry a valid pair proof, so the key need not be loaded.
+ */
+export function factsOf(t: { cert: string; key: string; chain: string | null }, labels: { cert: string; key: string }, pairProven = false): Inspection {
+  const certPem = pemBlocks(t.cert, "CERTIFICATE")[0];
+  if (!certPem) return { kind: "unreadable", what: `${labels.cert}: no PEM certificate` };
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch (e) {
+    return { kind: "unreadable", what: `${labels.cert}: ${(e as Error).message}` };
+  }
+  let keyMatches: boolean;
+  if (pairProven) {
+    keyMatches = true;
+  } else {
+    let key: KeyObject;
+    try {
+      key = createPrivateKey(t.key);
+    } catch (e) {
+      return { kind: "unreadable", what: `${labels.key}: not a private key (${(e as Error).message})` };
+    }
+    keyMatches = cert.checkPrivateKey(key);
   }
   const raw = cert.raw;
   return {
@@ -102,7 +101,7 @@ export function inspect(paths: CertPaths): Inspection {
     names: sanNames(cert),
     keyType: spkiKeyType(raw) ?? keyTypeOf(cert.publicKey),
     keyMatches,
-    chainPresent: chainText !== null && pemBlocks(chainText, "CERTIFICATE").length > 0,
+    chainPresent: t.chain !== null && pemBlocks(t.chain, "CERTIFICATE").length > 0,
     serialHex: cert.serialNumber.toLowerCase(),
     issuer: cert.issuer.replace(/\n/g, ", "),
     fingerprint256: cert.fingerprint256,

@@ -1,4 +1,8 @@
-/** The order flow: new order → authorizations → challenges → finalize → download. */
+/**
+ * The order flow: new order → authorizations → answers in place → challenges → order ready →
+ * finalize → download. The protocol steps (and their recovery from lost answers) are in acme/order.ts;
+ * this sequences them with the challenge solver.
+ */
 import { allNames, type CertConfig } from "../config/types.js";
 import { createCsr } from "../crypto/certs.js";
 import type { KeyPair } from "../crypto/keys.js";
@@ -6,8 +10,11 @@ import { pemBlocks } from "../inspect/pem.js";
 import type { Logger } from "../report/log.js";
 import type { Material } from "../store/install.js";
 import { AcmeFailure } from "../acme/errors.js";
-import type { AcmeSession, Authorization, Challenge } from "../acme/session.js";
-import { solverFor, type ChallengeTask, type Solver } from "../challenges/solver.js";
+import { authorizations, download, finalize, newOrder, orderFailure, respond, settle, settleAuthorization, type Authorization, type Challenge, type Order } from "../acme/order.js";
+import { DEFAULT_RETRY } from "../acme/retry.js";
+import type { AcmeSession } from "../acme/session.js";
+import { solverFor } from "../challenges/factory.js";
+import type { ChallengeTask, Solver } from "../challenges/solver.js";
 
 export interface ObtainOptions {
   config: CertConfig;
@@ -18,38 +25,87 @@ export interface ObtainOptions {
   replaces?: string;
   /** Called at each stage, for sd_notify STATUS. */
   onStage?: (stage: string) => void;
+  /** Called once the CA has created the order. */
+  onOrder?: () => void;
+}
+
+interface Pending {
+  authz: Authorization;
+  challenge: Challenge;
+  task: ChallengeTask;
+}
+
+/** The challenge of the configured type for each authorization still pending; valid ones need nothing. */
+async function pendingChallenges(session: AcmeSession, solver: Solver, authzs: Authorization[], o: ObtainOptions): Promise<Pending[]> {
+  const out: Pending[] = [];
+  for (const authz of authzs) {
+    const id = authz.identifier.value;
+    if (authz.status === "valid") {
+      o.log.info("authz-valid", `${id}: already authorized`, { cert: o.config.name });
+      continue;
+    }
+    if (authz.status !== "pending") throw new AcmeFailure("acme", `${id}: the authorization is ${authz.status}`);
+    const challenge = authz.challenges.find((c) => c.type === solver.type);
+    if (!challenge) throw new AcmeFailure("acme", `${id}: the CA offers no ${solver.type} challenge (offers ${authz.challenges.map((c) => c.type).join(", ")})`);
+    const keyAuthorization = await session.keyAuthorization(challenge);
+    // dns-01 publishes a digest; lego's exec RAW mode passes the key authorization itself (http-01's form).
+    const rawKeyAuthorization = challenge.type === "dns-01" ? await session.keyAuthorization({ ...challenge, type: "http-01" }) : keyAuthorization;
+    out.push({ authz, challenge, task: { identifier: id, wildcard: !!authz.wildcard, token: challenge.token, keyAuthorization, rawKeyAuthorization } });
+  }
+  return out;
 }
 
 /**
- * Puts one authorization's answer in place and has the CA validate it. The task goes into `placed`
- * for the caller to clean up once all authorizations are done: the names of a wildcard and its base
- * share one TXT record name, and removing one answer early could fail the other's validation.
+ * Gets every authorization of `order` validated: all answers in place (concurrently: a DNS hook may
+ * take a while for each), then each challenge posted, then the order read until it is no longer
+ * pending — one poll for all names. Answers are removed only at the end: a wildcard and its base
+ * name share one TXT record name, and removing one answer early could fail the other's validation.
  */
-async function solveOne(session: AcmeSession, solver: Solver, authz: Authorization, o: ObtainOptions, placed: ChallengeTask[]): Promise<void> {
-  const id = authz.identifier.value;
-  if (authz.status === "valid") {
-    o.log.info("authz-valid", `${id}: already authorized`, { cert: o.config.name });
-    return;
-  }
-  const challenge = authz.challenges.find((c: Challenge) => c.type === solver.type);
-  if (!challenge) {
-    throw new AcmeFailure("acme", `${id}: the CA offers no ${solver.type} challenge (offers ${authz.challenges.map((c: Challenge) => c.type).join(", ")})`);
-  }
-  const keyAuthorization = await session.client.getChallengeKeyAuthorization(challenge);
-  const task: ChallengeTask = { identifier: id, wildcard: !!authz.wildcard, token: challenge.token, keyAuthorization };
-  placed.push(task);
-  await solver.prepare(task);
-  await session.call(`challenge ${id}`, (c) => c.completeChallenge(challenge));
-  o.onStage?.("waiting for validation");
+async function authorize(session: AcmeSession, order: Order, o: ObtainOptions): Promise<Order> {
+  const authzs = await authorizations(session, order);
+  const retry = { policy: session.opts.retry ?? DEFAULT_RETRY, deadlineAt: session.opts.deadlineAt, networkDown: !!session.opts.networkDown };
+  const solver = await solverFor({ config: o.config, log: o.log, signal: o.signal, retry });
+  const placed: ChallengeTask[] = [];
   try {
-    await session.call(`validation ${id}`, (c) => c.waitForValidStatus(challenge));
-  } catch (e) {
-    const f = e as AcmeFailure;
-    // A 200 answer carrying status "invalid" is a failed validation, not a protocol error.
-    if (f.cls === "acme") throw new AcmeFailure("challenge", `${id}: ${solver.type} validation failed: ${f.message.replace(/^validation [^:]+: /, "")}`, f.extra);
-    throw f;
+    const pending = await pendingChallenges(session, solver, authzs, o);
+    let last;
+    if (await solver.sequential?.()) {
+      // A provider holding one value per name (lego's Sequential providers): one authorization at a
+      // time, each answer validated and removed before the next is set.
+      for (const p of pending) {
+        placed.push(p.task);
+        await solver.prepare(p.task);
+        o.onStage?.("waiting for validation");
+        const a = await settleAuthorization(session, p.authz, await respond(session, p.authz, p.challenge));
+        placed.pop();
+        await solver.cleanup(p.task).catch((e) => o.log.warn("challenge-cleanup", `${p.task.identifier}: cleanup failed: ${(e as Error).message}`, { cert: o.config.name }));
+        if (a.status !== "valid") break; // the order is invalid now: orderFailure below says why
+      }
+    } else {
+      // allSettled: no answer is still being put in place when the cleanup below runs.
+      const prepared = await Promise.allSettled(
+        pending.map((p) => {
+          placed.push(p.task);
+          return solver.prepare(p.task);
+        }),
+      );
+      const failed = prepared.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+      for (const p of pending) last = await respond(session, p.authz, p.challenge);
+      if (pending.length) o.onStage?.("waiting for validation");
+    }
+    const settled = await settle(session, order, "pending", last);
+    if (settled.status === "invalid") throw await orderFailure(session, settled, solver.type);
+    if (pending.length) o.log.info("authz-valid", `${pending.map((p) => p.task.identifier).join(", ")}: ${solver.type} validated`, { cert: o.config.name });
+    return settled;
+  } finally {
+    for (const t of placed) await solver.cleanup(t).catch((e) => o.log.warn("challenge-cleanup", `${t.identifier}: cleanup failed: ${(e as Error).message}`, { cert: o.config.name }));
+    await solver.close();
   }
-  o.log.info("authz-valid", `${id}: ${solver.type} validated`, { cert: o.config.name });
+}
+
+function der(pem: string): Buffer {
+  return Buffer.from(pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");
 }
 
 /**
@@ -70,43 +126,35 @@ export function refusesReplaces(f: AcmeFailure): boolean {
 export async function obtain(session: AcmeSession, o: ObtainOptions): Promise<Material> {
   const names = allNames(o.config);
   o.onStage?.("ordering");
-  const newOrder = (replaces: string | undefined) =>
-    session.call(
-      "newOrder",
-      (c) =>
-        c.createOrder({
-          identifiers: names.map((value) => ({ type: "dns", value })),
-          ...(o.config.profile ? { profile: o.config.profile } : {}),
-          ...(replaces ? { replaces } : {}),
-        } as Parameters<typeof c.createOrder>[0]),
+  const place = (replaces: string | undefined) =>
+    newOrder(
+      session,
+      {
+        identifiers: names.map((value) => ({ type: "dns", value })),
+        ...(o.config.profile ? { profile: o.config.profile } : {}),
+        ...(replaces ? { replaces } : {}),
+      },
       replaces ? refusesReplaces : undefined,
     );
-  let order;
+  let order: Order;
   try {
-    order = await newOrder(o.replaces);
+    order = await place(o.replaces);
   } catch (e) {
     // RFC 9773 §5: a CA may refuse `replaces` (already replaced, not its certificate): order without it.
     if (!o.replaces || !(e instanceof AcmeFailure) || !refusesReplaces(e)) throw e;
     o.log.warn("replaces-refused", `the CA refused replaces=${o.replaces} (${e.message}); ordering without it`, { cert: o.config.name });
-    order = await newOrder(undefined);
+    order = await place(undefined);
   }
-  o.log.info("order", `order created for ${names.join(", ")}`, { cert: o.config.name, url: (order as { url?: string }).url });
-  const authzs = await session.call("authorizations", (c) => c.getAuthorizations(order));
-  const solver = await solverFor({ config: o.config, log: o.log, signal: o.signal });
-  const placed: ChallengeTask[] = [];
-  try {
-    // allSettled: no authorization is still preparing when the cleanup below runs.
-    const results = await Promise.allSettled(authzs.map((a) => solveOne(session, solver, a, o, placed)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) throw failed.reason;
-  } finally {
-    for (const t of placed) await solver.cleanup(t).catch((e) => o.log.warn("challenge-cleanup", `${t.identifier}: cleanup failed: ${(e as Error).message}`, { cert: o.config.name }));
-    await solver.close();
-  }
+  o.onOrder?.();
+  o.log.info("order", `order created for ${names.join(", ")}`, { cert: o.config.name, url: order.url });
+  // An order whose authorizations are all valid already (reused) is "ready" at once.
+  if (order.status === "pending") order = await authorize(session, order, o);
   o.onStage?.("finalizing");
-  const csr = await createCsr(names, o.key);
-  const finalized = await session.call("finalize", (c) => c.finalizeOrder(order, csr));
-  const pem = await session.call("download", (c) => c.getCertificate(finalized, o.config.preferredChain ?? undefined));
+  const csr = der(await createCsr(names, o.key));
+  const f = await finalize(session, order, csr);
+  order = await settle(session, f.order, "processing", f.reply);
+  if (order.status !== "valid") throw new AcmeFailure("acme", `finalize: the order is ${order.status}${order.error?.detail ? `: ${order.error.detail}` : ""}`, order.error ? { problem: order.error } : {});
+  const pem = await download(session, order, o.config.preferredChain);
   const blocks = pemBlocks(pem, "CERTIFICATE");
   if (blocks.length === 0) throw new AcmeFailure("acme", "download: the CA sent no certificate");
   return { keyPem: o.key.pem, certPem: blocks[0]!, chainPem: blocks.slice(1).join("") };

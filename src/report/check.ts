@@ -21,6 +21,7 @@ export function checkJson(p: Precheck): Record<string, unknown> {
     serial: f?.serialHex ?? null,
     consecutiveFailures: p.state.consecutiveFailures,
     nextAttemptAt: p.state.nextAttemptAt?.toISOString() ?? null,
+    hooksPending: p.state.hooksPending !== null,
   };
 }
 

@@ -16,6 +16,7 @@ const METRICS: Metric[] = [
   { name: "acme_renew_last_success_timestamp_seconds", help: "Last successful renewal, Unix time.", value: (r) => seconds(r.lastSuccess) },
   { name: "acme_renew_consecutive_failures", help: "Renewal attempts that failed in a row.", value: (r) => r.consecutiveFailures },
   { name: "acme_renew_cert_usable", help: "1 when the certificate on disk can be served now (valid, matching key), else 0.", value: (r) => (r.usable ? 1 : 0) },
+  { name: "acme_renew_hooks_pending", help: "1 while the reload hooks of the installed certificate are owed (they failed; every run retries them), else 0.", value: (r) => (r.hooksPending ? 1 : 0) },
 ];
 
 const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');

@@ -1,8 +1,7 @@
 /** `status`: one row per certificate, for people (table) and programs (JSON). Pure rendering. */
 import type { Precheck } from "../run/precheck.js";
+import { DAY } from "../util/time.js";
 import { renderTable, type Colour, type Column, type TableOptions } from "./table.js";
-
-const DAY = 86_400_000;
 
 export interface StatusRow {
   name: string;
@@ -21,6 +20,10 @@ export interface StatusRow {
   lastError: string | null;
   consecutiveFailures: number;
   nextAttempt: string | null;
+  /** Reload hooks of the installed certificate are owed (they failed, or the run died before them). */
+  hooksPending: boolean;
+  /** A certificate the CA issued waits in pending.json to be installed by the next run. */
+  pendingInstall: { serial: string | null; issuedAt: string; installable: boolean } | null;
 }
 
 const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
@@ -47,6 +50,8 @@ export function statusRow(p: Precheck, now: Date): StatusRow {
     lastError: s.lastError ? `${s.lastError.class}: ${s.lastError.message}` : null,
     consecutiveFailures: s.consecutiveFailures,
     nextAttempt: iso(later(s.nextAttemptAt, s.retryAfter)),
+    hooksPending: s.hooksPending !== null,
+    pendingInstall: p.pending ? { serial: p.pending.facts.kind === "present" ? p.pending.facts.serialHex : null, issuedAt: p.pending.pending.at.toISOString(), installable: p.pending.ok } : null,
   };
 }
 
@@ -64,7 +69,7 @@ const COLUMNS: Column<StatusRow>[] = [
   { header: "DECISION", cell: (r) => r.decision, colour: decisionColour },
   { header: "NEXT RENEWAL", cell: (r) => (r.nextRenewal ? `${time(r.nextRenewal)} (${r.nextRenewalSource})` : "-"), drop: 0 },
   { header: "LAST ATTEMPT", cell: (r) => time(r.lastAttempt), drop: 4 },
-  { header: "LAST OUTCOME", cell: (r) => r.lastOutcome ?? "-", colour: (r) => (r.lastOutcome === "failure" ? "red" : r.lastOutcome === "soft-failure" ? "yellow" : null), drop: 1 },
+  { header: "LAST OUTCOME", cell: (r) => `${r.lastOutcome ?? "-"}${r.hooksPending ? " (hooks owed)" : ""}${r.pendingInstall ? " (issued, not installed)" : ""}`, colour: (r) => (r.lastOutcome === "failure" ? "red" : r.lastOutcome === "soft-failure" ? "yellow" : null), drop: 1 },
   { header: "FAILURES", cell: (r) => String(r.consecutiveFailures), colour: (r) => (r.consecutiveFailures > 0 ? "yellow" : null), drop: 2 },
   { header: "NEXT ATTEMPT", cell: (r) => time(r.nextAttempt), drop: 3 },
 ];

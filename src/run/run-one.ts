@@ -1,48 +1,55 @@
-/** `run` for one certificate: offline pre-check and gate first; the network stage is loaded only when needed. */
+/**
+ * `run` for one certificate: offline pre-check and gate first; the network stage, the ARI refresh
+ * and the retry of owed reload hooks are loaded only when needed.
+ */
 import type { CertConfig } from "../config/types.js";
 import { gate } from "../decide/gate.js";
-import { EXIT } from "../report/exit.js";
-import type { Logger } from "../report/log.js";
-import { precheck } from "./precheck.js";
-import type { RunResult } from "./result.js";
-import type { Notifier } from "../systemd/notify.js";
+import { EXIT, worst, type ExitCode } from "../report/exit.js";
+import { precheck, type Precheck } from "./precheck.js";
+import type { RunOptions, RunResult } from "./result.js";
 
-export interface RunOptions {
-  stateDir: string;
-  log: Logger;
-  now: () => Date;
-  force: boolean;
-  timeout?: number;
-  /** sd_notify (a no-op outside systemd). */
-  notify?: Notifier;
+export type { RunOptions } from "./result.js";
+
+/** Exit code of a run that does not renew now: 75 while the certificate serves, 3 for a placeholder, else 1. */
+function holdCode(p: Precheck): ExitCode {
+  if (p.decision.usable) return EXIT.SOFT_FAILURE;
+  return p.inspection.kind === "present" && p.decision.dueReasons.includes("placeholder") ? EXIT.PLACEHOLDER : EXIT.FAILURE;
 }
 
 export async function runOne(config: CertConfig, o: RunOptions): Promise<RunResult> {
   const log = o.log.child({ cert: config.name });
   let p = precheck(config, o.stateDir, o.now(), log);
-  let g = gate(p.decision, p.state, o.now(), o.force);
-  if (g.action === "ari" && !p.decision.clockUntrusted) {
-    // The one reason to contact the CA before a renewal is due. It never changes the exit code by itself.
-    const { refreshAri } = await import("../renew/ari-refresh.js");
-    p = await refreshAri(p, o.stateDir, log, o.now);
-    g = gate(p.decision, p.state, o.now(), o.force);
+  // Once per run: the reasons of every later line say it too.
+  if (p.decision.validMinDaysClamped) log.warn("valid-min-days", `${config.file}: ${p.decision.reasons.find((r) => r.startsWith("validMinDays"))}`);
+  let g = gate(p.decision, p.state, o.now(), o.force, !!p.pending?.ok);
+  if (g.action === "ari") {
+    // The one reason to contact the CA before a renewal is due, bounded in time. It never changes the exit code by itself.
+    const { refreshAri } = await import("./ari-refresh.js");
+    p = await refreshAri(p, o, log);
+    g = gate(p.decision, p.state, o.now(), o.force, !!p.pending?.ok);
     if (g.action === "ari") g = { action: "skip" };
   }
   if (p.decision.clockUntrusted) {
-    log.warn("clock", p.decision.reasons.join("; "));
-    return { name: config.name, outcome: "waiting", code: EXIT.SOFT_FAILURE, message: p.decision.reasons.join("; ") };
+    const msg = p.decision.reasons.join("; ");
+    log.log(p.decision.usable ? "warning" : "error", "clock", msg);
+    return { name: config.name, outcome: "waiting", code: holdCode(p), message: msg };
   }
+  if (g.action === "renew") return (await import("./renew-flow.js")).renewFlow(p, o);
+  let held: RunResult;
   if (g.action === "skip") {
     log.info("not-due", p.decision.reasons.join("; "), { status: p.decision.status, renew_at: p.decision.renewAt ?? undefined });
-    return { name: config.name, outcome: "not-due", code: EXIT.OK, message: p.decision.reasons.join("; "), ...(p.decision.notAfter ? { notAfter: p.decision.notAfter } : {}) };
-  }
-  if (g.action === "wait") {
+    held = { name: config.name, outcome: "not-due", code: EXIT.OK, message: p.decision.reasons.join("; "), ...(p.decision.notAfter ? { notAfter: p.decision.notAfter } : {}) };
+  } else {
     const what = g.why === "retry-after" ? "the CA asked us to wait (Retry-After)" : `backing off after ${p.state.consecutiveFailures} failed attempt(s)`;
     const msg = `${p.decision.reasons.join("; ")}; ${what}: next attempt at ${g.until.toISOString()}${p.state.lastError ? ` (last error ${p.state.lastError.class}: ${p.state.lastError.message})` : ""}`;
     if (p.decision.usable) log.warn("backoff", msg, { next_attempt: g.until, not_after: p.decision.notAfter ?? undefined });
     else log.error("backoff", msg, { next_attempt: g.until, status: p.decision.status });
-    return { name: config.name, outcome: "waiting", code: p.decision.usable ? EXIT.SOFT_FAILURE : EXIT.FAILURE, message: msg };
+    held = { name: config.name, outcome: "waiting", code: holdCode(p), message: msg };
   }
-  const { renew } = await import("../renew/renew.js");
-  return renew(p, o);
+  // Not renewing now: reload hooks still owed from an earlier install run again, until they succeed.
+  if (!p.state.hooksPending) return held;
+  const hooks = await (await import("./hooks-retry.js")).retryHooks(p, o, log);
+  if (!hooks) return held;
+  if (held.code === EXIT.OK) return { ...hooks, ...(held.notAfter ? { notAfter: held.notAfter } : {}) };
+  return { ...held, code: worst([held.code, hooks.code]), message: `${held.message}; ${hooks.message}` };
 }

@@ -1,7 +1,7 @@
 /** Reads (tolerantly) and writes (atomically) the per-cert state file. */
-import { readFileSync } from "node:fs";
 import { STATE_VERSION, emptyState, type CertState, type Outcome } from "./model.js";
 import { writeFileAtomic } from "../store/atomic.js";
+import { readTextOrNull } from "../util/read.js";
 
 export interface StateRead {
   state: CertState;
@@ -15,7 +15,9 @@ const date = (v: unknown): Date | null => {
   return Number.isNaN(d.getTime()) ? null : d;
 };
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
-const OUTCOMES: Outcome[] = ["renewed", "not-due", "soft-failure", "failure", "placeholder"];
+const OUTCOMES: Outcome[] = ["renewed", "not-due", "soft-failure", "failure", "placeholder", "hook-failed"];
+const count = (v: unknown): number => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : 0);
+const obj = (v: unknown): Record<string, unknown> | null => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
 
 export function parseState(text: string): CertState {
   const o = JSON.parse(text) as Record<string, unknown>;
@@ -27,7 +29,9 @@ export function parseState(text: string): CertState {
   s.lastOutcome = OUTCOMES.includes(o.lastOutcome as Outcome) ? (o.lastOutcome as Outcome) : null;
   const le = o.lastError as Record<string, unknown> | undefined;
   s.lastError = le && typeof le === "object" && str(le.class) && str(le.message) ? { class: le.class as string, message: le.message as string } : null;
-  s.consecutiveFailures = Number.isInteger(o.consecutiveFailures) && (o.consecutiveFailures as number) >= 0 ? (o.consecutiveFailures as number) : 0;
+  s.consecutiveFailures = count(o.consecutiveFailures);
+  // Written before answeredFailures existed: every failure counted.
+  s.answeredFailures = o.answeredFailures === undefined ? s.consecutiveFailures : Math.min(count(o.answeredFailures), s.consecutiveFailures);
   s.nextAttemptAt = date(o.nextAttemptAt);
   s.retryAfter = date(o.retryAfter);
   s.placeholderSerial = str(o.placeholderSerial);
@@ -46,17 +50,24 @@ export function parseState(text: string): CertState {
       lastError: str(a.lastError),
     };
   }
+  const i = obj(o.issued);
+  if (i && str(i.serial) && str(i.server) && Array.isArray(i.names) && i.names.every((n) => typeof n === "string")) {
+    s.issued = { serial: i.serial as string, server: i.server as string, profile: str(i.profile), names: i.names as string[], chain: i.chain !== false };
+  }
+  const h = obj(o.hooksPending);
+  const since = h ? date(h.since) : null;
+  if (h && since) s.hooksPending = { since, attempts: count(h.attempts), lastError: str(h.lastError) };
   return s;
 }
 
 export function readState(file: string): StateRead {
-  let text: string;
+  let text: string | null;
   try {
-    text = readFileSync(file, "utf8");
+    text = readTextOrNull(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { state: emptyState(), problem: code === "ENOENT" ? null : `cannot read ${file} (${code}); using empty state` };
+    return { state: emptyState(), problem: `cannot read ${file} (${(e as NodeJS.ErrnoException).code}); using empty state` };
   }
+  if (text === null) return { state: emptyState(), problem: null };
   try {
     return { state: parseState(text), problem: null };
   } catch (e) {

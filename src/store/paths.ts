@@ -16,6 +16,8 @@ export interface CertPaths {
   versions: string;
   state: string;
   lock: string;
+  /** A certificate the CA issued that is not installed yet (see pending.ts). */
+  pending: string;
 }
 
 export function certPaths(stateDir: string, name: string): CertPaths {
@@ -31,6 +33,7 @@ export function certPaths(stateDir: string, name: string): CertPaths {
     versions: join(dir, "versions"),
     state: join(dir, "state.json"),
     lock: join(dir, ".lock"),
+    pending: join(dir, "pending.json"),
   };
 }
 

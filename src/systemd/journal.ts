@@ -76,6 +76,7 @@ const OUTCOME_BY_EVENT: Record<string, string> = {
   "soft-failure": "soft-failure",
   failure: "failure",
   "hook-failed": "hook-failed",
+  "hooks-ok": "hooks-ok",
   busy: "busy",
   backoff: "waiting",
   "config-error": "config-error",

@@ -47,7 +47,7 @@ test("check: names changed and key type changed → due", async () => {
 test("check: a placeholder is due (placeholder) and not usable from the certificate alone — no state.json (crash before it was written)", async () => {
   // Written by `run` (CA down, no certificate), then state.json lost.
   const s = sandbox();
-  s.writeConfig("a.example.com", { ...cfg, server: "https://127.0.0.1:1/dir" });
+  s.writeConfig("a.example.com", { ...cfg, acceptTerms: true, server: "https://127.0.0.1:1/dir" });
   const r = await s.cli(["run", "a.example.com", "--timeout", "2"]);
   assert.ok(r.code === 1 || r.code === 3, `run: ${r.code}\n${r.stderr}`);
   rmSync(join(s.stateDir, "a.example.com", "state.json"), { force: true });
@@ -150,7 +150,7 @@ test("usage errors → 64; validate → 0/78; schema prints JSON Schema", async 
   assert.equal((await s.cli(["check"])).code, 64);
   assert.equal((await s.cli(["frobnicate"])).code, 64);
   assert.equal((await s.cli(["check", "--bogus", "x"])).code, 64);
-  s.writeConfig("a.example.com", cfg);
+  s.writeConfig("a.example.com", { ...cfg, acceptTerms: true });
   assert.equal((await s.cli(["validate"])).code, 0);
   s.writeConfig("b.example.com", { webroot: "/w", listenTLS: ":443" });
   const v = await s.cli(["validate"]);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { sandbox } from "../helpers/cli.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
 import { startFaultProxy, pass, type FaultProxy } from "../helpers/fault-proxy.js";
-import { writeCertDir } from "../helpers/pki.js";
+import { DAY, writeCertDir } from "../helpers/pki.js";
 
 const NAME = "f.example.com";
 
@@ -41,11 +41,11 @@ describe("failure semantics", { timeout: 600_000 }, () => {
     await pebble?.stop();
   });
 
-  /** A sandbox with a valid certificate that is due (validMinDays beyond its lifetime), pointed at `server`. */
+  /** A sandbox with a valid certificate in its renewal window (80 of 90 days gone), pointed at `server`. */
   async function dueCert(server: string, extra: Record<string, unknown> = {}) {
     const s = sandbox();
-    s.writeConfig(NAME, { server, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}`, validMinDays: 365, ...extra });
-    await writeCertDir(s.stateDir, NAME, { names: [NAME] });
+    s.writeConfig(NAME, { server, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}`, ...extra });
+    await writeCertDir(s.stateDir, NAME, { names: [NAME], notBefore: new Date(Date.now() - 80 * DAY), notAfter: new Date(Date.now() + 10 * DAY) });
     return { s, snap: snapshot(s.stateDir) };
   }
 
@@ -62,13 +62,17 @@ describe("failure semantics", { timeout: 600_000 }, () => {
     assert.equal(st.lastError.class, "network");
   });
 
-  test("CA down and no certificate → exit 1 and a placeholder; check says due (placeholder); a later run replaces it", async () => {
+  test("CA down and no certificate → exit 3 and a placeholder; check says due (placeholder); a later run replaces it", async () => {
     const s = sandbox();
-    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
     proxy.setRule(() => ({ kind: "reset" }));
     const r = await s.cli(["run", NAME, "--timeout", "10"]);
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /wrote a self-signed placeholder/);
+    // Still no CA: the placeholder stays, and so does exit 3.
+    const again = await s.cli(["run", NAME, "--timeout", "10", "--force"]);
+    assert.equal(again.code, 3, again.stderr);
+    assert.match(again.stderr, /the placeholder stays in place/);
     const c = await s.cli(["check", NAME, "--json"]);
     const out = JSON.parse(c.stdout)[0];
     assert.equal(out.status, "due");
@@ -84,7 +88,7 @@ describe("failure semantics", { timeout: 600_000 }, () => {
 
   test("placeholder: false → no placeholder written", async () => {
     const s = sandbox();
-    s.writeConfig(NAME, { server: "https://127.0.0.1:1/dir", caBundle: pebble.caBundle, listenHTTP: ":1", placeholder: false });
+    s.writeConfig(NAME, { server: "https://127.0.0.1:1/dir", caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: ":1", placeholder: false });
     const r = await s.cli(["run", NAME, "--timeout", "10"]);
     assert.equal(r.code, 1);
     assert.equal(JSON.parse((await s.cli(["check", NAME, "--json"])).stdout)[0].status, "missing");
@@ -195,7 +199,7 @@ describe("failure semantics", { timeout: 600_000 }, () => {
     // webroot: the token is written, but no web server serves it on Pebble's validation port.
     const { s, snap } = await dueCert(pebble.directoryUrl);
     mkdirSync(join(s.root, "www"));
-    s.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, webroot: join(s.root, "www"), validMinDays: 365 });
+    s.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, webroot: join(s.root, "www") });
     const r = await s.cli(["run", NAME]);
     assert.equal(r.code, 75, r.stderr);
     assert.match(r.stderr, /renewal failed \(challenge\).*http-01 validation failed/);
@@ -210,7 +214,7 @@ describe("failure semantics", { timeout: 600_000 }, () => {
     const outcomes: number[] = [];
     for (let minute = 0; minute < 180; minute += 5) {
       const before = proxy.seen.length;
-      const r = await s.cli(["run", NAME, "--timeout", "4", "--now", new Date(t0 + minute * 60_000).toISOString()]);
+      const r = await s.cli(["run", NAME, "--timeout", "4"], { env: { ACME_RENEW_NOW: new Date(t0 + minute * 60_000).toISOString() } });
       outcomes.push(r.code ?? -1);
       perHour[Math.floor(minute / 60)]! += proxy.seen.length - before;
     }
@@ -241,7 +245,7 @@ describe("failure semantics", { timeout: 600_000 }, () => {
     const p2 = await startPebble({ env: { PEBBLE_WFE_NONCEREJECT: "50" } });
     try {
       const s = sandbox();
-      s.writeConfig(NAME, { server: p2.directoryUrl, caBundle: p2.caBundle, listenHTTP: `127.0.0.1:${p2.httpPort}` });
+      s.writeConfig(NAME, { server: p2.directoryUrl, caBundle: p2.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${p2.httpPort}` });
       const r = await s.cli(["run", NAME]);
       assert.equal(r.code, 0, r.stderr);
     } finally {
@@ -252,11 +256,11 @@ describe("failure semantics", { timeout: 600_000 }, () => {
   test("clock at 1970 (injected): no renewal, clear message; check still counts the cert usable", async () => {
     const { s, snap } = await dueCert(proxy.directoryUrl);
     const before = proxy.seen.length;
-    const r = await s.cli(["run", NAME, "--now", "1970-01-01T00:00:10Z"]);
+    const r = await s.cli(["run", NAME], { env: { ACME_RENEW_NOW: "1970-01-01T00:00:10Z" } });
     assert.equal(r.code, 75, r.stderr);
     assert.match(r.stderr, /clock says 1970-01-01.*before this build of acme-renew/);
     assert.equal(proxy.seen.length, before);
-    const c = await s.cli(["check", NAME, "--now", "1970-01-01T00:00:10Z"]);
+    const c = await s.cli(["check", NAME], { env: { ACME_RENEW_NOW: "1970-01-01T00:00:10Z" } });
     assert.equal(c.code, 0);
     snap.same();
   });

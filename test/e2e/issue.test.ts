@@ -232,10 +232,10 @@ describe("renewal in the window and chain preference", { timeout: 180_000 }, () 
     const first = pair(s.stateDir, "w.example.com");
     const notBefore = Date.parse(first.cert.validFrom);
     // 11 h in: not due yet (a 1-day certificate renews at half its lifetime).
-    const early = await s.cli(["run", "w.example.com", "--now", new Date(notBefore + 11 * 3_600_000).toISOString()], { env, wrapper: ["unshare", "-n"] });
+    const early = await s.cli(["run", "w.example.com"], { env: { ...env, ACME_RENEW_NOW: new Date(notBefore + 11 * 3_600_000).toISOString() }, wrapper: ["unshare", "-n"] });
     assert.equal(early.code, 0, early.stderr);
     assert.match(early.stderr, /not-due/);
-    const r = await s.cli(["run", "w.example.com", "--now", new Date(notBefore + 13 * 3_600_000).toISOString()], { env });
+    const r = await s.cli(["run", "w.example.com"], { env: { ...env, ACME_RENEW_NOW: new Date(notBefore + 13 * 3_600_000).toISOString() } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /renewing: in renewal window since/);
     const second = pair(s.stateDir, "w.example.com");

@@ -1,10 +1,10 @@
 /** Proof that the pre-check (check, ready, run when not due) needs no network and never loads the ACME library. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeCertDir } from "../helpers/pki.js";
-import { CLI, sandbox } from "../helpers/cli.js";
+import { makeLeaf, writeCertDir } from "../helpers/pki.js";
+import { CLI, ROOT, sandbox } from "../helpers/cli.js";
 import { spawnSync } from "node:child_process";
 
 const NAMES = ["a.example.com"];
@@ -13,7 +13,53 @@ const NAMES = ["a.example.com"];
 // tests prove that a run inside the stored refresh period stays offline too).
 const cfg = { webroot: "/var/www", server: "https://127.0.0.1:1/dir", ari: false };
 
+/**
+ * The bundle's chunks that hold the dns-01 code (esbuild marks each source file with a
+ * `// src/…` comment): the DNS providers, client, TSIG, propagation check and the dns-01 solver.
+ */
+function dnsChunks(): string[] {
+  const dir = join(ROOT, "dist/chunks");
+  const chunks = readdirSync(dir).filter((f) => /\/\/ src\/(dns\/|challenges\/dns01\.ts)/.test(readFileSync(join(dir, f), "utf8")));
+  assert.ok(chunks.length >= 10, `the dns-01 code is in chunks of its own (${chunks.join(", ")})`);
+  assert.doesNotMatch(readFileSync(join(ROOT, "dist/acme-renew.js"), "utf8"), /\/\/ src\/dns\//, "and not in the entry");
+  return chunks;
+}
+
+test("check with a pending.json (an issued certificate waiting to be installed) stays offline and loads no ACME library", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  const { key, cert, issuer } = await makeLeaf({ names: NAMES });
+  writeFileSync(
+    join(s.stateDir, "a.example.com", "pending.json"),
+    JSON.stringify({ version: 1, keyPem: key.pem, certPem: cert.toString("pem"), chainPem: issuer!.cert.toString("pem"), server: cfg.server, profile: null, names: NAMES, at: new Date().toISOString() }),
+    { mode: 0o600 },
+  );
+  const trace = join(s.root, "trace");
+  const r = await s.cli(["check", "a.example.com"], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect,socket,openat,open"] });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = readFileSync(trace, "utf8").split("\n");
+  assert.ok(lines.some((l) => /openat\(.*pending\.json/.test(l)), "the trace saw pending.json being read");
+  assert.deepEqual(lines.filter((l) => /connect\(|socket\(AF_INET/.test(l)), []);
+  assert.deepEqual(lines.filter((l) => /node_modules\/(acme-client|axios|@peculiar|systeminformation|execa)/.test(l)), []);
+});
+
 for (const cmd of ["check", "ready", "run"]) {
+  test(`${cmd} of a valid cert with a DNS provider loads none of the dns-01 code, reads no credentials (strace)`, async () => {
+    const s = sandbox();
+    s.writeConfig("a.example.com", { ...cfg, webroot: undefined, dnsProvider: "cloudflare", environmentFile: "/nonexistent/cloudflare.env", credentialFiles: { CF_DNS_API_TOKEN_FILE: "/nonexistent/token" }, dnsResolver: "192.0.2.53" });
+    await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+    const trace = join(s.root, "trace");
+    const r = await s.cli([cmd, "a.example.com"], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect,socket,openat,open"] });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = readFileSync(trace, "utf8").split("\n");
+    assert.ok(lines.some((l) => /openat\(.*cert\.pem/.test(l)), "the trace saw the cert being read (the trace works)");
+    assert.deepEqual(lines.filter((l) => /connect\(|socket\(AF_INET/.test(l)), [], "no connect() and no inet socket");
+    const chunks = dnsChunks();
+    assert.deepEqual(lines.filter((l) => chunks.some((c) => l.includes(c))), [], "no dns-01 chunk opened");
+    assert.deepEqual(lines.filter((l) => /nonexistent\/(cloudflare\.env|token)/.test(l)), [], "the credentials are not read");
+  });
+
   test(`${cmd} of a valid cert works without any network (unshare -n)`, async () => {
     const s = sandbox();
     s.writeConfig("a.example.com", cfg);

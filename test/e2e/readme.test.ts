@@ -87,9 +87,9 @@ describe("README commands", { timeout: 300_000 }, () => {
     pebble = await startPebble();
     s = sandbox();
     out = mkdtempSync(join(tmpdir(), "acme-renew-readme-"));
-    s.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    s.writeConfig(NAME, { acceptTerms: true, server: pebble.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
     // What lego and NixOS do not record (server, a challenge), as the README suggests: in defaults.json.
-    writeFileSync(join(s.configDir, "defaults.json"), JSON.stringify({ server: pebble.directoryUrl, caBundle: pebble.caBundle, webroot: out }));
+    writeFileSync(join(s.configDir, "defaults.json"), JSON.stringify({ acceptTerms: true, server: pebble.directoryUrl, caBundle: pebble.caBundle, webroot: out }));
     const r = await s.cli(["run", NAME]);
     assert.equal(r.code, 0, r.stderr);
     const host = new URL(pebble.directoryUrl).host;

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { sandbox, type CliResult } from "../helpers/cli.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
 import { DAY, writeCertDir, type LeafOptions } from "../helpers/pki.js";
+import { acquireLock } from "../../src/store/lock.js";
 
 const NAME = "a.example.com";
 
@@ -58,7 +59,7 @@ describe("ready", { timeout: 300_000 }, () => {
   /** A 90-day certificate with 10 days left: due (1/3 of the lifetime) but valid. */
   async function dueButValid(server: string) {
     const s = sandbox();
-    s.writeConfig(NAME, { server, webroot: "/var/www" });
+    s.writeConfig(NAME, { acceptTerms: true, server, webroot: "/var/www" });
     await writeCertDir(s.stateDir, NAME, { names: [NAME], notBefore: new Date(Date.now() - 80 * DAY), notAfter: new Date(Date.now() + 10 * DAY) });
     return s;
   }
@@ -85,7 +86,7 @@ describe("ready", { timeout: 300_000 }, () => {
   test("no certificate, CA down: ready writes a placeholder in ≤ 1 s; check says due (placeholder) with or without state.json; run then fails (1 or 3) and leaves it", async () => {
     const { ms, runs } = await best(3, async () => {
       const s = sandbox();
-      s.writeConfig(NAME, { server: stalled, webroot: "/var/www", extraDomainNames: ["www.a.example.com"] });
+      s.writeConfig(NAME, { acceptTerms: true, server: stalled, webroot: "/var/www", extraDomainNames: ["www.a.example.com"] });
       const r = await s.cli(["ready", NAME]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /wrote a self-signed placeholder/);
@@ -94,7 +95,7 @@ describe("ready", { timeout: 300_000 }, () => {
     assert.ok(ms <= 1000, `ready took ${runs.map((r) => r.ms).join(", ")} ms (best ${ms})`);
 
     const s = sandbox();
-    s.writeConfig(NAME, { server: refused, webroot: "/var/www", extraDomainNames: ["www.a.example.com"] });
+    s.writeConfig(NAME, { acceptTerms: true, server: refused, webroot: "/var/www", extraDomainNames: ["www.a.example.com"] });
     const before = connections;
     assert.equal((await s.cli(["ready", NAME])).code, 0);
     const cert = pairMatches(s.stateDir);
@@ -113,10 +114,9 @@ describe("ready", { timeout: 300_000 }, () => {
     assert.match(again.stderr, /placeholder is in place/);
     assert.deepEqual(files(s.stateDir), placeholder);
 
-    // The renewal then fails, and the placeholder stays. Exit 1 today; 3 once `run` reports "placeholder
-    // in place" (issue 11's new exit code, added to `run` by its own change).
+    // The renewal then fails, and the placeholder stays: exit 3 (no CA certificate yet, a placeholder in place).
     const run = await s.cli(["run", NAME, "--timeout", "3"]);
-    assert.ok(run.code === 1 || run.code === 3, `run: exit ${run.code}\n${run.stderr}`);
+    assert.equal(run.code, 3, `run: exit ${run.code}\n${run.stderr}`);
     assert.deepEqual(files(s.stateDir), placeholder, "the placeholder stays in place");
     rmSync(join(s.stateDir, NAME, "state.json"), { force: true });
     const c2 = await s.cli(["check", NAME, "--json"]);
@@ -127,7 +127,7 @@ describe("ready", { timeout: 300_000 }, () => {
 
   test("an expired placeholder is replaced by a fresh one; a real certificate never is", async () => {
     const s = sandbox();
-    s.writeConfig(NAME, { server: refused, webroot: "/var/www" });
+    s.writeConfig(NAME, { acceptTerms: true, server: refused, webroot: "/var/www" });
     assert.equal((await s.cli(["ready", NAME])).code, 0);
     const first = pairMatches(s.stateDir);
     const later = new Date(Date.now() + 60 * DAY).toISOString();
@@ -143,7 +143,7 @@ describe("ready", { timeout: 300_000 }, () => {
       ["mismatch", { names: [NAME], wrongKey: true }],
     ] as Array<[string, LeafOptions]>) {
       const t = sandbox();
-      t.writeConfig(NAME, { server: refused, webroot: "/var/www" });
+      t.writeConfig(NAME, { acceptTerms: true, server: refused, webroot: "/var/www" });
       await writeCertDir(t.stateDir, NAME, o);
       const snap = files(t.stateDir);
       const rr = await t.cli(["ready", NAME]);
@@ -152,7 +152,7 @@ describe("ready", { timeout: 300_000 }, () => {
       assert.deepEqual(files(t.stateDir), snap, `${what}: files untouched`);
     }
     const u = sandbox();
-    u.writeConfig(NAME, { server: refused, webroot: "/var/www" });
+    u.writeConfig(NAME, { acceptTerms: true, server: refused, webroot: "/var/www" });
     await writeCertDir(u.stateDir, NAME, { names: [NAME] });
     writeFileSync(join(u.stateDir, NAME, "cert.pem"), "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n");
     const snap = files(u.stateDir);
@@ -162,7 +162,7 @@ describe("ready", { timeout: 300_000 }, () => {
 
   test("placeholder: false and no certificate → exit 1, nothing written; config error → 78; no names → 64", async () => {
     const s = sandbox();
-    s.writeConfig(NAME, { server: refused, webroot: "/var/www", placeholder: false });
+    s.writeConfig(NAME, { acceptTerms: true, server: refused, webroot: "/var/www", placeholder: false });
     const r = await s.cli(["ready", NAME]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /"placeholder" is false/);
@@ -178,8 +178,8 @@ describe("ready", { timeout: 300_000 }, () => {
 
   test("--all: one placeholder for the certificate that has none, the usable one untouched, exit 0", async () => {
     const s = sandbox();
-    s.writeConfig(NAME, { server: refused, webroot: "/var/www" });
-    s.writeConfig("b.example.com", { server: refused, webroot: "/var/www" });
+    s.writeConfig(NAME, { acceptTerms: true, server: refused, webroot: "/var/www" });
+    s.writeConfig("b.example.com", { acceptTerms: true, server: refused, webroot: "/var/www" });
     await writeCertDir(s.stateDir, "b.example.com", { names: ["b.example.com"] });
     const snap = files(s.stateDir, "b.example.com");
     const r = await s.cli(["ready", "--all"]);
@@ -191,8 +191,8 @@ describe("ready", { timeout: 300_000 }, () => {
 
   test("without any network (unshare -n): a placeholder, and a usable certificate, exit 0", async () => {
     const s = sandbox();
-    s.writeConfig(NAME, { server: "https://acme.example.invalid/dir", webroot: "/var/www" });
-    s.writeConfig("b.example.com", { server: "https://acme.example.invalid/dir", webroot: "/var/www" });
+    s.writeConfig(NAME, { acceptTerms: true, server: "https://acme.example.invalid/dir", webroot: "/var/www" });
+    s.writeConfig("b.example.com", { acceptTerms: true, server: "https://acme.example.invalid/dir", webroot: "/var/www" });
     await writeCertDir(s.stateDir, "b.example.com", { names: ["b.example.com"], notBefore: new Date(Date.now() - 80 * DAY), notAfter: new Date(Date.now() + 10 * DAY) });
     const r = await s.cli(["ready", "--all"], { wrapper: ["unshare", "-n"] });
     assert.equal(r.code, 0, r.stderr);
@@ -201,7 +201,7 @@ describe("ready", { timeout: 300_000 }, () => {
 
   test("a lock left by a killed run is taken over; a live holder makes ready wait at most ~5 s, then exit 1 without writing", async () => {
     const s = sandbox();
-    s.writeConfig(NAME, { server: refused, webroot: "/var/www" });
+    s.writeConfig(NAME, { acceptTerms: true, server: refused, webroot: "/var/www" });
     // Dead owner: pid 2^22 + 1 is above Linux's pid_max ceiling, so no process has it.
     const dir = join(s.stateDir, NAME);
     mkdirSync(join(dir, "versions"), { recursive: true });
@@ -212,12 +212,12 @@ describe("ready", { timeout: 300_000 }, () => {
     assert.equal(existsSync(join(dir, ".lock")), false, "lock released");
 
     const t = sandbox();
-    t.writeConfig(NAME, { server: refused, webroot: "/var/www" });
+    t.writeConfig(NAME, { acceptTerms: true, server: refused, webroot: "/var/www" });
     const tdir = join(t.stateDir, NAME);
     mkdirSync(join(tdir, "versions"), { recursive: true });
-    const start = readFileSync(`/proc/${process.pid}/stat`, "utf8");
-    writeFileSync(join(tdir, ".lock"), `${process.pid} ${start.slice(start.lastIndexOf(")") + 2).split(" ")[19]}`);
-    const busy = await t.cli(["ready", NAME]);
+    // A live holder: this test process takes the (flock) lock for the duration of the call.
+    const held = await acquireLock(join(tdir, ".lock"), 5_000);
+    const busy = await t.cli(["ready", NAME]).finally(() => held.release());
     assert.equal(busy.code, 1, busy.stderr);
     assert.match(busy.stderr, /another run holds .*\.lock.*no placeholder written/);
     assert.ok(busy.ms < 15_000, `${busy.ms} ms`);
@@ -236,7 +236,7 @@ describe("ready, then the renewal (Pebble)", { timeout: 300_000 }, () => {
 
   test("placeholder at boot, the CA answers later: run replaces it with a CA-issued certificate, and ready says usable", async () => {
     const s = sandbox();
-    const cfg = { server: pebble.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` };
+    const cfg = { acceptTerms: true, server: pebble.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` };
     s.writeConfig(NAME, cfg);
     const r = await s.cli(["ready", NAME], { wrapper: ["unshare", "-n"] });
     assert.equal(r.code, 0, r.stderr);

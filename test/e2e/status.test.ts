@@ -7,9 +7,10 @@ import { sandbox } from "../helpers/cli.js";
 import { writeCertDir } from "../helpers/pki.js";
 
 // After this build's time (the clock floor), so dates are judged. a: 90 days, due at 2/3 → 06-30;
-// b: 101 days, due 1/3 before its end → 05-07 08:00.
+// b: 101 days, due 1/3 before its end → 05-07 08:00. The child's clock starts at NOW and runs on
+// (test/helpers/fake-clock.ts): a minute before midnight keeps the day counts whole.
 const Y = new Date().getUTCFullYear() + 1;
-const NOW = `${Y}-06-01T00:00:00.000Z`;
+const NOW = `${Y}-05-31T23:59:00.000Z`;
 
 async function fixture() {
   const s = sandbox();
@@ -27,7 +28,7 @@ async function fixture() {
 
 test("status table: exact rows for the fixture", async () => {
   const s = await fixture();
-  const r = await s.cli(["status", "--now", NOW]);
+  const r = await s.cli(["status"], { env: { ACME_RENEW_NOW: NOW } });
   assert.equal(r.code, 0, r.stderr);
   const expected = [
     "NAME           NAMES                            ISSUER              NOT AFTER         DAYS  DECISION      NEXT RENEWAL              LAST ATTEMPT      LAST OUTCOME  FAILURES  NEXT ATTEMPT",
@@ -41,7 +42,7 @@ test("status table: exact rows for the fixture", async () => {
 
 test("status --json: one object per certificate with the state's fields", async () => {
   const s = await fixture();
-  const rows = JSON.parse((await s.cli(["status", "--json", "--now", NOW])).stdout);
+  const rows = JSON.parse((await s.cli(["status", "--json"], { env: { ACME_RENEW_NOW: NOW } })).stdout);
   assert.deepEqual(
     rows.map((r: Record<string, unknown>) => [r.name, r.decision, r.daysLeft, r.consecutiveFailures, r.nextAttempt, r.lastError]),
     [
@@ -77,7 +78,7 @@ function parseExposition(text: string): Map<string, Map<string, number>> {
 test("status --prometheus writes a valid textfile atomically with the documented metrics", async () => {
   const s = await fixture();
   const file = join(s.root, "acme.prom");
-  const r = await s.cli(["status", "--prometheus", file, "--now", NOW]);
+  const r = await s.cli(["status", "--prometheus", file], { env: { ACME_RENEW_NOW: NOW } });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "");
   const m = parseExposition(readFileSync(file, "utf8"));
@@ -88,6 +89,7 @@ test("status --prometheus writes a valid textfile atomically with the documented
     "acme_renew_last_success_timestamp_seconds",
     "acme_renew_consecutive_failures",
     "acme_renew_cert_usable",
+    "acme_renew_hooks_pending",
   ]);
   assert.equal(m.get("acme_renew_cert_not_after_seconds")!.get("b.example.com"), Date.parse(`${Y}-06-10T00:00:00Z`) / 1000);
   assert.equal(m.get("acme_renew_consecutive_failures")!.get("b.example.com"), 3);

@@ -51,7 +51,7 @@ export function stubSystemctl(dir: string, exitCode = 0): string {
 export type ChallengeKind = "webroot" | "listenHTTP" | "listenTLS" | "dnsHook";
 
 export function baseConfig(p: Pebble, extra: Record<string, unknown> = {}) {
-  return { server: p.directoryUrl, caBundle: p.caBundle, email: "ops@example.com", ...extra };
+  return { server: p.directoryUrl, caBundle: p.caBundle, email: "ops@example.com", acceptTerms: true, ...extra };
 }
 
 export function challengeConfig(kind: ChallengeKind, p: Pebble, dir: string): Record<string, unknown> {

@@ -39,6 +39,11 @@ export interface PebbleOptions {
    * (see PEBBLE_BIN) advertises meta.profiles.
    */
   profiles?: boolean;
+  /**
+   * The DNS server Pebble's VA asks ("host:port"), instead of pebble-challtestsrv (which still runs,
+   * for http-01/tls-alpn-01 names and its management API): e.g. a BIND serving the test zone.
+   */
+  dnsServer?: string;
 }
 
 export interface Pebble {
@@ -373,7 +378,7 @@ async function startOnce(bin: string, opts: PebbleOptions): Promise<Pebble> {
   );
   const pebble = startProc(
     join(bin, "pebble"),
-    ["-config", configFile, "-dnsserver", `${LOOPBACK}:${dnsPort}`],
+    ["-config", configFile, "-dnsserver", opts.dnsServer ?? `${LOOPBACK}:${dnsPort}`],
     {
       ...baseEnv,
       PEBBLE_VA_NOSLEEP: "1",
@@ -501,4 +506,9 @@ export function setTxt(pebble: Pick<Pebble, "challtestsrvUrl">, host: string, va
 /** Removes all TXT record values for host (FQDN with trailing dot). */
 export function clearTxt(pebble: Pick<Pebble, "challtestsrvUrl">, host: string): Promise<void> {
   return cts(pebble, "/clear-txt", { host });
+}
+
+/** A CNAME in challtestsrv (it follows one level when answering), e.g. for acme-dns delegations. */
+export function setCname(pebble: Pick<Pebble, "challtestsrvUrl">, host: string, target: string): Promise<void> {
+  return cts(pebble, "/set-cname", { host, target });
 }

@@ -11,7 +11,7 @@
  *  - Fault injectors that need root: a size-limited tmpfs (ENOSPC), a read-only bind mount in a private
  *    mount namespace (EROFS), libfiu's POSIX preload (fsync/rename errors), each with a probe.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, X509Certificate, createPrivateKey } from "node:crypto";
 import {
   cpSync,
@@ -87,6 +87,8 @@ export interface KillOnEvent {
   delayMs: number;
   /** Bound: SIGKILL anyway after this long. */
   timeoutMs: number;
+  /** Instead of SIGKILL after delayMs (e.g. SIGSTOP, and SIGCONT later). */
+  action?: (child: ChildProcess) => void;
 }
 
 /**
@@ -104,10 +106,11 @@ export function rcliKillOnEvent(s: Sandbox, label: string, args: string[], k: Ki
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     const kill = () => child.kill("SIGKILL");
+    const act = () => (k.action ? k.action(child) : kill());
     const watcher = watch(k.watchDir, (_ev, entry) => {
       if (triggered || !entry || !k.match(String(entry))) return;
       triggered = true;
-      setTimeout(kill, k.delayMs);
+      setTimeout(act, k.delayMs);
     });
     const bound = setTimeout(kill, k.timeoutMs);
     child.on("error", (e) => {

@@ -4,10 +4,11 @@
  * disk are readable and belong together, and that no previous version was lost (assertNothingLost).
  * Every scenario has its own sandbox and its own proxies, so they run concurrently.
  */
+import type { ChildProcess } from "node:child_process";
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import type { CliResult } from "../helpers/cli.js";
 import { stubSystemctl, writeDnsHook } from "../helpers/acme-fixtures.js";
@@ -27,6 +28,7 @@ import {
   probeReadOnlyBind,
   probeTmpfs,
   rcli,
+  rcliKillOnEvent,
   readOnlyBindWrapper,
   registerSecret,
   sleep,
@@ -225,7 +227,7 @@ export function registerFaultScenarios(): void {
     // The certificate was issued to another ACME account: here the account of the old email address
     // (the same happens with lego's files adopted after a migration, or a lost accounts/ directory).
     const s = newSandbox();
-    s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { email: "old@example.com", validMinDays: null }));
+    s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { email: "old@example.com", keyType: "ec256" }));
     const first = await rcli(s, "replaces-refused-other-account", ["run", NAME]);
     expectRenewed(first);
     s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { email: "new@example.com" }));
@@ -269,6 +271,81 @@ export function registerFaultScenarios(): void {
     }
     for (const pid of left) process.kill(pid, "SIGKILL"); // ours: the hook this test started
     assert.deepEqual(left, [], "no hook process outlives the run");
+    assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
+  });
+
+  // Item 1 of issue 11: a hook's whole process tree ends at its timeout or the run's deadline.
+
+  /** A `sleep` argument nobody else uses: /proc tells whether the hook's grandchild still lives. */
+  const sleepMarker = () => `117.${randomBytes(4).readUInt32BE()}`;
+
+  /** The marked processes are gone (waits up to 2 s for the kernel); kills leftovers, which are ours. */
+  async function assertTreeGone(marker: string): Promise<void> {
+    let left = pidsWithArg(marker);
+    for (let i = 0; i < 20 && left.length; i++) {
+      await sleep(100);
+      left = pidsWithArg(marker);
+    }
+    for (const pid of left) process.kill(pid, "SIGKILL");
+    assert.deepEqual(left, [], "no process of the hook outlives the run");
+  }
+
+  function shellHook(s: Sandbox, name: string, body: string): string {
+    const file = join(s.root, name);
+    writeFileSync(file, `#!/bin/sh\n${body}\n`);
+    chmodSync(file, 0o755);
+    return file;
+  }
+
+  scenario("post-run-tree-ignores-term", 90_000, async (t) => {
+    // postRun starts a grandchild that ignores SIGTERM and keeps the output pipe (a curl that hangs).
+    const m = sleepMarker();
+    const { s, before } = dueManaged(S().pebble.directoryUrl, { postRun: `trap '' TERM; echo hook-started; sleep ${m}; true`, hookTimeout: 2 });
+    const r = await rcli(s, "post-run-tree-ignores-term", ["run", NAME]);
+    assert.equal(r.code, 75, r.stderr);
+    assertCleanOutput(r);
+    assert.match(r.stderr, /renewed, valid until/);
+    assert.match(r.stderr, /postRun: timed out after 2s; the new certificate is installed/);
+    assert.match(r.stderr, /hook-started/, "its output up to the timeout is logged");
+    t.diagnostic(`renewal + postRun with a SIGTERM-ignoring grandchild, hookTimeout 2 s: run ended after ${r.ms} ms`);
+    // hookTimeout 2 s + grace 5 s after a renewal of a few seconds; the grandchild sleeps 117 s.
+    assert.ok(r.ms < 45_000, `bounded by renewal + hookTimeout + grace: took ${r.ms} ms`);
+    await assertTreeGone(m);
+    assert.ok(!existsSync(join(s.stateDir, NAME, ".lock")), "the lock was released");
+    assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true);
+    assert.equal((await rcli(s, "post-run-tree-ignores-term", ["check", NAME])).code, 0);
+  });
+
+  scenario("dns-hook-tree-holds-pipe", 60_000, async (t) => {
+    const s = newSandbox();
+    const m = sleepMarker();
+    const hook = shellHook(s, "dns-hook.sh", `trap '' TERM\necho "hook $1 $2"\nsleep ${m}\nexit 0`);
+    const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5, hookTimeout: 2 }, { stateDirReady: s });
+    const r = await rcli(s, "dns-hook-tree-holds-pipe", ["run", NAME]);
+    expectSoftFailure(r, "local");
+    assert.match(r.stderr, /dnsHook .* present .*: timed out after 2s/);
+    t.diagnostic(`dnsHook with a SIGTERM-ignoring grandchild, hookTimeout 2 s: run ended after ${r.ms} ms`);
+    // present and then cleanup (also called for a failed present) each cost hookTimeout + 5 s grace;
+    // the grandchild sleeps 117 s.
+    assert.ok(r.ms < 45_000, `bounded by 2 × (hookTimeout + grace): took ${r.ms} ms`);
+    await assertTreeGone(m);
+    assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
+  });
+
+  scenario("deadline-stops-dns-hook-tree", 60_000, async (t) => {
+    // hookTimeout is long; the run's deadline (--timeout 20) is what ends the hook and its grandchild.
+    const s = newSandbox();
+    const m = sleepMarker();
+    const started = join(s.root, "hook-started");
+    const hook = shellHook(s, "dns-hook.sh", `[ "$1" = present ] && date +%s%N > ${started}\nsh -c 'sleep ${m}; echo never'\nexit 0`);
+    const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5, hookTimeout: 600 }, { stateDirReady: s });
+    const r = await rcli(s, "deadline-stops-dns-hook-tree", ["run", NAME, "--timeout", "20"]);
+    expectSoftFailure(r);
+    assert.ok(existsSync(started), "the deadline came while the hook ran");
+    assert.match(r.stderr, /dnsHook .* present .*: cancelled \(run deadline\)/);
+    t.diagnostic(`--timeout 20, hookTimeout 600: run ended after ${r.ms} ms`);
+    assert.ok(r.ms < 40_000, `bounded by the deadline, not the hook (117 s) nor hookTimeout: took ${r.ms} ms`);
+    await assertTreeGone(m);
     assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
   });
 
@@ -419,7 +496,7 @@ export function registerFaultScenarios(): void {
     scenario(`concurrent-runs-${n}`, 120_000, async () => {
       const s = newSandbox();
       await writeCertDir(s.stateDir, NAME, { names: [NAME] });
-      s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { validMinDays: 365 }));
+      s.writeConfig(NAME, cfg(S().pebble.directoryUrl));
       const before = snapshotCert(s.stateDir, NAME);
       const rs = await Promise.all(Array.from({ length: n }, () => rcli(s, `concurrent-runs-${n}`, ["run", NAME], { timeoutMs: 100_000 })));
       for (const r of rs) {
@@ -435,6 +512,81 @@ export function registerFaultScenarios(): void {
       assert.ok(!existsSync(join(s.stateDir, NAME, ".lock")), "no lock left behind");
     });
   }
+
+  // Item 14 of issue 11: the per-certificate lock is a kernel lock (flock), held exactly while its holder lives.
+
+  scenario("lock-holder-killed-then-stampede", 120_000, async (t) => {
+    // A run is SIGKILLed while it holds the lock (mid-order); then 6 runs start at once. As in
+    // concurrent-runs-*: a due certificate of the test CA, and what Pebble issues is not due.
+    const s = newSandbox();
+    await writeCertDir(s.stateDir, NAME, { names: [NAME] });
+    s.writeConfig(NAME, cfg(S().pebble.directoryUrl, { validMinDays: 365 }));
+    const before = snapshotCert(s.stateDir, NAME);
+    const killed = await rcliKillOnEvent(s, "lock-holder-killed-then-stampede", ["run", NAME, "--force"], { watchDir: join(s.stateDir, NAME), match: (e) => e === ".lock", delayMs: 300, timeoutMs: 60_000 });
+    assert.ok(killed.triggered, "the run took the lock before it was killed");
+    assert.equal(killed.code, null, "killed");
+    assertNothingLost(s.stateDir, NAME, before);
+    const again = snapshotCert(s.stateDir, NAME);
+    const t0 = Date.now();
+    const rs = await Promise.all(Array.from({ length: 6 }, () => rcli(s, "lock-holder-killed-then-stampede", ["run", NAME], { timeoutMs: 100_000 })));
+    t.diagnostic(`6 runs after the holder's kill -9: all done in ${Date.now() - t0} ms`);
+    for (const r of rs) {
+      assert.equal(r.code, 0, r.stderr);
+      assertCleanOutput(r);
+    }
+    const renewed = rs.filter((r) => /renewed, valid until/.test(r.stderr)).length;
+    assert.equal(renewed, 1, `exactly one issuance:\n${rs.map((r) => r.stderr).join("\n---\n")}`);
+    for (const r of rs) if (!/renewed, valid until/.test(r.stderr)) assert.match(r.stderr, /renewed meanwhile by another run|event=not-due/);
+    assert.equal(assertNothingLost(s.stateDir, NAME, again).changed, true);
+    assert.ok(!existsSync(join(s.stateDir, NAME, ".lock")), "no lock left behind");
+  });
+
+  scenario("lock-holder-stopped", 120_000, async (t) => {
+    // A live holder that hangs (SIGSTOP) is never taken over: another run gives up (busy, 75) and
+    // the holder, continued, finishes its renewal.
+    const { s, before } = dueManaged(S().pebble.directoryUrl);
+    let stopped: ChildProcess | null = null;
+    const holder = rcliKillOnEvent(s, "lock-holder-stopped", ["run", NAME, "--force"], {
+      watchDir: join(s.stateDir, NAME),
+      match: (e) => e === ".lock",
+      delayMs: 0,
+      timeoutMs: 100_000,
+      // Stopped once it holds the lock: its pid is in the file (written right after flock succeeds).
+      action: (c) => {
+        const lock = join(s.stateDir, NAME, ".lock");
+        const tick = () => {
+          let text = "";
+          try {
+            text = readFileSync(lock, "utf8");
+          } catch {
+            return; // released already: the assertion below reports it
+          }
+          if (/^\d+ /.test(text)) {
+            c.kill("SIGSTOP");
+            stopped = c;
+          } else setTimeout(tick, 5);
+        };
+        tick();
+      },
+    });
+    for (let i = 0; i < 300 && !stopped; i++) await sleep(100);
+    assert.ok(stopped, "the first run took the lock and was stopped");
+    let other: CliResult;
+    try {
+      other = await rcli(s, "lock-holder-stopped", ["run", NAME, "--force", "--timeout", "5"]);
+    } finally {
+      (stopped as ChildProcess | null)?.kill("SIGCONT");
+    }
+    t.diagnostic(`second run gave up after ${other.ms} ms`);
+    assert.equal(other.code, 75, other.stderr);
+    assert.match(other.stderr, /another run holds .*\.lock \(pid \d+\); not renewing now/);
+    const first = await holder;
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /renewed, valid until/);
+    const after = assertNothingLost(s.stateDir, NAME, before);
+    assert.equal(after.changed, true);
+    assert.ok(!existsSync(join(s.stateDir, NAME, ".lock")), "no lock left behind");
+  });
 
   // ------------------------------------------------------------------ corrupt files
 
@@ -511,26 +663,26 @@ export function registerFaultScenarios(): void {
   scenario("clock-1970", 60_000, async () => {
     await withProxy(async (proxy) => {
       const { s, before } = dueManaged(proxy.directoryUrl);
-      const r = await rcli(s, "clock-1970", ["run", NAME, "--now", "1970-01-01T00:00:10Z"]);
+      const r = await rcli(s, "clock-1970", ["run", NAME], { env: { ACME_RENEW_NOW: "1970-01-01T00:00:10Z" } });
       assert.equal(r.code, 75, r.stderr);
       assertCleanOutput(r);
       assert.match(r.stderr, /clock says 1970-01-01.*before this build of acme-renew/);
       assert.equal(proxy.seen.length, 0, "the CA is not contacted");
-      assert.equal((await rcli(s, "clock-1970", ["check", NAME, "--now", "1970-01-01T00:00:10Z"])).code, 0);
+      assert.equal((await rcli(s, "clock-1970", ["check", NAME], { env: { ACME_RENEW_NOW: "1970-01-01T00:00:10Z" } })).code, 0);
       assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
     });
   });
 
   scenario("clock-2100", 60_000, async (t) => {
     const { s, before } = dueManaged(S().pebble.directoryUrl);
-    const r = await rcli(s, "clock-2100", ["run", NAME, "--now", "2100-01-01T00:00:00Z"]);
+    const r = await rcli(s, "clock-2100", ["run", NAME], { env: { ACME_RENEW_NOW: "2100-01-01T00:00:00Z" } });
     // In 2100 the certificate is expired, and so would be anything the CA issues today.
     assert.equal(r.code, 1, r.stderr);
     assertCleanOutput(r);
     assert.match(r.stderr, /already expired/);
     assert.doesNotMatch(r.stderr, /placeholder/, "no placeholder over a real certificate");
     assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
-    assert.equal((await rcli(s, "clock-2100", ["check", NAME, "--now", "2100-01-01T00:00:00Z"])).code, 1);
+    assert.equal((await rcli(s, "clock-2100", ["check", NAME], { env: { ACME_RENEW_NOW: "2100-01-01T00:00:00Z" } })).code, 1);
     assert.equal((await rcli(s, "clock-2100", ["check", NAME])).code, 0, "with the right clock the certificate is usable");
     await t.test("with the clock right again, the due certificate is renewed", async () => {
       const r2 = await rcli(s, "clock-2100", ["run", NAME]);
@@ -553,6 +705,103 @@ export function registerFaultScenarios(): void {
     await t.test("validate and run --timeout work with ACME_RENEW_DEBUG=1", () => {
       assert.equal(runs[0]!.code, 0, runs[0]!.stderr);
       assert.equal(runs[2]!.code, 75, runs[2]!.stderr);
+    });
+  });
+
+  // ------------------------------------------------------------------ issued, owed, backed off (issue 11)
+
+  scenario("issued-kept-install-fails", 90_000, async () => {
+    // versions/ read-only (EROFS) in a private mount namespace: the CA issues, the install fails.
+    const probe = probeReadOnlyBind();
+    assert.ok(probe.ok, `needs a read-only bind mount (root): ${probe.why}`);
+    await withProxy(async (proxy) => {
+      proxy.setRule(pass);
+      const { s, before } = dueManaged(proxy.directoryUrl);
+      const dir = join(s.stateDir, NAME);
+      const orders = () => proxy.count((l) => l.startsWith("POST /order-plz"));
+      const r = await rcli(s, "issued-kept-install-fails", ["run", NAME], { wrapper: readOnlyBindWrapper(join(dir, "versions")) });
+      expectSoftFailure(r, "local");
+      assert.match(r.stderr, /storing the new certificate .*EROFS.*the issued certificate is kept in .*pending\.json/);
+      // (Two newOrder POSTs when the CA refuses `replaces` for the shared template certificate.)
+      const ordered = orders();
+      assert.ok(ordered >= 1 && ordered <= 2, `newOrder POSTs: ${ordered}`);
+      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
+      assert.equal(statSync(join(dir, "pending.json")).mode & 0o777, 0o600);
+      // The next run (the disk writable again) installs what the CA issued: no second order.
+      const r2 = await rcli(s, "issued-kept-install-fails", ["run", NAME]);
+      expectRenewed(r2);
+      assert.match(r2.stderr, /no new order/);
+      assert.equal(orders(), ordered, "no second order");
+      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true);
+      assert.ok(!existsSync(join(dir, "pending.json")));
+    });
+  });
+
+  scenario("hooks-owed-retried", 90_000, async () => {
+    const s = newSandbox();
+    const bin = stubSystemctl(s.root, 1);
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    const { before } = dueManaged(S().pebble.directoryUrl, { reloadServices: ["web.service"] }, { stateDirReady: s });
+    const reloads = () => readFileSync(join(s.root, "systemctl.log"), "utf8").split("\n").filter(Boolean).length;
+    const r = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r.code, 75, r.stderr);
+    assertCleanOutput(r);
+    assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, true, "installed; only the reload failed");
+    const owed = stateOf(s).hooksPending as { attempts: number } | null;
+    assert.equal(owed?.attempts, 1);
+    // Not due any more, still owed: reloaded again, 75 again.
+    const r2 = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r2.code, 75, r2.stderr);
+    assert.equal(reloads(), 2);
+    stubSystemctl(s.root, 0);
+    const r3 = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.equal(reloads(), 3);
+    assert.equal(stateOf(s).hooksPending, null);
+    const r4 = await rcli(s, "hooks-owed-retried", ["run", NAME], { env });
+    assert.equal(r4.code, 0, r4.stderr);
+    assert.equal(reloads(), 3, "nothing owed: not reloaded again");
+  });
+
+  scenario("backoff-no-certificate", 240_000, async (t) => {
+    // No certificate, and validation always fails (the webroot is not served): a run every 5 minutes
+    // of injected time for 2 hours.
+    await withProxy(async (proxy) => {
+      proxy.setRule(pass);
+      const s = newSandbox();
+      s.writeConfig(NAME, cfg(proxy.directoryUrl, { webroot: subdir(s, "unserved-www") }));
+      const orders = () => proxy.count((l) => l.startsWith("POST /order-plz"));
+      const t0 = Date.now();
+      const perHour = [0, 0];
+      for (let minute = 0; minute < 120; minute += 5) {
+        const n = orders();
+        const r = await rcli(s, "backoff-no-certificate", ["run", NAME, "--timeout", "20"], { env: { ACME_RENEW_NOW: new Date(t0 + minute * 60_000).toISOString() } });
+        assert.equal(r.code, 3, `minute ${minute}: a placeholder serves\n${r.stderr}`);
+        assertCleanOutput(r);
+        perHour[Math.floor(minute / 60)]! += orders() - n;
+      }
+      t.diagnostic(`backoff-no-certificate: orders per simulated hour ${perHour.join(", ")}`);
+      assert.ok(perHour[0]! >= 2 && perHour[0]! <= 6, `first hour ${perHour[0]}`);
+      assert.ok(perHour[1]! <= 1, `second hour ${perHour[1]}`);
+      assertNothingLost(s.stateDir, NAME, snapshotCert(s.stateDir, NAME));
+    });
+  });
+
+  scenario("backoff-retry-after-503", 90_000, async () => {
+    await withProxy(async (proxy) => {
+      const { s, before } = dueManaged(proxy.directoryUrl);
+      proxy.setRule(({ path }) => (path.startsWith("/order-plz") ? { kind: "status", status: 503, detail: "maintenance", retryAfter: "3600" } : { kind: "pass" }));
+      const r = await rcli(s, "backoff-retry-after-503", ["run", NAME]);
+      expectSoftFailure(r, "server");
+      assert.doesNotMatch(r.stderr, /retry 1/, "an hour is not waited for inside a run");
+      const ra = Date.parse(String(stateOf(s).retryAfter));
+      assert.ok(Math.abs(ra - (Date.now() + 3_600_000)) < 120_000, `Retry-After stored for a 503: ${String(stateOf(s).retryAfter)}`);
+      const seen = proxy.seen.length;
+      const r2 = await rcli(s, "backoff-retry-after-503", ["run", NAME]);
+      assert.equal(r2.code, 75, r2.stderr);
+      assert.match(r2.stderr, /Retry-After/);
+      assert.equal(proxy.seen.length, seen, "the next run does not contact the CA");
+      assert.equal(assertNothingLost(s.stateDir, NAME, before).changed, false);
     });
   });
 

@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../helpers/cli.js";
 import { exitCleanlyOnSignals, registerKeyMaterial, removeSandboxes, sandboxRoots, secretCount, secretLeaks, transcript } from "../helpers/reliability.js";
+import { registerDnsScenarios } from "./dns.js";
 import { registerFaultScenarios, scenario, scenarioNames } from "./faults.js";
 import { registerFuzz } from "./fuzz.js";
 import { registerKill9 } from "./kill9.js";
@@ -34,6 +35,7 @@ describe("reliability", { timeout: 1_200_000 }, () => {
   describe("scenarios", { concurrency: 2 }, () => {
     describe("faults", { concurrency }, () => {
       registerFaultScenarios();
+      registerDnsScenarios();
       registerFuzz();
       registerReady();
     });

@@ -9,7 +9,7 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
-import { accountFiles } from "../../src/acme/account.js";
+import { accountFiles } from "../../src/acme/account-files.js";
 import { serveWebroot } from "../helpers/acme-fixtures.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
 import { copyCertDir, newSandbox, rcli, snapshotCert, type CertSnapshot, type Sandbox } from "../helpers/reliability.js";
@@ -38,7 +38,7 @@ export async function startShared(): Promise<Shared> {
   const www = mkdtempSync(join(tmpdir(), "acme-renew-rel-www-"));
   const web = await serveWebroot(www, pebble.httpPort);
   const template = newSandbox();
-  template.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, email: EMAIL, webroot: www, keepVersions: 100 });
+  template.writeConfig(NAME, { server: pebble.directoryUrl, caBundle: pebble.caBundle, email: EMAIL, acceptTerms: true, webroot: www, keepVersions: 100 });
   const a = await rcli(template, "setup", ["run", NAME]);
   assert.equal(a.code, 0, a.stderr);
   const b = await rcli(template, "setup", ["run", NAME, "--force"]);
@@ -55,12 +55,13 @@ export async function stopShared(): Promise<void> {
   shared = null;
 }
 
-const CHALLENGES = ["webroot", "listenHTTP", "listenTLS", "dnsHook"];
+const CHALLENGES = ["webroot", "listenHTTP", "listenTLS", "dnsHook", "dnsProvider"];
 
 /**
  * A config for NAME against `server`: Pebble's CA bundle, keepVersions 100 (nothing is pruned, so any
- * missing version is a loss), validMinDays 3650 (Pebble's 5-year certificates are always due), and
- * http-01 through the shared webroot unless `extra` sets a challenge.
+ * missing version is a loss), keyType ec384 (the template certificate is ec256, so a copy of it is
+ * due; what a renewal installs is not), and http-01 through the shared webroot unless `extra` sets a
+ * challenge.
  */
 export function cfg(server: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const hasChallenge = CHALLENGES.some((c) => c in extra);
@@ -68,8 +69,9 @@ export function cfg(server: string, extra: Record<string, unknown> = {}): Record
     server,
     caBundle: S().pebble.caBundle,
     email: EMAIL,
+    acceptTerms: true,
     keepVersions: 100,
-    validMinDays: 3650,
+    keyType: "ec384",
     ...(hasChallenge ? {} : { webroot: S().www }),
     ...extra,
   };

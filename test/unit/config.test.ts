@@ -51,7 +51,7 @@ test("defaults.json is inherited, overridden per key, and skipped with inheritDe
   assert.equal(a.keyType, "ec384");
   assert.deepEqual(a.reloadServices, ["nginx.service"]);
   // A challenge in the cert's file replaces the default challenge instead of conflicting with it.
-  assert.equal(l.load("b.example.com").challenge.type, "dnsHook");
+  assert.equal(l.load("b.example.com").challenge.type, "dns01");
   const c = l.load("c.example.com");
   assert.equal(c.email, null);
   assert.equal(c.keyType, "ec256");
@@ -63,7 +63,7 @@ const BAD: Array<[string, Record<string, unknown>, RegExp]> = [
   ["unknown key (typo) with a suggestion", { webroot: "/w", keytype: "ec256" }, /keytype: unknown key \(did you mean "keyType"\?\)/],
   ["bad keyType", { webroot: "/w", keyType: "ec521" }, /keyType: expected one of ec256, ec384, rsa2048, rsa3072, rsa4096, rsa8192, got "ec521"/],
   ["keyType not a string", { webroot: "/w", keyType: 256 }, /keyType: expected one of/],
-  ["no challenge", {}, /no challenge configured: set exactly one of webroot, listenHTTP, listenTLS, dnsHook/],
+  ["no challenge", {}, /no challenge configured: set exactly one of webroot, listenHTTP, listenTLS, dnsHook, dnsProvider/],
   ["two challenges", { webroot: "/w", listenHTTP: ":80" }, /listenHTTP: only one challenge may be set, found webroot and listenHTTP/],
   ["relative webroot", { webroot: "www" }, /webroot: must be an absolute path/],
   ["bad listen address", { listenHTTP: "80" }, /listenHTTP: expected "\[host\]:port"/],
@@ -74,7 +74,7 @@ const BAD: Array<[string, Record<string, unknown>, RegExp]> = [
   ["wildcard not leftmost", { dnsHook: "/h", extraDomainNames: ["a.*.example.com"] }, /wildcard is only allowed as the leftmost label/],
   ["partial wildcard label", { dnsHook: "/h", extraDomainNames: ["a*.example.com"] }, /only allowed as a whole leftmost label/],
   ["non-ASCII name", { webroot: "/w", domain: "bücher.example" }, /domain: non-ASCII.*A-labels/],
-  ["wildcard without dns-01", { webroot: "/w", extraDomainNames: ["*.example.com"] }, /dnsHook: the wildcard name "\*\.example\.com" needs the dns-01 challenge/],
+  ["wildcard without dns-01", { webroot: "/w", extraDomainNames: ["*.example.com"] }, /dnsProvider: the wildcard name "\*\.example\.com" needs the dns-01 challenge \(dnsProvider or dnsHook\)/],
   ["server not https", { webroot: "/w", server: "http://ca.example/dir" }, /server: must be an https:\/\/ URL/],
   ["server not a URL", { webroot: "/w", server: "ca" }, /server: not a URL/],
   ["bad email", { webroot: "/w", email: "nobody" }, /email: not an email address/],
@@ -87,7 +87,51 @@ const BAD: Array<[string, Record<string, unknown>, RegExp]> = [
   ["keepVersions fractional", { webroot: "/w", keepVersions: 2.5 }, /keepVersions: expected a whole number/],
   ["empty string", { webroot: "" }, /webroot: must not be empty/],
   ["not an object", [1, 2] as unknown as Record<string, unknown>, /expected a JSON object, got array/],
+  ["dnsProvider unknown", { dnsProvider: "vultr" }, /dnsProvider: "vultr" is not a provider acme-renew implements \(.*cloudflare.*\); for another lego provider use "exec"/],
+  ["dnsProvider and dnsHook", { dnsProvider: "cloudflare", dnsHook: "/h" }, /only one challenge may be set, found dnsHook and dnsProvider/],
+  ["dnsResolver a host name", { dnsProvider: "cloudflare", dnsResolver: "dns.example:53" }, /dnsResolver: "dns\.example:53" is not an IP address/],
+  ["dnsResolver bad port", { dnsProvider: "cloudflare", dnsResolver: "1.1.1.1:99999" }, /dnsResolver: "1\.1\.1\.1:99999": port out of range/],
+  ["dnsResolver empty entry", { dnsProvider: "cloudflare", dnsResolver: "1.1.1.1,,8.8.8.8" }, /dnsResolver: empty entry in the list/],
+  ["credentialFiles key without _FILE", { dnsProvider: "cloudflare", credentialFiles: { CF_DNS_API_TOKEN: "/run/t" } }, /credentialFiles\.CF_DNS_API_TOKEN: not a variable name ending in _FILE/],
+  ["credentialFiles relative path", { dnsProvider: "cloudflare", credentialFiles: { CF_DNS_API_TOKEN_FILE: "t" } }, /credentialFiles\.CF_DNS_API_TOKEN_FILE: must be an absolute path/],
+  ["credentialFiles not an object", { dnsProvider: "cloudflare", credentialFiles: ["/t"] }, /credentialFiles: expected an object, got array/],
+  ["environmentFile relative", { dnsProvider: "cloudflare", environmentFile: "x.env" }, /environmentFile: must be an absolute path/],
+  ["dnsPropagationCheck not boolean", { dnsProvider: "cloudflare", dnsPropagationCheck: "no" }, /dnsPropagationCheck: expected true or false/],
 ];
+
+test("dns-01 through a provider: lego's codes and aliases, resolvers, credentials", () => {
+  const l = dir({
+    "a.example.com.json": { dnsProvider: "rfc2136", dnsResolver: "192.0.2.53, 192.0.2.54:5353,[2001:db8::1]:53,2001:db8::2", extraDomainNames: ["*.a.example.com"] },
+    "b.example.com.json": { dnsProvider: "acme-dns", environmentFile: "/run/secrets/acme-dns.env", credentialFiles: { ACME_DNS_API_BASE_FILE: "/run/secrets/base" }, dnsPropagationCheck: false, dnsPropagationTimeout: 30 },
+    "c.example.com.json": { dnsHook: "/usr/local/bin/hook" },
+  });
+  assert.deepEqual(l.load("a.example.com").challenge, {
+    type: "dns01",
+    provider: "dnsupdate",
+    code: "rfc2136",
+    hook: null,
+    resolvers: [
+      { host: "192.0.2.53", port: 53 },
+      { host: "192.0.2.54", port: 5353 },
+      { host: "2001:db8::1", port: 53 },
+      { host: "2001:db8::2", port: 53 },
+    ],
+    propagationCheck: true,
+    propagationTimeout: null,
+    environmentFile: null,
+    credentialFiles: {},
+  });
+  const b = l.load("b.example.com").challenge;
+  assert.ok(b.type === "dns01");
+  assert.equal(b.provider, "acmedns");
+  assert.equal(b.propagationCheck, false);
+  assert.equal(b.propagationTimeout, 30);
+  assert.deepEqual(b.credentialFiles, { ACME_DNS_API_BASE_FILE: "/run/secrets/base" });
+  const c = l.load("c.example.com").challenge;
+  assert.ok(c.type === "dns01");
+  assert.equal(c.provider, "exec");
+  assert.equal(c.hook, "/usr/local/bin/hook");
+});
 
 for (const [what, cfg, re] of BAD) {
   test(`config error: ${what}`, () => {
@@ -133,7 +177,7 @@ test("the published JSON Schema agrees with the validator on good and bad config
   assert.doesNotThrow(() => dir({ "example.com.json": good }).load("example.com"));
   // What a JSON Schema can express (types, enums, ranges, unknown keys, two challenges) is caught by
   // both; string syntax (domain rules, paths, URLs) only by the validator.
-  const structural = ["unknown key (typo) with a suggestion", "bad keyType", "keyType not a string", "two challenges", "extraDomainNames not an array", "validMinDays negative", "validMinDays string", "reuseKey not boolean", "eab missing field", "eab unknown field", "keepVersions fractional", "empty string", "not an object"];
+  const structural = ["unknown key (typo) with a suggestion", "bad keyType", "keyType not a string", "two challenges", "extraDomainNames not an array", "validMinDays negative", "validMinDays string", "reuseKey not boolean", "eab missing field", "eab unknown field", "keepVersions fractional", "empty string", "not an object", "credentialFiles key without _FILE", "credentialFiles not an object", "dnsPropagationCheck not boolean", "dnsProvider and dnsHook"];
   for (const what of structural) {
     const cfg = BAD.find(([w]) => w === what)?.[1];
     assert.ok(cfg, what);

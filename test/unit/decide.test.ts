@@ -26,7 +26,7 @@ function facts(o: Partial<CertFacts> & { days?: number } = {}): CertFacts {
     ...o,
   };
 }
-const policy = { names: ["example.com", "www.example.com"], keyType: "ec256", validMinDays: null as number | null, clockFloor: null as Date | null, ari: true };
+const policy = { names: ["example.com", "www.example.com"], keyType: "ec256", validMinDays: null as number | null, clockFloor: null as Date | null, ari: true, server: "https://ca.example/dir", profile: null as string | null };
 const at = (ms: number) => new Date(ms);
 
 test("90-day cert: due exactly when 1/3 of the lifetime remains, not 1 ms before", () => {
@@ -62,10 +62,28 @@ test("validMinDays overrides the fraction", () => {
   assert.equal(decide(facts(), emptyState(), p, at(due)).status, "due");
   const zero = { ...policy, validMinDays: 0 };
   assert.equal(decide(facts(), emptyState(), zero, at(T0 + 90 * DAY - 1)).status, "valid");
-  // validMinDays longer than the lifetime: due from the start, still usable.
-  const big = decide(facts(), emptyState(), { ...policy, validMinDays: 100 }, at(T0));
-  assert.equal(big.status, "due");
-  assert.equal(big.usable, true);
+  // validMinDays up to 2/3 of the lifetime is honoured (60 of 90 days: due after 30).
+  const p60 = { ...policy, validMinDays: 60 };
+  assert.equal(decide(facts(), emptyState(), p60, at(T0 + 30 * DAY - 1)).status, "valid");
+  assert.equal(decide(facts(), emptyState(), p60, at(T0 + 30 * DAY)).status, "due");
+  assert.equal(decide(facts(), emptyState(), p60, at(T0)).validMinDaysClamped, undefined);
+});
+
+test("validMinDays beyond 2/3 of the lifetime (30 with 6-day certificates): the lifetime-based window, flagged", () => {
+  // Before: every new 6-day certificate was due the moment it was issued.
+  const p = { ...policy, validMinDays: 30 };
+  const fresh = decide(facts({ days: 6 }), emptyState(), p, at(T0 + 1000));
+  assert.equal(fresh.status, "valid");
+  assert.equal(fresh.renew, false);
+  assert.equal(fresh.validMinDaysClamped, true);
+  assert.equal(fresh.renewAt?.getTime(), T0 + 3 * DAY, "half the lifetime of a ≤ 10-day certificate");
+  assert.equal(decide(facts({ days: 6 }), emptyState(), p, at(T0 + 3 * DAY)).status, "due");
+  // 61 of 90 days: clamped to the third; 4 of 6 days: honoured.
+  assert.equal(decide(facts(), emptyState(), { ...policy, validMinDays: 61 }, at(T0)).renewAt?.getTime(), T0 + 60 * DAY);
+  assert.equal(decide(facts({ days: 6 }), emptyState(), { ...policy, validMinDays: 4 }, at(T0)).renewAt?.getTime(), T0 + 2 * DAY);
+  assert.equal(decide(facts({ days: 6 }), emptyState(), { ...policy, validMinDays: 4 }, at(T0)).validMinDaysClamped, undefined);
+  // null is the lifetime-based window itself, never flagged.
+  assert.equal(decide(facts({ days: 6 }), emptyState(), policy, at(T0)).validMinDaysClamped, undefined);
 });
 
 test("clock before notBefore: not-yet-valid, not usable; at notBefore: valid", () => {
@@ -224,4 +242,45 @@ test("ARI: off by config, after expiry, and for certificates without certID: no 
   assert.equal(off.ariRefresh, false);
   assert.equal(decide(facts(), st, policy, at(T0 + 91 * DAY)).ariRefresh, false, "expired: no polling");
   assert.equal(decide(facts({ certId: null }), emptyState(), policy, at(T0 + DAY)).ariRefresh, false);
+});
+
+const issuedRec = (o: Partial<import("../../src/state/model.js").IssuedRecord> = {}) => ({ serial: "01ab", server: policy.server, profile: null, names: ["example.com", "www.example.com"], chain: true, ...o });
+
+test("the issued record: names the CA added and a chain it never sent are not due; names dropped from the config are", () => {
+  const now = at(T0 + DAY);
+  const withExtra = facts({ names: ["example.com", "www.example.com", "added-by-ca.example.com"] });
+  assert.deepEqual(decide(withExtra, emptyState(), policy, now).dueReasons, ["names"], "no record (adopted): any extra name is due");
+  assert.equal(decide(withExtra, { ...emptyState(), issued: issuedRec() }, policy, now).status, "valid");
+  // Ordered with old.example.com, which the config no longer has.
+  const dropped = facts({ names: ["example.com", "www.example.com", "old.example.com"] });
+  assert.deepEqual(decide(dropped, { ...emptyState(), issued: issuedRec({ names: ["example.com", "www.example.com", "old.example.com"] }) }, policy, now).dueReasons, ["names"]);
+  const chainless = facts({ chainPresent: false });
+  assert.equal(decide(chainless, { ...emptyState(), issued: issuedRec({ chain: false }) }, policy, now).status, "valid");
+  assert.deepEqual(decide(chainless, { ...emptyState(), issued: issuedRec() }, policy, now).dueReasons, ["chain"], "the CA sent one, and it is gone");
+  // A record of another serial (an older certificate) says nothing about this one.
+  assert.deepEqual(decide(withExtra, { ...emptyState(), issued: issuedRec({ serial: "ffff" }) }, policy, now).dueReasons, ["names"]);
+});
+
+test("server and profile: a certificate issued with others than configured is due (usable); without a record it is not", () => {
+  const now = at(T0 + DAY);
+  const s = { ...emptyState(), issued: issuedRec({ server: "https://staging.example/dir" }) };
+  const d = decide(facts(), s, policy, now);
+  assert.deepEqual(d.dueReasons, ["server-changed"]);
+  assert.equal(d.usable, true);
+  assert.match(d.reasons[0]!, /issued by https:\/\/staging\.example\/dir, configured https:\/\/ca\.example\/dir/);
+  assert.deepEqual(decide(facts(), { ...emptyState(), issued: issuedRec({ profile: "classic" }) }, policy, now).dueReasons, ["profile-changed"]);
+  assert.deepEqual(decide(facts(), { ...emptyState(), issued: issuedRec() }, { ...policy, profile: "shortlived" }, now).dueReasons, ["profile-changed"]);
+  assert.equal(decide(facts(), emptyState(), { ...policy, server: "https://other.example/dir", profile: "x" }, now).status, "valid");
+});
+
+test("a clock before the build time without a certificate: nothing renewed (no order, no placeholder)", () => {
+  const p = { ...policy, clockFloor: new Date(T0 - DAY) };
+  for (const insp of [{ kind: "missing" as const, what: "no certificate yet", empty: true }, { kind: "unreadable" as const, what: "bad PEM" }]) {
+    const d = decide(insp, emptyState(), p, new Date(0));
+    assert.equal(d.renew, false);
+    assert.equal(d.usable, false);
+    assert.equal(d.clockUntrusted, true);
+    assert.match(d.reasons.join("; "), /clock says 1970/);
+    assert.equal(decide(insp, emptyState(), p, at(T0)).renew, true, "with the clock right it is renewed");
+  }
 });

@@ -52,14 +52,14 @@ test("backoff: 1 min, 10 min, 100 min, then 6–24 h; never before a Retry-After
   assert.equal(nextAttemptAfter(1, now, 0, new Date(3_600_000)).getTime(), 3_600_000);
 });
 
-test("gate: backoff binds only while usable; Retry-After binds always; --force overrides", () => {
+test("gate: backoff binds with or without a usable certificate; Retry-After binds always; --force overrides", () => {
   const now = new Date(1_000_000);
   const later = new Date(2_000_000);
   const due = { status: "due", usable: true, renew: true } as Decision;
   const missing = { status: "missing", usable: false, renew: true } as Decision;
   const backoff = { ...emptyState(), nextAttemptAt: later, consecutiveFailures: 2 };
   assert.deepEqual(gate(due, backoff, now, false), { action: "wait", until: later, why: "backoff" });
-  assert.deepEqual(gate(missing, backoff, now, false), { action: "renew", forced: false });
+  assert.deepEqual(gate(missing, backoff, now, false), { action: "wait", until: later, why: "backoff" });
   const limited = { ...emptyState(), retryAfter: later };
   assert.deepEqual(gate(missing, limited, now, false), { action: "wait", until: later, why: "retry-after" });
   assert.deepEqual(gate(due, backoff, now, true), { action: "renew", forced: true });
@@ -91,4 +91,14 @@ test("refusesReplaces: answers about the replaced certificate, whatever their st
   const final = f("server", 500, "x");
   final.extra.final = true;
   assert.equal(final.transient, false, "a final failure is not retried");
+});
+
+test("retryDelay: a Retry-After longer than a run waits ends the run's retries whatever the class; a short one is waited for", async () => {
+  const { retryDelay, DEFAULT_RETRY } = await import("../../src/acme/retry.js");
+  const c = { policy: DEFAULT_RETRY, deadlineAt: 10 * 3_600_000, networkDown: false };
+  const f = (cls: FailureClassT, seconds: number) => new AcmeFailure(cls, "x", { status: 503, retryAfter: new Date(seconds * 1000) });
+  assert.equal(retryDelay(f("server", 3600), 0, c, 0, 0.5), null, "503 + Retry-After 3600: not retried in 2 minutes");
+  assert.equal(retryDelay(f("rateLimited", 3600), 0, c, 0, 0.5), null);
+  assert.equal(retryDelay(f("server", 60), 0, c, 0, 0.5), 60_000);
+  assert.ok((retryDelay(new AcmeFailure("server", "x", { status: 500 }), 0, c, 0, 0.5) ?? -1) >= 0, "no Retry-After: the usual backoff");
 });

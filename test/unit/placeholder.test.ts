@@ -33,12 +33,13 @@ function config(o: Partial<CertConfig> = {}): CertConfig {
     domain: "a.example.com",
     extraDomainNames: ["*.a.example.com"],
     email: null,
+    acceptTerms: false,
     server: "https://127.0.0.1:1/dir",
     caBundle: null,
     keyType: "rsa4096",
     reuseKey: false,
     validMinDays: null,
-    challenge: { type: "dnsHook", hook: "/bin/true", resolver: null, propagationTimeout: 0 },
+    challenge: { type: "dns01", provider: "exec", code: "exec", hook: "/bin/true", resolvers: [], propagationCheck: false, propagationTimeout: 0, environmentFile: null, credentialFiles: {} },
     reloadServices: [],
     postRun: null,
     group: null,
@@ -54,7 +55,7 @@ function config(o: Partial<CertConfig> = {}): CertConfig {
   };
 }
 
-const policy = (c: CertConfig) => ({ names: [c.domain, ...c.extraDomainNames], keyType: c.keyType, validMinDays: null, clockFloor: null, ari: true });
+const policy = (c: CertConfig) => ({ names: [c.domain, ...c.extraDomainNames], keyType: c.keyType, validMinDays: null, clockFloor: null, ari: true, server: c.server, profile: c.profile });
 
 test("selfSigned(): a certificate OpenSSL accepts as a TLS server certificate for its names, and its key", async () => {
   const dir = tmp();

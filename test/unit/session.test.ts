@@ -23,6 +23,8 @@ test("deadline already passed when the account lookup starts: a classified timeo
       caBundle: null,
       email: null,
       eab: null,
+      acceptTerms: true,
+      configFile: join(stateDir, "a.example.com.json"),
       stateDir,
       log: new Logger("text", (l) => lines.push(l), {}),
       signal: AbortSignal.abort(new Error("deadline")),

@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync, utimesSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { install } from "../../src/store/install.js";
 import { certPaths } from "../../src/store/paths.js";
-import { acquireLock, LockBusy } from "../../src/store/lock.js";
+import { acquireLock, lockHolder, LockBusy } from "../../src/store/lock.js";
 import { inspect } from "../../src/inspect/read.js";
 import { makeLeaf } from "../helpers/pki.js";
 
@@ -88,7 +88,7 @@ test("lock: second taker waits then gets LockBusy; a dead owner's lock is taken 
   const file = join(root, ".lock");
   const l = await acquireLock(file, 1000);
   const t0 = Date.now();
-  await assert.rejects(acquireLock(file, 300, 50), LockBusy);
+  await assert.rejects(acquireLock(file, 300), LockBusy);
   assert.ok(Date.now() - t0 >= 250, "waited");
   await l.release();
   const l2 = await acquireLock(file, 100);
@@ -111,7 +111,7 @@ test("lock: many concurrent takers, exactly one holder at a time", async () => {
   let max = 0;
   await Promise.all(
     Array.from({ length: 10 }, async () => {
-      const l = await acquireLock(file, 10_000, 5);
+      const l = await acquireLock(file, 10_000);
       inside++;
       max = Math.max(max, inside);
       await new Promise((r) => setTimeout(r, 10));
@@ -122,19 +122,29 @@ test("lock: many concurrent takers, exactly one holder at a time", async () => {
   assert.equal(max, 1);
 });
 
-test("lock: an empty lock file is an owner that has not written its name yet, stale only once old", async () => {
-  // CI on Node 26 at load 27: a taker read the empty file of an owner still writing, waited 5 ms
-  // (pollMs), took the file for stale and removed it; two holders ("many concurrent takers").
+test("lock: the file's content never decides — an empty file nobody holds is free, a held one (even empty) is busy", async () => {
+  // CI on Node 26 at load 27 found two holders with the old pid-file lock: a taker read the empty
+  // file of an owner still writing its name and removed it as stale. With flock(2) the kernel says
+  // who holds it; what the file says is for messages only.
   const root = mkdtempSync(join(tmpdir(), "acme-renew-lock-"));
   const file = join(root, ".lock");
   writeFileSync(file, "");
-  await assert.rejects(acquireLock(file, 300, 5), LockBusy, "a fresh empty lock is held");
-  assert.equal(readFileSync(file, "utf8"), "", "and left alone");
-  const old = new Date(Date.now() - 60_000);
-  utimesSync(file, old, old);
-  const l = await acquireLock(file, 1000, 5);
-  assert.equal(readFileSync(file, "utf8").split(" ")[0], String(process.pid), "an old empty lock is taken over");
+  const l = await acquireLock(file, 1000);
+  assert.equal(readFileSync(file, "utf8").split(" ")[0], String(process.pid), "an empty file nobody holds is free");
   await l.release();
+  // Another process holds it and has written nothing (util-linux flock, as a holder before its write).
+  writeFileSync(file, "");
+  const holder = spawn("flock", ["-x", file, "sleep", "30"], { stdio: "ignore" });
+  try {
+    for (let i = 0; i < 100 && !(await lockHolder(file)); i++) await new Promise((r) => setTimeout(r, 20));
+    await assert.rejects(acquireLock(file, 300), LockBusy, "a held lock is busy whatever its content");
+    assert.equal(readFileSync(file, "utf8"), "", "and left alone");
+  } finally {
+    holder.kill("SIGKILL");
+  }
+  await new Promise((r) => holder.on("exit", r));
+  const l2 = await acquireLock(file, 1000);
+  await l2.release();
 });
 
 test("pair proof: inspect skips the key import for the installed bytes, and re-checks when a file changes", async () => {
@@ -153,4 +163,75 @@ test("pair proof: inspect skips the key import for the installed bytes, and re-c
   writeFileSync(join(p.versions, id, "key.pem"), "garbage");
   assert.equal(inspect(p).kind, "unreadable");
   await assert.rejects(install(p, { ...m, keyPem: other.keyPem }, { keep: 3, group: null, now: new Date() }), /key does not belong/);
+});
+
+test("pending.json: written 0600 whatever the umask, read back exactly; a damaged one is a problem, not an exception", async () => {
+  const { savePending, readPending, removePending } = await import("../../src/store/pending.js");
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-pending-"));
+  const p = certPaths(root, "a.example.com");
+  mkdirSync(p.dir, { recursive: true });
+  assert.deepEqual(readPending(p), { pending: null, problem: null });
+  const m = await material();
+  const kept = { material: m, server: "https://ca.example/dir", profile: null, names: ["a.example.com"], at: new Date(Date.UTC(2027, 0, 1)) };
+  const old = process.umask(0);
+  try {
+    assert.deepEqual(await savePending(p, kept), []);
+  } finally {
+    process.umask(old);
+  }
+  assert.equal(statSync(p.pending).mode & 0o777, 0o600);
+  assert.deepEqual(readPending(p), { pending: kept, problem: null });
+  assert.deepEqual(readdirSync(p.dir), ["pending.json"], "no temporary file left");
+  writeFileSync(p.pending, '{"version": 1, "keyPem": ');
+  const bad = readPending(p);
+  assert.equal(bad.pending, null);
+  assert.match(bad.problem ?? "", /pending\.json is unusable/);
+  await removePending(p);
+  assert.deepEqual(readPending(p), { pending: null, problem: null });
+});
+
+test("judgeNew: the pre-check's verdict on a certificate before it is installed", async () => {
+  const { judgeNew } = await import("../../src/run/judge.js");
+  const { emptyState } = await import("../../src/state/model.js");
+  const policy = { names: ["a.example.com"], keyType: "ec256", validMinDays: null, clockFloor: null, ari: true, server: "https://ca.example/dir", profile: null };
+  const ordered = { server: policy.server, profile: null, names: ["a.example.com"] };
+  const now = new Date();
+  const good = await material();
+  const j = judgeNew(good, ordered, emptyState(), policy, now, "x");
+  assert.equal(j.ok, true, j.decision.reasons.join("; "));
+  assert.equal(j.issued?.chain, true);
+  // No chain from the CA: recorded, not due.
+  const chainless = judgeNew({ ...good, chainPem: "" }, ordered, emptyState(), policy, now, "x");
+  assert.equal(chainless.ok, true, chainless.decision.reasons.join("; "));
+  assert.equal(chainless.issued?.chain, false);
+  // A name the CA added: fine. A configured name missing: not installed.
+  assert.equal(judgeNew(await material(["a.example.com", "b.example.com"]), ordered, emptyState(), policy, now, "x").ok, true);
+  assert.equal(judgeNew(good, ordered, emptyState(), { ...policy, names: ["a.example.com", "c.example.com"] }, now, "x").ok, false);
+  // Another key, or an expired certificate: not installed. Its dates making it due: installed (the clock's fault).
+  assert.equal(judgeNew({ ...good, keyPem: (await material()).keyPem }, ordered, emptyState(), policy, now, "x").ok, false);
+  assert.equal(judgeNew(good, ordered, emptyState(), policy, new Date(now.getTime() + 400 * 86_400_000), "x").ok, false);
+  const late = judgeNew(good, ordered, emptyState(), policy, new Date(now.getTime() + 80 * 86_400_000), "x");
+  assert.deepEqual([late.ok, late.decision.dueReasons], [true, ["window"]]);
+});
+
+test("precheck: a pending certificate older than the one in place is not installed", async () => {
+  const { savePending } = await import("../../src/store/pending.js");
+  const { precheck } = await import("../../src/run/precheck.js");
+  const { Logger } = await import("../../src/report/log.js");
+  const root = mkdtempSync(join(tmpdir(), "acme-renew-pending-old-"));
+  const p = certPaths(root, "a.example.com");
+  const config = { name: "a.example.com", file: "/etc/acme-renew/a.example.com.json", domain: "a.example.com", extraDomainNames: [], email: null, acceptTerms: true, server: "https://ca.example/dir", caBundle: null, keyType: "ec256" as const, reuseKey: false, validMinDays: null, challenge: { type: "webroot" as const, webroot: "/w" }, reloadServices: [], postRun: null, group: null, profile: null, preferredChain: null, eab: null, ari: false, placeholder: true, keepVersions: 3, timeout: 600, hookTimeout: 60 };
+  const leaf = async (days: number) => {
+    const { key, cert, issuer } = await makeLeaf({ names: ["a.example.com"], notAfter: new Date(Date.now() + days * 86_400_000) });
+    return { keyPem: key.pem, certPem: cert.toString("pem"), chainPem: issuer!.cert.toString("pem") };
+  };
+  await install(p, await leaf(80), { keep: 3, group: null, now: new Date() });
+  const kept = (m: Awaited<ReturnType<typeof leaf>>) => ({ material: m, server: config.server, profile: null, names: ["a.example.com"], at: new Date() });
+  const quiet = new Logger("text", () => {});
+  await savePending(p, kept(await leaf(40)));
+  const older = precheck(config, root, new Date(), quiet).pending;
+  assert.equal(older?.ok, false);
+  assert.match(older!.decision.reasons.join(), /expires before the certificate in place/);
+  await savePending(p, kept(await leaf(89)));
+  assert.equal(precheck(config, root, new Date(), quiet).pending?.ok, true);
 });

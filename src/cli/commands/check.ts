@@ -24,7 +24,7 @@ export async function checkCommand(a: CheckArgs): Promise<ExitCode> {
       const p = precheck(ctx.configs.load(name), ctx.stateDir, now, ctx.log);
       results.push(p);
       codes.push(p.decision.usable ? EXIT.OK : EXIT.FAILURE);
-      const level = !p.decision.usable ? "error" : p.decision.renew ? "notice" : "info";
+      const level = !p.decision.usable ? "error" : p.decision.validMinDaysClamped ? "warning" : p.decision.renew ? "notice" : "info";
       if (!quiet) ctx.log.log(level, "check", p.decision.reasons.join("; "), {
         cert: name,
         status: p.decision.status,

@@ -94,13 +94,17 @@ function statusLine(results: RunResult[]): string {
         return `${r.name}: renewed${until}`;
       case "not-due":
         return `${r.name}: not due${until}`;
+      case "hooks-ok":
+        return `${r.name}: owed reload hooks ran${until}`;
+      case "hook-failed":
+        return `${r.name}: reload hooks failed, cert valid${until}`;
       case "soft-failure":
       case "waiting":
       case "busy":
-      case "hook-failed":
-        return `${r.name}: renewal failed, cert valid${until}`;
+        if (r.code === 75) return `${r.name}: renewal failed, cert valid${until}`;
+      // falls through: no usable certificate
       default:
-        return `${r.name}: ${r.outcome}, no usable certificate`;
+        return `${r.name}: ${r.outcome}, ${r.code === 3 ? "placeholder in place" : "no usable certificate"}`;
     }
   }
   const counts = new Map<string, number>();

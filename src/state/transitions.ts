@@ -1,0 +1,98 @@
+/**
+ * The per-certificate state machine: `apply(state, event)` is the only way a run changes what
+ * state.json says. Pure (no clock, no randomness: both come in the event); the orchestrator
+ * (src/run/) applies events as effects happen and writes the result.
+ */
+import { backoffDelay, unusableDelay } from "../decide/backoff.js";
+import type { AriState, CertState, IssuedRecord } from "./model.js";
+
+export type StateEvent =
+  /** An attempt to renew failed before a new certificate was installed. */
+  | {
+      type: "failed";
+      at: Date;
+      class: string;
+      message: string;
+      /** The CA's Retry-After with the error, whatever its class. */
+      retryAfter: Date | null;
+      /** The CA answered (or an order was created): this attempt cost it something. */
+      costsCa: boolean;
+      /** The certificate on disk still serves: the longer schedule applies. */
+      usable: boolean;
+      /** Jitter in [0, 1). */
+      random: number;
+    }
+  /** A self-signed placeholder was installed (there was no certificate at all). */
+  | { type: "placeholder"; at: Date; serial: string }
+  /** The CA issued a certificate; it is kept as pending until it is installed. */
+  | { type: "issued"; at: Date }
+  /** A CA-issued certificate became current; its reload hooks are now owed. `issued`: null when unknown. */
+  | { type: "installed"; at: Date; issued: IssuedRecord | null }
+  /** The owed reload hooks ran and at least one failed. */
+  | { type: "hook-failed"; at: Date; message: string }
+  /** The owed reload hooks ran and all succeeded. */
+  | { type: "hooks-ok"; at: Date }
+  /** A renewalInfo answer (or the failure to get one) for the certificate on disk. */
+  | { type: "ari-fetched"; ari: AriState };
+
+const later = (a: Date | null, b: Date | null): Date | null => (a && b ? (a.getTime() >= b.getTime() ? a : b) : (a ?? b));
+
+export function apply(s: CertState, e: StateEvent): CertState {
+  switch (e.type) {
+    case "failed": {
+      const t = e.at.getTime();
+      const consecutiveFailures = s.consecutiveFailures + 1;
+      const answeredFailures = s.answeredFailures + (e.costsCa ? 1 : 0);
+      // A Retry-After binds until it has passed, also when a later error brings none.
+      const retryAfter = later(e.retryAfter && e.retryAfter.getTime() > t ? e.retryAfter : null, s.retryAfter && s.retryAfter.getTime() > t ? s.retryAfter : null);
+      const delay = e.usable ? backoffDelay(consecutiveFailures, e.random) : e.costsCa ? unusableDelay(answeredFailures) : 0;
+      const own = delay > 0 ? new Date(t + delay) : null;
+      return {
+        ...s,
+        lastAttempt: e.at,
+        lastOutcome: e.usable ? "soft-failure" : "failure",
+        lastError: { class: e.class, message: e.message },
+        consecutiveFailures,
+        answeredFailures,
+        nextAttemptAt: later(own, retryAfter),
+        retryAfter,
+      };
+    }
+    case "placeholder":
+      return { ...s, placeholderSerial: e.serial, lastOutcome: "placeholder" };
+    case "issued":
+      // The CA said yes: its side of the backoff starts over (installing may still fail locally).
+      return { ...s, lastAttempt: e.at, answeredFailures: 0 };
+    case "installed":
+      return {
+        ...s,
+        lastAttempt: e.at,
+        lastSuccess: e.at,
+        lastOutcome: "renewed",
+        lastError: null,
+        consecutiveFailures: 0,
+        answeredFailures: 0,
+        nextAttemptAt: null,
+        retryAfter: null,
+        placeholderSerial: null,
+        ari: null,
+        issued: e.issued,
+        hooksPending: { since: e.at, attempts: 0, lastError: null },
+      };
+    case "hook-failed":
+      return {
+        ...s,
+        lastOutcome: "hook-failed",
+        hooksPending: { since: s.hooksPending?.since ?? e.at, attempts: (s.hooksPending?.attempts ?? 0) + 1, lastError: e.message },
+      };
+    case "hooks-ok":
+      return { ...s, hooksPending: null, lastOutcome: s.lastOutcome === "hook-failed" ? "renewed" : s.lastOutcome };
+    case "ari-fetched":
+      return { ...s, ari: e.ari };
+  }
+}
+
+/** Applies events in order. */
+export function applyAll(s: CertState, events: StateEvent[]): CertState {
+  return events.reduce(apply, s);
+}

@@ -1,0 +1,5 @@
+/** Time units (ms), the one home for them: durations elsewhere are written as multiples of these. */
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
