@@ -91,7 +91,7 @@ try {
     let la = [];
     if (ONLY.includes("A")) {
       const a = dirs();
-      writeFileSync(join(a.etc, `${NAME}.json`), JSON.stringify({ server: proxy.directoryUrl, caBundle: pebble.caBundle, webroot: a.www }));
+      writeFileSync(join(a.etc, `${NAME}.json`), JSON.stringify({ server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, webroot: a.www }));
       la = await schedule(dist, a, HOURS, proxy);
     }
     // B: a usable certificate in its window (80 of 90 days), validation always fails. ARI off: the
@@ -99,7 +99,7 @@ try {
     let lb = [];
     if (ONLY.includes("B")) {
       const b = dirs();
-      writeFileSync(join(b.etc, `${NAME}.json`), JSON.stringify({ server: proxy.directoryUrl, caBundle: pebble.caBundle, webroot: b.www, ari: false }));
+      writeFileSync(join(b.etc, `${NAME}.json`), JSON.stringify({ server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, webroot: b.www, ari: false }));
       await writeCertDir(b.state, NAME, { names: [NAME], notBefore: new Date(Date.now() - 80 * DAY), notAfter: new Date(Date.now() + 10 * DAY) });
       lb = await schedule(dist, b, HOURS, proxy);
     }
@@ -108,7 +108,7 @@ try {
     const back = 121; // just after a run: the worst case of the 15-min restart
     if (ONLY.includes("C")) {
       const c = dirs();
-      writeFileSync(join(c.etc, `${NAME}.json`), JSON.stringify({ server: proxy.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` }));
+      writeFileSync(join(c.etc, `${NAME}.json`), JSON.stringify({ server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}` }));
       lc = await schedule(dist, c, 4, proxy, (m) => proxy.setRule(m < back ? () => ({ kind: "reset" }) : pass));
     }
     proxy.setRule(pass);

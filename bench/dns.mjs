@@ -45,7 +45,7 @@ try {
   for (const d of [etc, state, legoDir]) mkdirSync(d, { recursive: true });
   const vars = { RFC2136_NAMESERVER: "127.0.0.1:53", RFC2136_TSIG_KEY: key.name, RFC2136_TSIG_SECRET: key.secret, RFC2136_TSIG_ALGORITHM: "hmac-sha256." };
   writeFileSync(join(etc, "rfc2136.env"), Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
-  writeFileSync(join(etc, `${name}.json`), JSON.stringify({ server: pebble.directoryUrl, caBundle: pebble.caBundle, email: "bench@example.com", extraDomainNames: [`*.${name}`], dnsProvider: "rfc2136", environmentFile: join(etc, "rfc2136.env"), dnsResolver: "127.0.0.1", ari: false }));
+  writeFileSync(join(etc, `${name}.json`), JSON.stringify({ server: pebble.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, email: "bench@example.com", extraDomainNames: [`*.${name}`], dnsProvider: "rfc2136", environmentFile: join(etc, "rfc2136.env"), dnsResolver: "127.0.0.1", ari: false }));
   const lego = (extra) => ({
     argv: ["lego", "--server", pebble.directoryUrl, "--email", "bench@example.com", "--accept-tos", "--path", legoDir, "--domains", name, "--domains", `*.${name}`, "--dns", "rfc2136", "--dns.resolvers", "127.0.0.1:53", "run"],
     env: { ...process.env, ...vars, ...extra, LEGO_CA_CERTIFICATES: pebble.caBundle },

@@ -26,7 +26,7 @@ export async function refreshAri(p: Precheck, o: RunOptions, log: Logger): Promi
   const end = performance.now() + ARI_REFRESH_BUDGET_MS;
   const signal = AbortSignal.timeout(ARI_REFRESH_BUDGET_MS);
   let ari = await fetchAri({ server: p.config.server, caBundle: p.config.caBundle, signal }, certId, p.state.ari, o.now(), randomInt(1_000_000) / 1_000_000);
-  if (signal.aborted && ari.lastError && /abort/i.test(ari.lastError)) ari = { ...ari, lastError: `no answer within ${ARI_REFRESH_BUDGET_MS} ms (a not-due run waits no longer)` };
+  if (signal.aborted && ari.lastError && /abort|deadline reached/i.test(ari.lastError)) ari = { ...ari, lastError: `no answer within ${ARI_REFRESH_BUDGET_MS} ms (a not-due run waits no longer)` };
   logAri(log, ari);
   let lock;
   try {

@@ -31,7 +31,7 @@ describe("install and check agree", { timeout: 300_000 }, () => {
     await pebble?.stop();
   });
   const orders = () => proxy.count((l) => l.startsWith("POST /order-plz"));
-  const cfg = (extra: Record<string, unknown> = {}) => ({ server: proxy.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}`, ari: false, ...extra });
+  const cfg = (extra: Record<string, unknown> = {}) => ({ server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}`, ari: false, ...extra });
 
   test("8: validMinDays 30 with 6-day certificates: issued once, then not due (the lifetime-based window), warned once per run", async () => {
     proxy.setRule(pass);

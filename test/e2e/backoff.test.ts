@@ -38,7 +38,7 @@ describe("backoff without a usable certificate", { timeout: 600_000 }, () => {
     const s = sandbox();
     // The token goes to a webroot nobody serves: Pebble's validation gets a 404, every time.
     mkdirSync(join(s.root, "www"));
-    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, webroot: join(s.root, "www") });
+    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, webroot: join(s.root, "www") });
     const t0 = Date.now();
     const perHour = [0, 0, 0];
     const codes = new Set<number | null>();
@@ -57,7 +57,7 @@ describe("backoff without a usable certificate", { timeout: 600_000 }, () => {
 
   test("503 with Retry-After: 3600 and no certificate: the run stops at once, no CA contact for an hour, then it tries again", async () => {
     const s = sandbox();
-    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}`, placeholder: false });
+    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}`, placeholder: false });
     proxy.setRule(({ path }) => (path.startsWith("/order-plz") ? { kind: "status", status: 503, detail: "down for maintenance", retryAfter: "3600" } : { kind: "pass" }));
     const t0 = Date.now();
     const before = orders();
@@ -81,7 +81,7 @@ describe("backoff without a usable certificate", { timeout: 600_000 }, () => {
 
   test("no network (nothing reaches the CA), no certificate: no backoff builds up; the first run after the network returns gets the certificate", async () => {
     const s = sandbox();
-    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}`, placeholder: false });
+    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}`, placeholder: false });
     proxy.setRule(() => ({ kind: "reset" }));
     const t0 = Date.now();
     for (const minute of [0, 15, 30, 45, 60, 75]) {

@@ -82,6 +82,7 @@ describe("dns-01 via rfc2136 on Pebble, BIND and Knot", { timeout: 420_000 }, ()
     s.writeConfig(name, {
       server: pebble.directoryUrl,
       caBundle: pebble.caBundle,
+      acceptTerms: true,
       email: "ops@example.com",
       extraDomainNames: [`*.${name}`],
       dnsProvider: "rfc2136",

@@ -155,6 +155,7 @@ describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_00
           postRun: `env > "${hookOut}"`,
           server: pebble.directoryUrl,
           caBundle: pebble.caBundle,
+          acceptTerms: true,
           extraDomainNames: [`*.${name}`],
           dnsProvider: spec.code,
           dnsResolver: `${bind.address}:${bind.port}`,

@@ -36,7 +36,7 @@ describe("issued certificates are kept", { timeout: 300_000 }, () => {
     // (fresh sandbox) in the rare case the install outran SIGKILL.
     for (let attempt = 1; ; attempt++) {
       const s = sandbox();
-      s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+      s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
       const dir = join(s.stateDir, NAME);
       mkdirSync(join(dir, "versions"), { recursive: true });
       const before = orders();
