@@ -43,8 +43,8 @@ describe("group through NSS", { timeout: 240_000 }, () => {
 
   test("validate: an unknown group is a config error naming the file and the field", async () => {
     const s = sandbox();
-    const file = s.writeConfig("g.example.com", { listenHTTP: "127.0.0.1:5002", group: "no-such-group-zz" });
-    s.writeConfig("ok.example.com", { listenHTTP: "127.0.0.1:5002", group: "daemon" });
+    const file = s.writeConfig("g.example.com", { acceptTerms: true, listenHTTP: "127.0.0.1:5002", group: "no-such-group-zz" });
+    s.writeConfig("ok.example.com", { acceptTerms: true, listenHTTP: "127.0.0.1:5002", group: "daemon" });
     const r = await s.cli(["validate"]);
     assert.equal(r.code, 78, r.stderr);
     assert.ok(r.stderr.includes(`config ${file}: group: group "no-such-group-zz" does not exist`), r.stderr);

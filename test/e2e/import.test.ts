@@ -91,14 +91,15 @@ describe("import certbot and lego (real state from Pebble)", { timeout: 600_000 
     assert.match(notes, /not carried over: account = [0-9a-f]{32} /);
     assert.match(notes, /not carried over: config_dir, work_dir, logs_dir \(certbot's own directories\)/);
     assert.match(notes, /authenticator = standalone → listenHTTP/);
+    assert.match(notes, /acceptTerms: not set: certbot's account is not reused/, "the terms are the operator's to accept");
     assert.equal(treeHash(s.configDir, s.stateDir, le), hash, "nothing on disk changed");
   });
 
   test("certbot --write: each certificate adopted as version 1 (certbot's bytes), configs as printed; check valid; run re-issues nothing; the imported config renews", async () => {
     const s = sandbox();
     const leHash = treeHash(le);
-    const shown = await s.cli(["import", "certbot", le, "--set", `caBundle=${pebble.caBundle}`]);
-    const r = await s.cli(["import", "certbot", le, "--set", `caBundle=${pebble.caBundle}`, "--write"]);
+    const shown = await s.cli(["import", "certbot", le, "--set", `caBundle=${pebble.caBundle}`, "--set", "acceptTerms=true"]);
+    const r = await s.cli(["import", "certbot", le, "--set", `caBundle=${pebble.caBundle}`, "--set", "acceptTerms=true", "--write"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, shown.stdout, "--write prints what the dry form printed");
     for (const [name, cfg] of Object.entries(printed(r.stdout))) {
@@ -177,7 +178,7 @@ describe("import certbot and lego (real state from Pebble)", { timeout: 600_000 
     assert.equal(printed(bare.stdout)["b.example.com"]!.email, "ops@example.com", "the email from lego's account directory");
     assert.equal(treeHash(s.configDir, s.stateDir, legoPath), hash);
 
-    const set = ["--set", `server=${pebble.directoryUrl}`, "--set", `caBundle=${pebble.caBundle}`, "--set", `listenHTTP=127.0.0.1:${pebble.httpPort}`];
+    const set = ["--set", `server=${pebble.directoryUrl}`, "--set", `caBundle=${pebble.caBundle}`, "--set", `listenHTTP=127.0.0.1:${pebble.httpPort}`, "--set", "acceptTerms=true"];
     const r = await s.cli(["import", "lego", join(legoPath, ".."), ...set, "--write"]); // the directory holding .lego works too
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(printed(r.stdout)["b.example.com"]!.extraDomainNames, ["www.b.example.com"]);

@@ -13,7 +13,8 @@ import { startPebble, type Pebble } from "../helpers/pebble.js";
 import { writeCertDir } from "../helpers/pki.js";
 
 // The clock of the child (a date after the build time, so that dates are judged).
-const NOW = "2030-01-10T00:00:00.000Z";
+// A minute before midnight: the test clock runs on from here, and whole days left must not tip over while it does.
+const NOW = "2030-01-09T23:59:00.000Z";
 /** The child's environment with the test clock (through test/helpers/cli.ts where it provides one). */
 function clockEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const withClock = (cliHelpers as { childEnv?: (e: NodeJS.ProcessEnv) => NodeJS.ProcessEnv }).childEnv;
@@ -167,7 +168,7 @@ describe("run's status line through a renewal (Pebble)", { timeout: 300_000 }, (
 
   test("each certificate's stages as the renewal reports them to systemd: ordering, waiting for validation, finalizing, renewed", () => {
     const s = sandbox();
-    for (const n of ["p.example.com", "q.example.com"]) s.writeConfig(n, { server: pebble.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    for (const n of ["p.example.com", "q.example.com"]) s.writeConfig(n, { server: pebble.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
     // The real clock: Pebble's certificates are dated now.
     const cmd = `stty cols 200 rows 40; exec ${q(process.execPath)} ${q(CLI)} --config-dir ${q(s.configDir)} --state-dir ${q(s.stateDir)} run --all --concurrency 1`;
     const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, encoding: "utf8", timeout: 240_000 });

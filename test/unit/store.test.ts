@@ -129,21 +129,23 @@ test("lock: the file's content never decides — an empty file nobody holds is f
   const root = mkdtempSync(join(tmpdir(), "acme-renew-lock-"));
   const file = join(root, ".lock");
   writeFileSync(file, "");
-  const l = await acquireLock(file, 1000);
+  // A free lock is taken at once; the generous wait only covers spawning flock(1) on a loaded machine.
+  const l = await acquireLock(file, 10_000);
   assert.equal(readFileSync(file, "utf8").split(" ")[0], String(process.pid), "an empty file nobody holds is free");
   await l.release();
   // Another process holds it and has written nothing (util-linux flock, as a holder before its write).
   writeFileSync(file, "");
-  const holder = spawn("flock", ["-x", file, "sleep", "30"], { stdio: "ignore" });
+  // Its own process group: `sleep` inherits the locked descriptor, so both must go at the end.
+  const holder = spawn("flock", ["-x", file, "sleep", "30"], { stdio: "ignore", detached: true });
   try {
     for (let i = 0; i < 100 && !(await lockHolder(file)); i++) await new Promise((r) => setTimeout(r, 20));
     await assert.rejects(acquireLock(file, 300), LockBusy, "a held lock is busy whatever its content");
     assert.equal(readFileSync(file, "utf8"), "", "and left alone");
   } finally {
-    holder.kill("SIGKILL");
+    process.kill(-holder.pid!, "SIGKILL");
   }
   await new Promise((r) => holder.on("exit", r));
-  const l2 = await acquireLock(file, 1000);
+  const l2 = await acquireLock(file, 10_000);
   await l2.release();
 });
 

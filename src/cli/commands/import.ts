@@ -45,6 +45,9 @@ function render(p: Prepared, tool: string): string {
   lines.push(p.plan.cert ? `#   adopts: ${certSummary(p.plan.cert)}` : "#   adopts: nothing (no certificate to take over)");
   for (const n of p.plan.notes) lines.push(`#   ${n}`);
   for (const n of p.open) lines.push(`#   needs ${n.field}: ${n.why}`);
+  // The peer's account (and its agreement to the CA's terms) is not reused: the first renewal registers one.
+  if (p.config && !p.config.acceptTerms)
+    lines.push(`#   acceptTerms: not set: ${tool}'s account is not reused, and registering acme-renew's own needs "acceptTerms": true (--set acceptTerms=true, or in defaults.json); until then a renewal fails with exit 78`);
   return `${lines.join("\n")}\n${p.content}`;
 }
 
