@@ -201,7 +201,11 @@ describe("import certbot and lego (real state from Pebble)", { timeout: 600_000 
     const nodomain = copy(join(legoPath, ".."));
     writeFileSync(join(nodomain, ".lego", "certificates", "b.example.com.json"), JSON.stringify({ certUrl: "https://127.0.0.1/cert/1" }));
     const wrongkey = copy(le);
-    cpSync(join(le, "live", "w.example.com", "privkey.pem"), join(wrongkey, "live", "a.example.com", "privkey.pem"), { dereference: true });
+    // Another certificate's key in place of a.example.com's (a regular file where certbot has a link;
+    // not cpSync: Node 24's refuses to copy a followed link over a link).
+    const victim = join(wrongkey, "live", "a.example.com", "privkey.pem");
+    rmSync(victim);
+    writeFileSync(victim, readFileSync(join(le, "live", "w.example.com", "privkey.pem")), { mode: 0o600 });
     rmSync(join(wrongkey, "renewal", "w.example.com.conf"));
     const cases: Array<[string[], number, RegExp, string[]]> = [
       [["import", "certbot", frob, "--only", "a.example.com", "--write"], 78, /renewal\/a\.example\.com\.conf: authenticator = frobnicate: not a certbot authenticator acme-renew knows \(webroot, standalone/, [frob]],

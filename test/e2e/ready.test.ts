@@ -6,6 +6,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
@@ -34,6 +35,22 @@ async function best(n: number, once: () => Promise<CliResult>): Promise<{ ms: nu
   const runs: CliResult[] = [];
   for (let i = 0; i < n; i++) runs.push(await once());
   return { ms: Math.min(...runs.map((r) => r.ms)), runs };
+}
+
+/**
+ * The time limit of a timed `ready`: the issue's figure on a quiet machine. On a loaded one (other
+ * suites sharing the cores) a bare `node -e 0` of the same binary, best of 5 like the runs it bounds,
+ * is slower too: the limit then grows with it (4 × `node -e 0`, ready costs ~1.3×), still far below
+ * any wait on a CA (a stalled one would hold a run for seconds).
+ */
+async function limitMs(quietMs: number): Promise<number> {
+  let bare = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    spawnSync(process.execPath, ["-e", "0"]);
+    bare = Math.min(bare, performance.now() - t0);
+  }
+  return Math.max(quietMs, Math.round((4 * bare * quietMs) / 500));
 }
 
 describe("ready", { timeout: 300_000 }, () => {
@@ -78,7 +95,8 @@ describe("ready", { timeout: 300_000 }, () => {
         assert.deepEqual(files(s.stateDir), snap);
         return r;
       });
-      assert.ok(ms <= 500, `ready took ${runs.map((r) => r.ms).join(", ")} ms (best ${ms})`);
+      const limit = await limitMs(500);
+      assert.ok(ms <= limit, `ready took ${runs.map((r) => r.ms).join(", ")} ms (best ${ms}, limit ${limit})`);
       assert.equal(connections - before, 0, `connections to ${server}`);
     }
   });
@@ -92,7 +110,8 @@ describe("ready", { timeout: 300_000 }, () => {
       assert.match(r.stderr, /wrote a self-signed placeholder/);
       return r;
     });
-    assert.ok(ms <= 1000, `ready took ${runs.map((r) => r.ms).join(", ")} ms (best ${ms})`);
+    const limit = await limitMs(1000);
+    assert.ok(ms <= limit, `ready took ${runs.map((r) => r.ms).join(", ")} ms (best ${ms}, limit ${limit})`);
 
     const s = sandbox();
     s.writeConfig(NAME, { acceptTerms: true, server: refused, webroot: "/var/www", extraDomainNames: ["www.a.example.com"] });
