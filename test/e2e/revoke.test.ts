@@ -7,9 +7,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { sandbox } from "../helpers/cli.js";
+import { CLI, childEnv, sandbox } from "../helpers/cli.js";
 import { startPebble, type Pebble } from "../helpers/pebble.js";
 import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy.js";
 import { baseConfig } from "../helpers/acme-fixtures.js";
@@ -137,6 +138,19 @@ describe("revoke and account", { timeout: 400_000 }, () => {
     assert.equal(j.length, 1);
     assert.deepEqual(j[0].certificates, [NAME]);
     assert.equal(j[0].status, "valid");
+  });
+
+  test("account deactivate on a terminal asks; answered no: exit 1, nothing changes at the CA or on disk", async () => {
+    const was = treeHash(s.stateDir, s.configDir);
+    const q = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
+    const cmd = [process.execPath, CLI, "--config-dir", s.configDir, "--state-dir", s.stateDir, "account", "deactivate", NAME].map(q).join(" ");
+    // util-linux script: the CLI on a pty; what we type comes from script's stdin.
+    const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { env: childEnv(), input: "n\n", encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /Deactivate the ACME account of ops@example\.com at https:\/\/127\.0\.0\.1:\d+\/dir \(used by rv\.example\.com\)\? The CA cannot undo this\. \[y\/N\]/);
+    assert.match(r.stdout, /not deactivated/);
+    assert.equal(treeHash(s.stateDir, s.configDir), was);
+    assert.match((await s.cli(["account", "show", NAME])).stdout, /^status: valid$/m);
   });
 
   test("account deactivate --yes: the CA deactivates it, its directory is kept aside; revoking then signs with the certificate's key; the next order registers a new account", async () => {
