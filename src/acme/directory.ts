@@ -55,7 +55,7 @@ export function directory(a: CaAccess, o: { retryOnce?: boolean } = {}): Promise
 }
 
 /** A resource URL the protocol needs; its absence is the CA's fault, named. */
-export function resource(d: Directory, server: string, name: "newNonce" | "newAccount" | "newOrder"): string {
+export function resource(d: Directory, server: string, name: "newNonce" | "newAccount" | "newOrder" | "revokeCert"): string {
   const u = d[name];
   if (typeof u !== "string" || !u) throw new AcmeFailure("acme", `GET ${server}: the directory has no ${name}`);
   return u;

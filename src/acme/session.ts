@@ -90,19 +90,10 @@ export class AcmeSession {
     // Without a key there is certainly no account: registering one needs the terms accepted. Said
     // before any request to the CA.
     if (!known.keyPem && !o.acceptTerms) throw termsNotAccepted(o);
-    const acme = ((await import("acme-client")) as unknown as { default: AcmeModule }).default;
-    installTransport(acme.axios as never, o.requestTimeoutMs);
-    const access = { server: o.server, caBundle: o.caBundle, signal: o.signal };
-    trustFor(new URL(o.server).origin, await caPem(access));
-    const dir = await withRetries(() => directory(access, { retryOnce: false }), { policy: o.retry ?? DEFAULT_RETRY, deadlineAt: o.deadlineAt, networkDown: !!o.networkDown }, o.signal, (f, n, d) =>
-      o.log.warn("retry", `${f.message} (${f.cls}); retry ${n} in ${(d / 1000).toFixed(1)}s`, { class: f.cls }),
-    );
+    const { acme, dir } = await connect(o);
     const keyPem = known.keyPem ?? (await createAccountKey(files, 30_000));
     const eab = o.eab ? { kid: o.eab.kid, hmacKey: (await readSecret(o.eab.hmacKeyFile, "eab.hmacKeyFile")).trim() } : undefined;
-    const client = new acme.Client({ directoryUrl: o.server, accountKey: keyPem, ...(eab ? { externalAccountBinding: eab } : {}) });
-    const http = (client as unknown as { http: HttpClient }).http;
-    http.maxBadNonceRetries = 0; // resent here, with the nonce of the badNonce answer (send())
-    const s = new AcmeSession(client, http, dir, noncePool(o.server), o);
+    const s = AcmeSession.make(acme, o, dir, keyPem, eab);
     if (known.url) {
       s.kid = known.url;
     } else {
@@ -116,6 +107,27 @@ export class AcmeSession {
       s.kid = await lookup;
     }
     return s;
+  }
+
+  /**
+   * A session that signs with `keyPem` as an embedded JWK and has no account: a revocation
+   * authorized by the certificate's own key (RFC 8555 §7.6). Nothing is registered or stored.
+   */
+  static async withKey(o: SessionOptions, keyPem: string): Promise<AcmeSession> {
+    const { acme, dir } = await connect(o);
+    return AcmeSession.make(acme, o, dir, keyPem, undefined);
+  }
+
+  /** The account URL this session signs with (null: it signs with an embedded JWK). */
+  get accountUrl(): string | null {
+    return this.kid;
+  }
+
+  private static make(acme: AcmeModule, o: SessionOptions, dir: Directory, keyPem: string, eab: { kid: string; hmacKey: string } | undefined): AcmeSession {
+    const client = new acme.Client({ directoryUrl: o.server, accountKey: keyPem, ...(eab ? { externalAccountBinding: eab } : {}) });
+    const http = (client as unknown as { http: HttpClient }).http;
+    http.maxBadNonceRetries = 0; // resent here, with the nonce of the badNonce answer (send())
+    return new AcmeSession(client, http, dir, noncePool(o.server), o);
   }
 
   /**
@@ -247,6 +259,18 @@ export class AcmeSession {
     if (this.opts.signal.aborted) return new AcmeFailure("timeout", `${what}: deadline reached`, { cause: e });
     return new AcmeFailure("acme", `${what}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
+}
+
+/** acme-client, our transport and trust for this CA, and its directory (retried). */
+async function connect(o: SessionOptions): Promise<{ acme: AcmeModule; dir: Directory }> {
+  const acme = ((await import("acme-client")) as unknown as { default: AcmeModule }).default;
+  installTransport(acme.axios as never, o.requestTimeoutMs);
+  const access = { server: o.server, caBundle: o.caBundle, signal: o.signal };
+  trustFor(new URL(o.server).origin, await caPem(access));
+  const dir = await withRetries(() => directory(access, { retryOnce: false }), { policy: o.retry ?? DEFAULT_RETRY, deadlineAt: o.deadlineAt, networkDown: !!o.networkDown }, o.signal, (f, n, d) =>
+    o.log.warn("retry", `${f.message} (${f.cls}); retry ${n} in ${(d / 1000).toFixed(1)}s`, { class: f.cls }),
+  );
+  return { acme, dir };
 }
 
 async function readSecret(file: string, what: string): Promise<string> {

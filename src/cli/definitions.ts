@@ -4,7 +4,7 @@
  */
 import type { Options, PositionalOptions } from "yargs";
 
-export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import" | "delete" | "completion";
+export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import" | "delete" | "revoke" | "account" | "completion";
 
 /** A yargs option, and for the man page's synopsis the name of its argument. */
 export type OptionDef = Options & { arg?: string };
@@ -63,11 +63,14 @@ export const COMMANDS: CommandDef[] = [
       force: { type: "boolean", describe: "renew even when not due" },
       timeout: { type: "number", arg: "S", describe: "overall deadline in seconds (default: the config's timeout)" },
       concurrency: { type: "number", arg: "N", default: 4, describe: "certificates renewed at once with --all" },
+      "dry-run": { type: "boolean", describe: "the whole order against the staging server (stagingServer, or --server): account, challenges, finalize, download, verify; nothing installed, no state written, no hooks run" },
+      server: { type: "string", arg: "URL", describe: "with --dry-run: the ACME directory to order from instead of stagingServer" },
       json: json(),
     },
     examples: [
       ["acme-renew run --all", "what the timer runs"],
       ["acme-renew run example.com --force", "renew one certificate now"],
+      ["acme-renew run --dry-run example.com", "order once from Let's Encrypt staging, keep nothing"],
     ],
     handler: "run",
   },
@@ -131,6 +134,42 @@ export const COMMANDS: CommandDef[] = [
     options: { force: { type: "boolean", describe: "delete even though the config still names the certificate" } },
     examples: [["acme-renew delete old.example.com", "after removing its config file"]],
     handler: "delete",
+  },
+  {
+    command: "revoke <name>",
+    describe: "revoke the certificate on disk at its CA (RFC 8555 §7.6); the next run replaces it at once",
+    details: [
+      "Signed with the ACME account's key, or with the certificate's own key when there is no account (or the CA refuses it); keyCompromise is always signed with the certificate's key (Let's Encrypt requires that proof). The revocation is recorded in state.json: the certificate is due (revoked) and the next run orders its replacement without waiting for the renewal window or a backoff; after keyCompromise the old key is never used again, also with reuseKey. With ari, the CA's new renewal window is fetched at once. Nothing on disk changes unless the CA revoked the certificate. Exit 0 when revoked (or already revoked), 1 when the CA refused or could not be reached, 64 for an unknown name or reason.",
+    ],
+    positionals: { name: { type: "string", describe: "the certificate (config file name without .json)" } },
+    options: {
+      reason: { choices: ["unspecified", "keyCompromise", "superseded", "cessationOfOperation"], default: "unspecified", describe: "RFC 5280 revocation reason" },
+    },
+    examples: [
+      ["acme-renew revoke example.com --reason superseded", "revoke, then let the next run replace it"],
+      ["acme-renew revoke example.com --reason keyCompromise", "the key leaked: signed with it, never reused"],
+    ],
+    handler: "revoke",
+  },
+  {
+    command: "account <action> [name]",
+    describe: "the ACME account (per server and email): show it as stored and as the CA sees it, or deactivate it",
+    details: [
+      "show: for the account of each certificate (or of NAME): server, email, the certificates using it, the account URL, and its status and contact at the CA (one signed POST-as-GET; nothing is registered). deactivate: deactivates the account of NAME's server and email at the CA (RFC 8555 §7.3.6; it cannot be undone), after asking on the terminal or with --yes; its directory under accounts/ is then moved aside and kept, and the next order registers a new account (acceptTerms). Exit 0 when done, 1 when the CA refused or could not be asked (or the question was answered no), 64 without --yes off a terminal.",
+    ],
+    positionals: {
+      action: { choices: ["show", "deactivate"], describe: "what to do" },
+      name: { type: "string", describe: "a certificate whose config names the server and email (show: default every certificate's account)" },
+    },
+    options: {
+      yes: { type: "boolean", describe: "deactivate without asking" },
+      json: json("the accounts as JSON (show)"),
+    },
+    examples: [
+      ["acme-renew account show", "every account in use"],
+      ["acme-renew account deactivate example.com --yes", "deactivate the account example.com uses"],
+    ],
+    handler: "account",
   },
   {
     command: "completion [shell]",

@@ -24,6 +24,8 @@ const HANDLERS: Handlers = {
   doctor: async (a) => (await import("./commands/doctor.js")).doctorCommand(a),
   status: async (a) => (await import("./commands/status.js")).statusCommand(a),
   import: async (a) => (await import("./commands/import.js")).importCommand(a),
+  revoke: async (a) => (await import("./commands/revoke.js")).revokeCommand(a),
+  account: async (a) => (await import("./commands/account.js")).accountCommand(a),
   // Static: a chunk of its own would split the offline path's shared chunks into more files.
   delete: deleteCommand,
   completion: (a: { shell?: string }) => {

@@ -48,6 +48,7 @@ export const FIELDS: Record<string, Field> = {
   email: { kind: "string", check: checkEmail, format: "email", description: "Contact email for the ACME account." },
   acceptTerms: { kind: "boolean", description: "Accept the CA's terms of service: needed to register an ACME account (security.acme.acceptTerms).", default: false },
   server: { kind: "string", check: checkHttpsUrl, format: "uri", description: "ACME directory URL. Default: Let's Encrypt production." },
+  stagingServer: { kind: "string", check: checkHttpsUrl, format: "uri", description: "ACME directory URL for `run --dry-run`. Default: Let's Encrypt staging when server is Let's Encrypt production; otherwise needed for a dry run (or --server)." },
   caBundle: { kind: "string", check: checkAbsolutePath, description: "PEM file of CA certificates trusted (in addition to the system's) for the ACME server's TLS." },
   keyType: { kind: "enum", values: KEY_TYPES, description: "Key type of the certificate key.", default: "ec256" },
   reuseKey: { kind: "boolean", description: "Keep the certificate key across renewals.", default: false },
@@ -67,6 +68,7 @@ export const FIELDS: Record<string, Field> = {
   postRun: { kind: "string", description: "Shell snippet run after a renewal, with the cert paths in the environment." },
   group: { kind: "string", check: (s) => (/^[a-z_][a-z0-9_-]*\$?$/i.test(s) ? null : "not a group name"), description: "Group owning the key files (mode 0640)." },
   profile: { kind: "string", check: (s) => (/^[\x21-\x7e]{1,64}$/.test(s) ? null : "not a profile name"), description: "ACME profile to request." },
+  ocspMustStaple: { kind: "boolean", description: "Accepted for NixOS security.acme compatibility and ignored with a warning: Let's Encrypt rejects must-staple requests since 2025, so it is never requested.", default: false },
   preferredChain: { kind: "string", description: "Issuer common name of the preferred alternate chain." },
   eab: {
     kind: "object",

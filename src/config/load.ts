@@ -5,7 +5,7 @@ import { ConfigError } from "./errors.js";
 import { CHALLENGE_FIELDS, FIELDS } from "./fields.js";
 import { canonicalProvider } from "./dns-providers.js";
 import { checkCertName, checkDomain, isWildcard, parseDnsResolvers, parseHostPort, type DnsServer } from "./names.js";
-import { allNames, LETS_ENCRYPT_PRODUCTION, type CertConfig, type Challenge, type KeyType } from "./types.js";
+import { allNames, LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING, type CertConfig, type Challenge, type KeyType } from "./types.js";
 import { validateRaw, type RawConfig } from "./validate.js";
 import { readTextOrNull } from "../util/read.js";
 
@@ -102,6 +102,7 @@ function build(name: string, file: string, raw: RawConfig): CertConfig {
     email: get<string | undefined>(raw, "email") ?? null,
     acceptTerms: get<boolean>(raw, "acceptTerms"),
     server: get<string | undefined>(raw, "server") ?? LETS_ENCRYPT_PRODUCTION,
+    stagingServer: null,
     caBundle: get<string | undefined>(raw, "caBundle") ?? null,
     keyType: get<KeyType>(raw, "keyType"),
     reuseKey: get<boolean>(raw, "reuseKey"),
@@ -112,6 +113,7 @@ function build(name: string, file: string, raw: RawConfig): CertConfig {
     group: get<string | undefined>(raw, "group") ?? null,
     profile: get<string | undefined>(raw, "profile") ?? null,
     preferredChain: get<string | undefined>(raw, "preferredChain") ?? null,
+    ocspMustStaple: get<boolean>(raw, "ocspMustStaple"),
     eab: (raw.eab as CertConfig["eab"] | undefined) ?? null,
     ari: get<boolean>(raw, "ari"),
     placeholder: get<boolean>(raw, "placeholder"),
@@ -119,6 +121,7 @@ function build(name: string, file: string, raw: RawConfig): CertConfig {
     timeout: get<number>(raw, "timeout"),
     hookTimeout: get<number>(raw, "hookTimeout"),
   };
+  cfg.stagingServer = get<string | undefined>(raw, "stagingServer") ?? (cfg.server === LETS_ENCRYPT_PRODUCTION ? LETS_ENCRYPT_STAGING : null);
   const wildcard = allNames(cfg).find(isWildcard);
   if (wildcard && cfg.challenge?.type !== "dns01") {
     throw new ConfigError(file, "dnsProvider", `the wildcard name "${wildcard}" needs the dns-01 challenge (dnsProvider or dnsHook)`);

@@ -4,6 +4,7 @@ export const KEY_TYPES = ["ec256", "ec384", "rsa2048", "rsa3072", "rsa4096", "rs
 export type KeyType = (typeof KEY_TYPES)[number];
 
 export const LETS_ENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory";
+export const LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory";
 
 export type Challenge =
   | { type: "webroot"; webroot: string }
@@ -46,6 +47,8 @@ export interface CertConfig {
   /** The CA's terms of service are accepted: an account may be registered. */
   acceptTerms: boolean;
   server: string;
+  /** `run --dry-run` orders from here (null: none configured and no default, see load.ts). */
+  stagingServer: string | null;
   caBundle: string | null;
   keyType: KeyType;
   reuseKey: boolean;
@@ -56,6 +59,8 @@ export interface CertConfig {
   group: string | null;
   profile: string | null;
   preferredChain: string | null;
+  /** Set in the config (NixOS security.acme.ocspMustStaple): warned about, never requested. */
+  ocspMustStaple: boolean;
   eab: EabConfig | null;
   ari: boolean;
   placeholder: boolean;

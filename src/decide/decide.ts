@@ -9,7 +9,7 @@ import { DAY } from "../util/time.js";
 
 export type Status = "valid" | "due" | "missing" | "expired" | "not-yet-valid" | "mismatch" | "unreadable";
 
-export type DueReason = "window" | "ari" | "names" | "key-type" | "placeholder" | "chain" | "server-changed" | "profile-changed";
+export type DueReason = "window" | "ari" | "names" | "key-type" | "placeholder" | "chain" | "server-changed" | "profile-changed" | "revoked";
 
 export interface Decision {
   status: Status;
@@ -144,6 +144,11 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
   if (issued && issued.profile !== policy.profile) {
     dueReasons.push("profile-changed");
     reasons.push(`issued with profile ${issued.profile ?? "(none)"}, configured ${policy.profile ?? "(none)"}`);
+  }
+  // Revoked by `acme-renew revoke`: replaced at once (it still serves until then; clients checking revocation may refuse it).
+  if (state.revoked && state.revoked.serial === f.serialHex) {
+    dueReasons.push("revoked");
+    reasons.push(`revoked at ${iso(state.revoked.at)} (${state.revoked.reason})`);
   }
   if (window.clamped) {
     const days = Math.round((f.notAfter.getTime() - f.notBefore.getTime()) / DAY);

@@ -58,6 +58,7 @@ async function replacesFor(r: IssueRequest): Promise<string | undefined> {
 /** Obtains a certificate and checks it (parses, our key, our names, not expired). Throws AcmeFailure. */
 export async function issue(r: IssueRequest): Promise<Material> {
   const c = r.config;
+  if (c.ocspMustStaple) r.log.warn("ocsp-must-staple", `${c.file}: ocspMustStaple is set, but Let's Encrypt rejects must-staple requests since 2025: not requested (the certificate has no must-staple extension)`);
   const material = await opContext.run(r.ctx, async () => {
     const session = await AcmeSession.open({
       server: c.server,

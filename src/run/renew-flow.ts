@@ -16,6 +16,7 @@ import { certIdOrNull } from "../ari/cert-id.js";
 import { fetchAri } from "../ari/fetch.js";
 import { logAri } from "../ari/log.js";
 import { allNames } from "../config/types.js";
+import { spkiSha256 } from "../crypto/spki.js";
 import { runHooks } from "../hooks/run-hooks.js";
 import { preflight, summarize, type PreflightReport } from "../preflight/preflight.js";
 import { issue } from "../renew/issue.js";
@@ -131,6 +132,21 @@ async function installIssued(f: Flow, state: CertState, pending: Pending, issued
   return { name: c.name, outcome: "renewed", code: EXIT.OK, message: `valid until ${notAfter.toISOString()}`, notAfter };
 }
 
+/** The key on disk for reuseKey, unless it was revoked for keyCompromise (then a fresh one, always). */
+async function reusableKey(f: Flow): Promise<string | null> {
+  const pem = await readTextOrNullAsync(f.p.paths.key).catch(() => null);
+  if (pem === null || !f.p.state.compromisedKeys.length) return pem;
+  let id: string | null = null;
+  try {
+    id = spkiSha256(pem);
+  } catch {
+    return null;
+  }
+  if (!f.p.state.compromisedKeys.includes(id)) return pem;
+  f.log.notice("key-compromised", "reuseKey: the key on disk was revoked for keyCompromise; ordering with a new key");
+  return null;
+}
+
 /** Orders a certificate from the CA, keeps it as pending, installs it. */
 async function order(f: Flow, deadlineAt: number, signal: AbortSignal): Promise<RunResult> {
   const { p, o, log } = f;
@@ -152,7 +168,7 @@ async function order(f: Flow, deadlineAt: number, signal: AbortSignal): Promise<
       ctx,
       deadlineAt,
       networkDown: pre.network.down,
-      reuseKeyPem: c.reuseKey && f0.kind === "present" && f0.keyMatches && f0.keyType === c.keyType ? await readTextOrNullAsync(p.paths.key).catch(() => null) : null,
+      reuseKeyPem: c.reuseKey && f0.kind === "present" && f0.keyMatches && f0.keyType === c.keyType ? await reusableKey(f) : null,
       replacesCertId: c.ari && real && f0.kind === "present" ? f0.certId : null,
       onStage: f.onStage,
       onOrder: () => (ordered = true),

@@ -57,6 +57,10 @@ export function parseState(text: string): CertState {
   const h = obj(o.hooksPending);
   const since = h ? date(h.since) : null;
   if (h && since) s.hooksPending = { since, attempts: count(h.attempts), lastError: str(h.lastError) };
+  const rv = obj(o.revoked);
+  const rvAt = rv ? date(rv.at) : null;
+  if (rv && rvAt && str(rv.serial) && str(rv.reason)) s.revoked = { serial: rv.serial as string, at: rvAt, reason: rv.reason as string };
+  if (Array.isArray(o.compromisedKeys)) s.compromisedKeys = o.compromisedKeys.filter((k): k is string => typeof k === "string" && /^[0-9a-f]{64}$/.test(k));
   return s;
 }
 

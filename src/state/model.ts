@@ -43,6 +43,14 @@ export interface HooksPending {
   lastError: string | null;
 }
 
+/** The certificate with `serial` was revoked (acme-renew revoke): due at once, until another one is installed. */
+export interface RevokedRecord {
+  serial: string;
+  at: Date;
+  /** RFC 5280 reason name (unspecified, keyCompromise, superseded, cessationOfOperation). */
+  reason: string;
+}
+
 export interface CertState {
   lastAttempt: Date | null;
   lastSuccess: Date | null;
@@ -61,6 +69,10 @@ export interface CertState {
   ari: AriState | null;
   issued: IssuedRecord | null;
   hooksPending: HooksPending | null;
+  /** The certificate on disk was revoked: set by `revoke`, cleared when another certificate is installed. */
+  revoked: RevokedRecord | null;
+  /** SHA-256 (hex) of the SubjectPublicKeyInfo of keys revoked for keyCompromise: never used again (reuseKey). */
+  compromisedKeys: string[];
 }
 
 export function emptyState(): CertState {
@@ -77,5 +89,7 @@ export function emptyState(): CertState {
     ari: null,
     issued: null,
     hooksPending: null,
+    revoked: null,
+    compromisedKeys: [],
   };
 }

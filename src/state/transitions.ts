@@ -33,7 +33,12 @@ export type StateEvent =
   /** The owed reload hooks ran and all succeeded. */
   | { type: "hooks-ok"; at: Date }
   /** A renewalInfo answer (or the failure to get one) for the certificate on disk. */
-  | { type: "ari-fetched"; ari: AriState };
+  | { type: "ari-fetched"; ari: AriState }
+  /**
+   * The CA revoked the certificate with `serial` (or said it already was): it is due until another
+   * one is installed; `keyFingerprint` (SPKI SHA-256) is set for keyCompromise and never reused.
+   */
+  | { type: "revoked"; at: Date; serial: string; reason: string; keyFingerprint: string | null };
 
 const later = (a: Date | null, b: Date | null): Date | null => (a && b ? (a.getTime() >= b.getTime() ? a : b) : (a ?? b));
 
@@ -78,6 +83,7 @@ export function apply(s: CertState, e: StateEvent): CertState {
         ari: null,
         issued: e.issued,
         hooksPending: { since: e.at, attempts: 0, lastError: null },
+        revoked: null,
       };
     case "hook-failed":
       return {
@@ -89,6 +95,11 @@ export function apply(s: CertState, e: StateEvent): CertState {
       return { ...s, hooksPending: null, lastOutcome: s.lastOutcome === "hook-failed" ? "renewed" : s.lastOutcome };
     case "ari-fetched":
       return { ...s, ari: e.ari };
+    case "revoked": {
+      const keys = e.keyFingerprint && !s.compromisedKeys.includes(e.keyFingerprint) ? [...s.compromisedKeys, e.keyFingerprint] : s.compromisedKeys;
+      // A backoff from failures before the revocation must not hold its replacement back.
+      return { ...s, revoked: { serial: e.serial, at: e.at, reason: e.reason }, compromisedKeys: keys, nextAttemptAt: null, consecutiveFailures: 0, answeredFailures: 0 };
+    }
   }
 }
 

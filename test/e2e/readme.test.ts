@@ -47,7 +47,11 @@ function inlineCommands(markdown: string): string[] {
 export function expand(synopsis: string, values: Record<string, string>): string[][] {
   const flags = [...synopsis.matchAll(/\[(--[a-z-]+)(?: ([A-Z=]+))?\]/g)].map((m) => [m[1]!, m[2]] as const);
   const head = synopsis.replace(/\s*\[--[a-z-]+(?: [A-Z=]+)?\]/g, "").trim();
-  const [cmd, ...rest] = head.split(/\s+/).slice(1); // drop "acme-renew"
+  const [first, ...rest] = head.split(/\s+/).slice(1); // drop "acme-renew"
+  // Subcommands and fixed flags (`account show`, `run --dry-run`) belong to the command.
+  const prefix: string[] = [];
+  while (rest[0] && rest[0] !== "--all" && /^(--)?[a-z][a-z-]*$/.test(rest[0])) prefix.push(rest.shift()!);
+  const cmd = [first!, ...prefix].join(" ");
   const forms: string[][] = [];
   const withFlags = (base: string[], v: (k: string) => string) => {
     forms.push(base);
@@ -56,11 +60,11 @@ export function expand(synopsis: string, values: Record<string, string>): string
   if (rest[0] && /^[a-z.]+(\|[a-z.]+)+$/.test(rest[0])) {
     for (const word of rest[0].split("|")) {
       const v = (k: string) => values[`${k}:${word}`] ?? values[k] ?? k;
-      withFlags([cmd!, word, ...rest.slice(1).map((p) => (/^\[[A-Z]+\]$/.test(p) ? v(p.slice(1, -1)) : p))], v);
+      withFlags([...cmd.split(" "), word, ...rest.slice(1).map((p) => (/^\[[A-Z]+\]$/.test(p) ? v(p.slice(1, -1)) : p))], v);
     }
     return forms;
   }
-  const v = (k: string) => values[`${k}:${cmd}`] ?? values[k] ?? k;
+  const v = (k: string) => values[`${k}:${cmd}`] ?? values[`${k}:${first}`] ?? values[k] ?? k;
   const sel = rest.join(" ");
   const selections: string[][] = [];
   for (const alt of sel ? sel.split(/\s*\|\s*/) : [""]) {
@@ -71,7 +75,7 @@ export function expand(synopsis: string, values: Record<string, string>): string
     else if (alt === "--all") selections.push(["--all"]);
     else throw new Error(`synopsis part not understood: ${alt} (in ${synopsis})`);
   }
-  for (const s of selections) withFlags([cmd!, ...s], v);
+  for (const s of selections) withFlags([...cmd.split(" "), ...s], v);
   return forms;
 }
 
@@ -87,7 +91,8 @@ describe("README commands", { timeout: 300_000 }, () => {
     pebble = await startPebble();
     s = sandbox();
     out = mkdtempSync(join(tmpdir(), "acme-renew-readme-"));
-    s.writeConfig(NAME, { acceptTerms: true, server: pebble.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
+    // stagingServer: `run --dry-run` orders from the same Pebble.
+    s.writeConfig(NAME, { acceptTerms: true, server: pebble.directoryUrl, stagingServer: pebble.directoryUrl, caBundle: pebble.caBundle, listenHTTP: `127.0.0.1:${pebble.httpPort}` });
     // What lego and NixOS do not record (server, a challenge), as the README suggests: in defaults.json.
     writeFileSync(join(s.configDir, "defaults.json"), JSON.stringify({ acceptTerms: true, server: pebble.directoryUrl, caBundle: pebble.caBundle, webroot: out }));
     const r = await s.cli(["run", NAME]);
@@ -130,7 +135,7 @@ describe("README commands", { timeout: 300_000 }, () => {
   test("every acme-renew command in README.md's text runs (synopses in each form) and exits 0", async () => {
     const commands = inlineCommands(readme);
     assert.ok(commands.some((c) => c.startsWith("acme-renew ready")), "the README names ready");
-    const values: Record<string, string> = { name: NAME, S: "60", N: "2", FILE: join(out, "synopsis.prom"), SHELL: "bash", "name:delete": OLD };
+    const values: Record<string, string> = { name: NAME, S: "60", N: "2", REASON: "superseded", URL: pebble.directoryUrl, FILE: join(out, "synopsis.prom"), SHELL: "bash", "name:delete": OLD };
     for (const [tool, p] of Object.entries(peers)) Object.assign(values, { [`DIR:${tool}`]: p.dir, [`NAME:${tool}`]: p.name, [`FIELD=VALUE:${tool}`]: `caBundle=${pebble.caBundle}` });
     const runs: string[] = [];
     for (const c of new Set(commands)) {
@@ -144,7 +149,7 @@ describe("README commands", { timeout: 300_000 }, () => {
       }
     }
     assert.ok(runs.length >= 20, runs.join("\n"));
-    for (const form of ["import certbot", "import lego", "import acme.sh", "import nixos", "--write", "delete old.example.com --force", "completion bash"]) {
+    for (const form of ["import certbot", "import lego", "import acme.sh", "import nixos", "--write", "delete old.example.com --force", "completion bash", "run --dry-run a.example.com --server", "revoke a.example.com --reason superseded", "account show a.example.com", "account deactivate --yes a.example.com"]) {
       assert.ok(runs.some((r) => r.includes(form)), `a form with "${form}" ran:\n${runs.join("\n")}`);
     }
     assert.ok(existsSync(values.FILE!), "status --prometheus FILE wrote the file");

@@ -23,7 +23,9 @@ export type Action =
   /** Hold the request `ms`, then do `then`. */
   | { kind: "delay"; ms: number; then: Action }
   /** Pass it on, but hand the client `edit(upstream body)` instead of the CA's body. */
-  | { kind: "edit"; edit: (body: string) => string };
+  | { kind: "edit"; edit: (body: string) => string }
+  /** Pass `body` on to Pebble instead of the client's request body (e.g. a JWS re-signed with a changed payload). */
+  | { kind: "rewrite"; body: string };
 
 /** `payload`: a POST's JWS payload, decoded (null for GETs and bodies that are not a JWS). */
 export type Rule = (req: { method: string; path: string; n: number; body: string; payload: unknown }) => Action;
@@ -104,8 +106,11 @@ export async function startFaultProxy(pebble: Pebble): Promise<FaultProxy> {
       }
       case "pass":
       case "lose":
-      case "edit": {
+      case "edit":
+      case "rewrite": {
         const headers = { ...req.headers };
+        const sent = action.kind === "rewrite" ? action.body : body;
+        if (action.kind === "rewrite") headers["content-length"] = String(Buffer.byteLength(sent));
         // An edited body must be plain text.
         if (action.kind === "edit") delete headers["accept-encoding"];
         const up = httpsRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, ca }, (ur) => {
@@ -114,7 +119,7 @@ export async function startFaultProxy(pebble: Pebble): Promise<FaultProxy> {
           ur.on("end", () => {
             const answer = Buffer.concat(parts);
             if (path.startsWith("/authZ/")) learn(path, answer.toString("utf8"));
-            if (action.kind === "pass") {
+            if (action.kind === "pass" || action.kind === "rewrite") {
               res.writeHead(ur.statusCode ?? 502, ur.headers).end(answer);
             } else if (action.kind === "edit") {
               const out = Buffer.from(action.edit(answer.toString("utf8")));
@@ -132,7 +137,7 @@ export async function startFaultProxy(pebble: Pebble): Promise<FaultProxy> {
           ur.on("error", () => res.destroy());
         });
         up.on("error", () => res.destroy());
-        up.end(body);
+        up.end(sent);
       }
     }
   });

@@ -192,3 +192,18 @@ test("keys named like Object.prototype members are unknown keys, not accepted", 
   }
   assert.match(configError({ "example.com.json": { webroot: "/w", eab: { kid: "k", hmacKeyFile: "/k", constructor: 1 } } }, "example.com").message, /eab\.constructor: unknown key/);
 });
+
+test("stagingServer: Let's Encrypt staging by default for Let's Encrypt production, none for another server, else as set; ocspMustStaple accepted", () => {
+  const d = dir({
+    "le.example.com.json": { webroot: "/w" },
+    "other.example.com.json": { webroot: "/w", server: "https://ca.example/dir" },
+    "set.example.com.json": { webroot: "/w", server: "https://ca.example/dir", stagingServer: "https://staging.ca.example/dir", ocspMustStaple: true },
+  });
+  assert.equal(d.load("le.example.com").stagingServer, "https://acme-staging-v02.api.letsencrypt.org/directory");
+  assert.equal(d.load("le.example.com").ocspMustStaple, false);
+  assert.equal(d.load("other.example.com").stagingServer, null);
+  assert.equal(d.load("set.example.com").stagingServer, "https://staging.ca.example/dir");
+  assert.equal(d.load("set.example.com").ocspMustStaple, true);
+  assert.match(configError({ "x.example.com.json": { webroot: "/w", stagingServer: "http://plain.example/dir" } }, "x.example.com").message, /stagingServer/);
+  assert.match(configError({ "x.example.com.json": { webroot: "/w", ocspMustStaple: "yes" } }, "x.example.com").message, /ocspMustStaple/);
+});

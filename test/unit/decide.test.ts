@@ -284,3 +284,15 @@ test("a clock before the build time without a certificate: nothing renewed (no o
     assert.equal(decide(insp, emptyState(), p, at(T0)).renew, true, "with the clock right it is renewed");
   }
 });
+
+test("revoked: the certificate with the recorded serial is due (and still usable); another serial is not", () => {
+  const now = at(T0 + 10 * DAY);
+  const revoked = { serial: "01ab", at: at(T0 + 9 * DAY), reason: "keyCompromise" };
+  const d = decide(facts(), { ...emptyState(), revoked }, policy, now);
+  assert.equal(d.status, "due");
+  assert.equal(d.usable, true);
+  assert.equal(d.renew, true);
+  assert.deepEqual(d.dueReasons, ["revoked"]);
+  assert.match(d.reasons.join("; "), /revoked at .* \(keyCompromise\)/);
+  assert.equal(decide(facts({ serialHex: "02cd" }), { ...emptyState(), revoked }, policy, now).status, "valid");
+});

@@ -45,6 +45,8 @@ function config(o: Partial<CertConfig> = {}): CertConfig {
     group: null,
     profile: null,
     preferredChain: null,
+    stagingServer: null,
+    ocspMustStaple: false,
     eab: null,
     ari: true,
     placeholder: true,

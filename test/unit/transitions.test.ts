@@ -35,6 +35,8 @@ const STATES: Record<string, CertState> = {
   "Retry-After passed": { ...emptyState(), lastAttempt: at(-3 * HOUR), lastOutcome: "failure", consecutiveFailures: 1, answeredFailures: 1, nextAttemptAt: at(-HOUR), retryAfter: at(-HOUR) },
   placeholder: { ...emptyState(), lastAttempt: at(-MINUTE), lastOutcome: "placeholder", lastError: { class: "network", message: "ECONNREFUSED" }, consecutiveFailures: 1, placeholderSerial: "ff" },
   "hooks owed": { ...emptyState(), lastAttempt: at(-MINUTE), lastSuccess: at(-MINUTE), lastOutcome: "renewed", issued, hooksPending: { since: at(-MINUTE), attempts: 0, lastError: null } },
+  revoked: { ...emptyState(), lastAttempt: at(-DAY), lastSuccess: at(-DAY), lastOutcome: "renewed", issued, ari, revoked: { serial: "01", at: at(-MINUTE), reason: "superseded" } },
+  "key compromised": { ...emptyState(), lastAttempt: at(-MINUTE), lastOutcome: "soft-failure", consecutiveFailures: 1, answeredFailures: 1, nextAttemptAt: at(MINUTE), issued, revoked: { serial: "01", at: at(-HOUR), reason: "keyCompromise" }, compromisedKeys: ["a".repeat(64)] },
   "hooks failed": { ...emptyState(), lastAttempt: at(-HOUR), lastSuccess: at(-HOUR), lastOutcome: "hook-failed", issued, hooksPending: { since: at(-HOUR), attempts: 2, lastError: "reload nginx.service: exit code 1" } },
 };
 
@@ -65,6 +67,9 @@ const EVENTS: Record<string, StateEvent> = {
   "hook-failed": { type: "hook-failed", at: at(0), message: "postRun: exit code 2" },
   "hooks-ok": { type: "hooks-ok", at: at(0) },
   "ari-fetched": { type: "ari-fetched", ari: newAri },
+  "revoked (superseded)": { type: "revoked", at: at(0), serial: "01", reason: "superseded", keyFingerprint: null },
+  "revoked (keyCompromise)": { type: "revoked", at: at(0), serial: "01", reason: "keyCompromise", keyFingerprint: "b".repeat(64) },
+  "revoked (keyCompromise, key known)": { type: "revoked", at: at(0), serial: "01", reason: "keyCompromise", keyFingerprint: "a".repeat(64) },
 };
 
 const later = (a: Date | null, b: Date | null) => (a && b ? (a > b ? a : b) : (a ?? b));
@@ -107,6 +112,18 @@ function expected(s: CertState, e: StateEvent): CertState {
         ari: null,
         issued: e.issued,
         hooksPending: { since: e.at, attempts: 0, lastError: null },
+        // The new certificate is not revoked; a compromised key stays barred for good.
+        revoked: null,
+        compromisedKeys: s.compromisedKeys,
+      };
+    case "revoked":
+      return {
+        ...s,
+        revoked: { serial: e.serial, at: e.at, reason: e.reason },
+        compromisedKeys: e.keyFingerprint === null ? s.compromisedKeys : [...new Set([...s.compromisedKeys, e.keyFingerprint])],
+        consecutiveFailures: 0,
+        answeredFailures: 0,
+        nextAttemptAt: null,
       };
     case "hook-failed":
       return { ...s, lastOutcome: "hook-failed", hooksPending: { since: s.hooksPending?.since ?? e.at, attempts: (s.hooksPending?.attempts ?? 0) + 1, lastError: e.message } };

@@ -1,5 +1,6 @@
 /** `acme-renew run <name…> | --all`: renew what is due, `--concurrency` certificates at a time. */
 import { ConfigError } from "../../config/errors.js";
+import { checkHttpsUrl } from "../../config/names.js";
 import type { CertConfig } from "../../config/types.js";
 import { EXIT, worst, type ExitCode } from "../../report/exit.js";
 import type { RunResult } from "../../run/result.js";
@@ -14,6 +15,8 @@ export interface RunArgs extends GlobalArgs {
   force?: boolean;
   timeout?: number;
   concurrency?: number;
+  dryRun?: boolean;
+  server?: string;
 }
 
 /** Runs `work` over `items` with at most `limit` at once, in order of start. */
@@ -40,11 +43,22 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
   const concurrency = a.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError("--concurrency must be a whole number from 1 to 64");
   if (a.timeout !== undefined && !(a.timeout >= 1 && a.timeout <= 86400)) throw new UsageError("--timeout must be between 1 and 86400 seconds");
+  if (a.server !== undefined && !a.dryRun) throw new UsageError("--server is for --dry-run only (the config's server is where run orders)");
+  if (a.server !== undefined && checkHttpsUrl(a.server)) throw new UsageError(`--server ${a.server}: ${checkHttpsUrl(a.server)}`);
+  if (a.dryRun && a.force) throw new UsageError("--dry-run orders whether or not a certificate is due: --force adds nothing");
   const results: RunResult[] = [];
   const configs: CertConfig[] = [];
+  /** Dry runs: the staging server of each certificate. */
+  const staging = new Map<string, string>();
   for (const name of selectNames(ctx, a.names, a.all)) {
     try {
-      configs.push(ctx.configs.load(name));
+      const c = ctx.configs.load(name);
+      if (a.dryRun) {
+        const server = a.server ?? c.stagingServer;
+        if (!server) throw new ConfigError(c.file, "stagingServer", `not set, and server (${c.server}) is not Let's Encrypt production, whose staging server is the default: set "stagingServer" for --dry-run, or give --server URL`);
+        staging.set(name, server);
+      }
+      configs.push(c);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       ctx.log.error("config-error", e.message, { cert: name });
@@ -64,7 +78,7 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
       progress?.start(c.name);
       let r: RunResult;
       try {
-        r = await runOne(c, opts);
+        r = a.dryRun ? await (await import("../../run/dry-run.js")).dryRun(c, staging.get(c.name)!, opts) : await runOne(c, opts);
       } catch (e) {
         // One certificate's unexpected failure must not stop the others.
         ctx.log.error("internal-error", `${c.name}: ${(e as Error)?.stack ?? String(e)}`, { cert: c.name });
@@ -94,6 +108,8 @@ function statusLine(results: RunResult[]): string {
         return `${r.name}: renewed${until}`;
       case "not-due":
         return `${r.name}: not due${until}`;
+      case "dry-run":
+        return `${r.name}: dry run ok`;
       case "hooks-ok":
         return `${r.name}: owed reload hooks ran${until}`;
       case "hook-failed":
