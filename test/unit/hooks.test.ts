@@ -50,6 +50,7 @@ function config(extra: Partial<CertConfig> = {}): CertConfig {
     keepVersions: 3,
     timeout: 60,
     hookTimeout: 1,
+    cluster: null,
     ...extra,
   };
 }
