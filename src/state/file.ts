@@ -15,7 +15,7 @@ const date = (v: unknown): Date | null => {
   return Number.isNaN(d.getTime()) ? null : d;
 };
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
-const OUTCOMES: Outcome[] = ["renewed", "not-due", "soft-failure", "failure", "placeholder", "hook-failed"];
+const OUTCOMES: Outcome[] = ["renewed", "synced", "not-due", "soft-failure", "failure", "placeholder", "hook-failed"];
 const count = (v: unknown): number => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : 0);
 const obj = (v: unknown): Record<string, unknown> | null => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
 
@@ -57,6 +57,7 @@ export function parseState(text: string): CertState {
   const h = obj(o.hooksPending);
   const since = h ? date(h.since) : null;
   if (h && since) s.hooksPending = { since, attempts: count(h.attempts), lastError: str(h.lastError) };
+  s.publishPending = str(o.publishPending);
   return s;
 }
 

@@ -33,7 +33,15 @@ export type StateEvent =
   /** The owed reload hooks ran and all succeeded. */
   | { type: "hooks-ok"; at: Date }
   /** A renewalInfo answer (or the failure to get one) for the certificate on disk. */
-  | { type: "ari-fetched"; ari: AriState };
+  | { type: "ari-fetched"; ari: AriState }
+  /** Cluster mode: the certificate another host published became current (no CA contact); its reload hooks are owed. */
+  | { type: "synced"; at: Date; issued: IssuedRecord | null; ari: AriState | null }
+  /** Cluster mode: the cluster's renewal state (a failure another host had: backoff, Retry-After) is adopted. */
+  | { type: "cluster-backoff"; lastAttempt: Date | null; lastError: { class: string; message: string } | null; consecutiveFailures: number; nextAttemptAt: Date | null; retryAfter: Date | null }
+  /** Cluster mode: a certificate issued without etcd is current but not published yet. */
+  | { type: "unpublished"; serial: string }
+  /** Cluster mode: the certificate with `serial` is in the shared record (or a newer one replaced it). */
+  | { type: "published"; serial: string };
 
 const later = (a: Date | null, b: Date | null): Date | null => (a && b ? (a.getTime() >= b.getTime() ? a : b) : (a ?? b));
 
@@ -78,6 +86,7 @@ export function apply(s: CertState, e: StateEvent): CertState {
         ari: null,
         issued: e.issued,
         hooksPending: { since: e.at, attempts: 0, lastError: null },
+        publishPending: null,
       };
     case "hook-failed":
       return {
@@ -89,6 +98,24 @@ export function apply(s: CertState, e: StateEvent): CertState {
       return { ...s, hooksPending: null, lastOutcome: s.lastOutcome === "hook-failed" ? "renewed" : s.lastOutcome };
     case "ari-fetched":
       return { ...s, ari: e.ari };
+    case "synced":
+      // Like an install of our own, but nothing was asked of the CA: the cluster's ARI answer is kept.
+      return { ...apply(s, { type: "installed", at: e.at, issued: e.issued }), lastOutcome: "synced", ari: e.ari };
+    case "cluster-backoff":
+      // The cluster's schedule binds this host too: never earlier than what it already had.
+      return {
+        ...s,
+        lastAttempt: later(s.lastAttempt, e.lastAttempt),
+        lastOutcome: s.lastOutcome === "renewed" || s.lastOutcome === "synced" || s.lastOutcome === null ? "soft-failure" : s.lastOutcome,
+        lastError: e.lastError ?? s.lastError,
+        consecutiveFailures: Math.max(s.consecutiveFailures, e.consecutiveFailures),
+        nextAttemptAt: later(s.nextAttemptAt, e.nextAttemptAt),
+        retryAfter: later(s.retryAfter, e.retryAfter),
+      };
+    case "unpublished":
+      return { ...s, publishPending: e.serial };
+    case "published":
+      return s.publishPending === null || s.publishPending === e.serial ? { ...s, publishPending: null } : s;
   }
 }
 
