@@ -68,13 +68,20 @@ function assertPair(stateDir: string, name: string): string {
   return cert.serialNumber.toLowerCase();
 }
 
+/** The certificate's challenge fails at the CA (the DNS hook refuses). */
+function s_failingHook(root: string, name: string, configDir: string): void {
+  writeFileSync(join(configDir, `${name}.json`), JSON.stringify({ dnsHook: writeDnsHook(root, { fail: true }), dnsResolver: `127.0.0.1:${pebble.dnsPort}`, dnsPropagationTimeout: 5 }));
+}
+
 const dueLater = () => new Date(Date.now() + 3.5 * YEAR).toISOString(); // Pebble: 5-year certificates; due (< 1/3 left), not in the last 10 %
 
 describe("cluster mode (3 hosts, 3-member etcd, one Pebble)", { timeout: 600_000 }, () => {
-  test("3 hosts due at once, run concurrently: one newOrder, the same serial everywhere, one account (a later forced renewal on another host reuses it)", async () => {
+  test("3 hosts due at once, run concurrently: one newOrder, the same serial everywhere, one account (a later forced renewal on another host reuses it)", async (t) => {
     const h = hosts(3);
     const o0 = orders();
+    const t0 = Date.now();
     const rs = await Promise.all(h.list.map((x) => x.run(["run", h.name])));
+    t.diagnostic(`3 hosts concurrently: ${Date.now() - t0} ms wall, runs ${rs.map((r) => r.ms).join("/")} ms`);
     for (const r of rs) assert.equal(r.code, 0, r.stderr);
     assert.equal(orders() - o0, 1, `newOrder POSTs at Pebble\n${rs.map((r) => r.stderr).join("\n---\n")}`);
     const serials = h.list.map((x) => assertPair(x.stateDir, h.name));
@@ -108,6 +115,23 @@ describe("cluster mode (3 hosts, 3-member etcd, one Pebble)", { timeout: 600_000
     assert.match(quiet.stderr, /not-due/);
   });
 
+  test("3 hosts due at once whose challenge fails: one order at the CA for the cluster; the others adopt the cluster's backoff without contacting it", async (t) => {
+    const h = hosts(3);
+    for (const x of h.list) s_failingHook(x.root, h.name, x.configDir);
+    const o0 = orders();
+    const rs = await Promise.all(h.list.map((x) => x.run(["run", h.name])));
+    t.diagnostic(`exit codes ${rs.map((r) => r.code).join(" ")}, orders ${orders() - o0}`);
+    assert.equal(orders() - o0, 1, rs.map((r) => r.stderr).join("\n---\n"));
+    assert.equal(rs.filter((r) => /the cluster is backing off/.test(r.stderr)).length, 2, rs.map((r) => r.stderr).join("\n---\n"));
+    for (const r of rs) assert.ok(r.code === 1 || r.code === 3, `${r.code}: ${r.stderr}`);
+    // The backoff is in each host's own state now: the next run holds without connecting anywhere.
+    const x = h.list.find((_, i) => /the cluster is backing off/.test(rs[i]!.stderr))!;
+    const trace = join(x.root, "trace");
+    const again = await x.cli(["run", h.name], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect"] });
+    assert.match(again.stderr, /backing off/);
+    assert.deepEqual(readFileSync(trace, "utf8").split("\n").filter((l) => /connect\(/.test(l)), [], "held by the local state, offline");
+  });
+
   test("a not-due run in cluster mode makes no connection at all (strace)", async () => {
     const h = hosts(1);
     const x = h.list[0]!;
@@ -119,7 +143,7 @@ describe("cluster mode (3 hosts, 3-member etcd, one Pebble)", { timeout: 600_000
     assert.deepEqual(lines.filter((l) => /connect\(|socket\(AF_INET/.test(l)), [], "no connect() and no inet socket");
   });
 
-  test("holder SIGSTOPped past its lease before it publishes: another host renews; on SIGCONT the stale write is refused by the fencing check and the newer certificate stays", async () => {
+  test("holder SIGSTOPped past its lease before it publishes: another host renews; on SIGCONT the stale write is refused by the fencing check and the newer certificate stays", async (t) => {
     const h = hosts(2);
     const [a, b] = h.list as [ReturnType<typeof hosts>["list"][number], ReturnType<typeof hosts>["list"][number]];
     // A: orders, installs locally, and stops itself right before the record's txn.
@@ -140,6 +164,7 @@ describe("cluster mode (3 hosts, 3-member etcd, one Pebble)", { timeout: 600_000
       // B: waits for the lock until A's lease (15 s) expires, then orders and publishes.
       const o0 = orders();
       const rb = await b.run(["run", h.name]);
+      t.diagnostic(`B waited for A's lease and renewed in ${rb.ms} ms (lease TTL 15 s)`);
       assert.equal(rb.code, 0, rb.stderr);
       assert.match(rb.stderr, /renewed, valid until/);
       assert.equal(orders() - o0, 1);
@@ -162,7 +187,7 @@ describe("cluster mode (3 hosts, 3-member etcd, one Pebble)", { timeout: 600_000
     }
   });
 
-  test("quorum lost (2 of 3 members stopped): a due host with a valid certificate exits 75 within 10 s, no order; check is unaffected", async () => {
+  test("quorum lost (2 of 3 members stopped): a due host with a valid certificate exits 75 within 10 s, no order; check is unaffected", async (t) => {
     const h = hosts(1);
     const x = h.list[0]!;
     assert.equal((await x.run(["run", h.name])).code, 0);
@@ -173,6 +198,7 @@ describe("cluster mode (3 hosts, 3-member etcd, one Pebble)", { timeout: 600_000
       const o0 = orders();
       const r = await x.run(["run", h.name], { ACME_RENEW_NOW: dueLater() });
       assert.equal(r.code, 75, r.stderr);
+      t.diagnostic(`quorum lost: run exited ${r.code} after ${r.ms} ms (whole process)`);
       assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
       assert.match(r.stderr, /etcd unreachable \((unavailable|timeout|unreachable)\)/);
       assert.equal(orders() - o0, 0);
