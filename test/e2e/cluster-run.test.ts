@@ -256,9 +256,19 @@ describe("cluster mode (3 hosts, 3-member etcd, one Pebble)", { timeout: 600_000
       assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
     };
 
-    test("wrong encryption key: 75 while valid, naming the record and both key ids; no order", async () => {
+    test("wrong encryption key: 75 while valid, naming the record and both key ids; no order; doctor shows the cluster (ok, then the wrong key)", async () => {
       const { h, x, before } = await issued();
+      const doctor = async () => {
+        const d = await x.run(["doctor", h.name, "--json"]);
+        return (JSON.parse(d.stdout) as Array<{ findings: Array<{ mark: string; what: string; detail: string }> }>)[0]!.findings;
+      };
+      const good = await doctor();
+      for (const what of ["cluster key", "etcd", "shared cert", "shared state", "cluster lock"]) assert.equal(good.find((g) => g.what === what)?.mark, "ok", `doctor ${what}: ${JSON.stringify(good)}`);
+      assert.match(good.find((g) => g.what === "shared cert")!.detail, /the same as the local one/);
       keyFile(x.root);
+      const bad = (await doctor()).find((g) => g.what === "shared cert");
+      assert.equal(bad?.mark, "fail");
+      assert.match(bad!.detail, /wrong-key: .*sealed with encryption key id/);
       const o0 = orders();
       const r = await x.run(["run", h.name], { ACME_RENEW_NOW: dueLater() });
       assert.equal(r.code, 75, r.stderr);
