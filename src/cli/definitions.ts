@@ -4,7 +4,7 @@
  */
 import type { Options, PositionalOptions } from "yargs";
 
-export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import" | "delete" | "completion";
+export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import" | "delete" | "completion" | "serve-http01";
 
 /** A yargs option, and for the man page's synopsis the name of its argument. */
 export type OptionDef = Options & { arg?: string };
@@ -131,6 +131,14 @@ export const COMMANDS: CommandDef[] = [
     options: { force: { type: "boolean", describe: "delete even though the config still names the certificate" } },
     examples: [["acme-renew delete old.example.com", "after removing its config file"]],
     handler: "delete",
+  },
+  {
+    command: "serve-http01",
+    describe: "cluster mode: answer http-01 challenges from etcd, for orders placed by any host of the cluster",
+    details: ["Serves the key authorizations the issuing host published in etcd (the cluster settings of defaults.json, else of the first certificate config that has them), so that the CA's http-01 request may reach any host of the cluster. Socket-activated by acme-renew-http01.socket, or on --listen; the web server forwards /.well-known/acme-challenge/ to it (README: nginx example). Exit 78 when no config sets cluster."],
+    options: { listen: { type: "string", arg: "HOST:PORT", describe: "listen here instead of on the systemd socket, e.g. 127.0.0.1:8402" } },
+    examples: [["acme-renew serve-http01 --listen 127.0.0.1:8402", "by hand, without the socket unit"]],
+    handler: "serve-http01",
   },
   {
     command: "completion [shell]",

@@ -24,6 +24,7 @@ const HANDLERS: Handlers = {
   doctor: async (a) => (await import("./commands/doctor.js")).doctorCommand(a),
   status: async (a) => (await import("./commands/status.js")).statusCommand(a),
   import: async (a) => (await import("./commands/import.js")).importCommand(a),
+  "serve-http01": async (a) => (await import("./commands/serve-http01.js")).serveHttp01Command(a),
   // Static: a chunk of its own would split the offline path's shared chunks into more files.
   delete: deleteCommand,
   completion: (a: { shell?: string }) => {

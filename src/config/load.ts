@@ -130,7 +130,8 @@ function build(name: string, file: string, raw: RawConfig): CertConfig {
   return cfg;
 }
 
-function clusterOf(file: string, raw: Record<string, unknown> | undefined): ClusterConfig | null {
+/** The cluster settings of a validated config object (`raw.cluster`), defaults filled in. */
+export function clusterOf(file: string, raw: Record<string, unknown> | undefined): ClusterConfig | null {
   if (!raw) return null;
   const e = raw.etcd as Record<string, unknown>;
   const opt = (k: string) => (e[k] as string | undefined) ?? null;

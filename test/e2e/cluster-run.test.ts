@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { X509Certificate, createPrivateKey, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { childEnv, CLI, ROOT, sandbox, type CliResult } from "../helpers/cli.js";
@@ -130,6 +130,46 @@ describe("cluster mode (3 hosts, 3-member etcd, one Pebble)", { timeout: 600_000
     const again = await x.cli(["run", h.name], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect"] });
     assert.match(again.stderr, /backing off/);
     assert.deepEqual(readFileSync(trace, "utf8").split("\n").filter((l) => /connect\(/.test(l)), [], "held by the local state, offline");
+  });
+
+  test("http-01 across hosts: Pebble validates against a host that did not place the order (its serve-http01 answers from etcd)", async (t) => {
+    const h = hosts(2, { extra: { dnsHook: undefined, dnsResolver: undefined, dnsPropagationTimeout: undefined } });
+    const [a, b] = h.list as [ReturnType<typeof hosts>["list"][number], ReturnType<typeof hosts>["list"][number]];
+    // A's webroot exists but nothing serves it: only B's responder can answer the CA.
+    mkdirSync(join(a.root, "www"));
+    a.writeConfig(h.name, { webroot: join(a.root, "www") });
+    const responder = spawn(process.execPath, [CLI, "--config-dir", b.configDir, "--state-dir", b.stateDir, "serve-http01", "--listen", `127.0.0.1:${pebble.httpPort}`], { env: childEnv({}), stdio: ["ignore", "ignore", "pipe"] });
+    let rErr = "";
+    const exited = new Promise<number | null>((res) => responder.on("close", (c) => res(c)));
+    try {
+      await new Promise<void>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`serve-http01 did not start:\n${rErr}`)), 30_000);
+        responder.stderr.on("data", (d) => {
+          rErr += d;
+          if (/http01-serving/.test(rErr)) (clearTimeout(timer), res());
+        });
+      });
+      const miss = await fetch(`http://127.0.0.1:${pebble.httpPort}/.well-known/acme-challenge/nosuchtoken`);
+      assert.equal(miss.status, 404);
+      const r = await a.run(["run", h.name]);
+      assert.equal(r.code, 0, `${r.stderr}\n--- responder:\n${rErr}`);
+      assert.match(r.stderr, /renewed, valid until/);
+      t.diagnostic(`A ordered, B answered the CA: run ${r.ms} ms`);
+      responder.kill("SIGTERM");
+      assert.equal(await exited, 0, rErr);
+    } finally {
+      responder.kill("SIGKILL");
+    }
+  });
+
+  test("serve-http01 without any cluster config: 78 naming it; without --listen or a socket: 64", async () => {
+    const s = sandbox("acme-renew-cluster-");
+    s.writeConfig("x.example.com", { webroot: "/var/www" });
+    const r = await s.cli(["serve-http01", "--listen", "127.0.0.1:1"]);
+    assert.equal(r.code, 78, r.stderr);
+    assert.match(r.stderr, /no certificate config \(or defaults\.json\) sets cluster/);
+    const u = await s.cli(["serve-http01"]);
+    assert.equal(u.code, 64, u.stderr);
   });
 
   test("a not-due run in cluster mode makes no connection at all (strace)", async () => {
