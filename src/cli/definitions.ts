@@ -90,6 +90,7 @@ export const COMMANDS: CommandDef[] = [
     options: {
       json: json("one JSON object per certificate"),
       prometheus: { type: "string", arg: "FILE", describe: "write a node_exporter textfile (atomically) to this path instead" },
+      cluster: { type: "boolean", describe: "cluster mode: also show the shared certificate, the local one against it, and who holds the lock (connects to etcd)" },
     },
     examples: [["acme-renew status --json", "the same as JSON"]],
     handler: "status",

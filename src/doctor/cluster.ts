@@ -66,3 +66,50 @@ export async function clusterFindings(config: CertConfig, p: Precheck): Promise<
   }
   return f;
 }
+
+/** What `status --cluster` shows of one certificate: the shared record against the local one, and the lock. */
+export interface ClusterView {
+  shared: { serial: string; generation: number; notAfter: string; publishedBy: string; publishedAt: string } | null;
+  local: { serial: string; notAfter: string } | null;
+  /** same: the shared certificate is the local one; newer/older: the shared one expires later/earlier. */
+  relation: "same" | "shared-newer" | "local-newer" | "no-shared" | "no-local";
+  lock: { host: string; pid: number; since: string | null } | null;
+  publishPending: string | null;
+  error: string | null;
+}
+
+export async function clusterView(config: CertConfig, p: Precheck): Promise<ClusterView> {
+  const cl = config.cluster!;
+  const local = p.inspection.kind === "present" ? { serial: p.inspection.serialHex, notAfter: p.inspection.notAfter.toISOString() } : null;
+  const base: ClusterView = { shared: null, local, relation: local ? "no-shared" : "no-local", lock: null, publishPending: p.state.publishPending, error: null };
+  let b;
+  try {
+    const key = SealKey.fromFile(cl.encryptionKeyFile);
+    b = await openEtcd({ etcd: cl.etcd, prefix: cl.prefix, opTimeoutMs: 5_000 });
+    try {
+      const e = await b.storage.get(b.layout.record(config.name));
+      const h = await b.locker.holder(config.name);
+      const lock = h ? { host: h.host, pid: h.pid, since: h.since?.toISOString() ?? null } : null;
+      if (!e) return { ...base, lock };
+      const r = decodeCertRecord(e.value, e.key, config.name, key);
+      const shared = { serial: r.serial, generation: r.generation, notAfter: r.notAfter.toISOString(), publishedBy: r.publishedBy, publishedAt: r.publishedAt.toISOString() };
+      const relation = !local ? "no-local" : local.serial === r.serial ? "same" : r.notAfter.getTime() > Date.parse(local.notAfter) ? "shared-newer" : "local-newer";
+      return { ...base, shared, relation, lock };
+    } finally {
+      await b.close();
+    }
+  } catch (e) {
+    return { ...base, error: why(e) };
+  }
+}
+
+export function renderClusterViews(views: Array<{ name: string; view: ClusterView }>): string {
+  const lines = views.map(({ name, view: v }) => {
+    if (v.error) return `${name}: cluster: ${v.error}`;
+    const shared = v.shared ? `shared serial ${v.shared.serial} (generation ${v.shared.generation}, valid until ${v.shared.notAfter}, published by ${v.shared.publishedBy})` : "no shared certificate yet";
+    const rel = { same: "the local certificate is the shared one", "shared-newer": "the shared one is newer (the next due run installs it)", "local-newer": "the local one is newer", "no-shared": "", "no-local": "no local certificate" }[v.relation];
+    const lock = v.lock ? `lock held by ${v.lock.host} pid ${v.lock.pid}${v.lock.since ? ` since ${v.lock.since}` : ""}` : "lock free";
+    return `${name}: ${shared}; ${v.local ? `local serial ${v.local.serial}` : "no local certificate"}${rel && v.local ? ` (${rel})` : ""}; ${lock}${v.publishPending ? `; serial ${v.publishPending} owed to the cluster` : ""}`;
+  });
+  return `${lines.join("\n")}\n`;
+}

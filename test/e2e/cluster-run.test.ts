@@ -99,6 +99,15 @@ describe("cluster mode (3 hosts, 3-member etcd, one Pebble)", { timeout: 600_000
     } finally {
       await b.close();
     }
+    // status --cluster: the shared record against the local one, the lock.
+    const st = await h.list[1]!.run(["status", h.name, "--cluster", "--json"]);
+    assert.equal(st.code, 0, st.stderr);
+    const view = JSON.parse(st.stdout)[0].cluster;
+    assert.equal(view.relation, "same", st.stdout);
+    assert.equal(view.shared.serial, serials[0]);
+    assert.equal(view.lock, null);
+    const text = await h.list[1]!.run(["status", h.name, "--cluster"]);
+    assert.match(text.stdout, new RegExp(`${h.name}: shared serial ${serials[0]} \\(generation 1, .*the local certificate is the shared one\\); lock free`));
     // A later forced renewal on a host that never ordered uses the cluster's account: no registration.
     const reg0 = registrations();
     const o1 = orders();
@@ -249,6 +258,36 @@ describe("cluster mode (3 hosts, 3-member etcd, one Pebble)", { timeout: 600_000
     } finally {
       await etcd.startMember(1);
       await etcd.startMember(2);
+      await etcd.waitHealthy();
+    }
+  });
+
+  test("leader killed mid-run (while the holder orders): the run completes or soft-fails, nothing lost, the cluster recovers", async (t) => {
+    const h = hosts(2);
+    const [a, b] = h.list as [ReturnType<typeof hosts>["list"][number], ReturnType<typeof hosts>["list"][number]];
+    let killed: Promise<void> | null = null;
+    const r = await a.cli(["run", h.name], {
+      env: { CHALLTESTSRV_URL: pebble.challtestsrvUrl },
+      timeoutMs: 120_000,
+      onStderr: (chunk) => {
+        // The lock is held and the order is under way: kill whoever leads etcd now.
+        if (!killed && /order created/.test(chunk)) killed = etcd.leader().then((i) => (i >= 0 ? etcd.killMember(i).then(() => t.diagnostic(`killed leader ${i}`)) : undefined));
+      },
+    });
+    await killed;
+    try {
+      assert.ok(killed, "the run reached the order");
+      assert.ok(r.code === 0 || r.code === 1 || r.code === 3, `${r.code}: ${r.stderr}`);
+      t.diagnostic(`holder exit ${r.code} after ${r.ms} ms`);
+      if (r.code === 0) assertPair(a.stateDir, h.name);
+      // With a new leader elected, the other host gets the certificate (synced) or orders one itself.
+      await etcd.waitHealthy();
+      const rb = await b.run(["run", h.name]);
+      assert.equal(rb.code, 0, rb.stderr);
+      const sb = assertPair(b.stateDir, h.name);
+      if (r.code === 0 && !/publish-pending|publish-failed/.test(r.stderr)) assert.equal(sb, assertPair(a.stateDir, h.name), `B synced A's certificate\n${r.stderr}\n---\n${rb.stderr}`);
+    } finally {
+      for (let i = 0; i < etcd.members.length; i++) if (!etcd.members[i]!.running()) await etcd.startMember(i);
       await etcd.waitHealthy();
     }
   });
