@@ -54,7 +54,7 @@ make_root() {
   ln -s usr/bin "$r/bin"
   ln -s usr/sbin "$r/sbin"
   cp -a "$host_units" "$r/usr/lib/systemd/system"
-  cp "$src/acme-renew@.service" "$src/acme-renew@.timer" "$src/acme-renew-ready@.service" "$r/etc/systemd/system/"
+  cp "$src/acme-renew@.service" "$src/acme-renew@.timer" "$src/acme-renew-ready@.service" "$src/acme-renew-http01.socket" "$src/acme-renew-http01.service" "$r/etc/systemd/system/"
   printf '#!/bin/sh\n# stub for systemd-analyze verify\nexit 0\n' >"$r/usr/bin/acme-renew"
   chmod 0755 "$r/usr/bin/acme-renew"
   cp "$src/sysusers.d/acme-renew.conf" "$r/usr/lib/sysusers.d/"
@@ -130,7 +130,7 @@ else
 fi
 
 echo "== units as shipped"
-verify "$base" "units" "acme-renew@$instance.service" "acme-renew@$instance.timer" "acme-renew-ready@$instance.service" "acme-renew@my-site.example.org.service"
+verify "$base" "units" "acme-renew@$instance.service" "acme-renew@$instance.timer" "acme-renew-ready@$instance.service" "acme-renew@my-site.example.org.service" acme-renew-http01.socket acme-renew-http01.service
 
 echo "== units with every example drop-in"
 drop=$tmp/dropins

@@ -4,7 +4,7 @@
  */
 import type { Options, PositionalOptions } from "yargs";
 
-export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import" | "delete" | "revoke" | "account" | "completion";
+export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import" | "delete" | "revoke" | "account" | "completion" | "serve-http01";
 
 /** A yargs option, and for the man page's synopsis the name of its argument. */
 export type OptionDef = Options & { arg?: string };
@@ -93,6 +93,7 @@ export const COMMANDS: CommandDef[] = [
     options: {
       json: json("one JSON object per certificate"),
       prometheus: { type: "string", arg: "FILE", describe: "write a node_exporter textfile (atomically) to this path instead" },
+      cluster: { type: "boolean", describe: "cluster mode: also show the shared certificate, the local one against it, and who holds the lock (connects to etcd)" },
     },
     examples: [["acme-renew status --json", "the same as JSON"]],
     handler: "status",
@@ -170,6 +171,14 @@ export const COMMANDS: CommandDef[] = [
       ["acme-renew account deactivate example.com --yes", "deactivate the account example.com uses"],
     ],
     handler: "account",
+  },
+  {
+    command: "serve-http01",
+    describe: "cluster mode: answer http-01 challenges from etcd, for orders placed by any host of the cluster",
+    details: ["Serves the key authorizations the issuing host published in etcd (the cluster settings of defaults.json, else of the first certificate config that has them), so that the CA's http-01 request may reach any host of the cluster. Socket-activated by acme-renew-http01.socket, or on --listen; the web server forwards /.well-known/acme-challenge/ to it (README: nginx example). Exit 78 when no config sets cluster."],
+    options: { listen: { type: "string", arg: "HOST:PORT", describe: "listen here instead of on the systemd socket, e.g. 127.0.0.1:8402" } },
+    examples: [["acme-renew serve-http01 --listen 127.0.0.1:8402", "by hand, without the socket unit"]],
+    handler: "serve-http01",
   },
   {
     command: "completion [shell]",

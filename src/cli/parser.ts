@@ -26,6 +26,7 @@ const HANDLERS: Handlers = {
   import: async (a) => (await import("./commands/import.js")).importCommand(a),
   revoke: async (a) => (await import("./commands/revoke.js")).revokeCommand(a),
   account: async (a) => (await import("./commands/account.js")).accountCommand(a),
+  "serve-http01": async (a) => (await import("./commands/serve-http01.js")).serveHttp01Command(a),
   // Static: a chunk of its own would split the offline path's shared chunks into more files.
   delete: deleteCommand,
   completion: (a: { shell?: string }) => {

@@ -1,20 +1,13 @@
 /** The key layout under the cluster prefix (docs/cluster.md, "key layout"). */
 import { createHash } from "node:crypto";
-import { checkCertName } from "../config/names.js";
+import { checkCertName, checkClusterPrefix } from "../config/names.js";
 import { ClusterError } from "./errors.js";
 
 export const DEFAULT_PREFIX = "/acme-renew";
 const LAYOUT = "v1";
 
-/** Returns null when `p` is a usable prefix: absolute, no empty, "." or ".." segments, no trailing slash. */
-export function checkPrefix(p: string): string | null {
-  if (!p.startsWith("/")) return "must start with /";
-  if (p.length > 1 && p.endsWith("/")) return "must not end with /";
-  if (p.length > 200) return "longer than 200 characters";
-  const segs = p === "/" ? [] : p.slice(1).split("/");
-  for (const s of segs) if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(s)) return `segment "${s}" must be letters, digits, '.', '_' or '-', not starting with '.' or '-'`;
-  return null;
-}
+/** Returns null when `p` is a usable prefix (the config validates it with the same check). */
+export const checkPrefix = checkClusterPrefix;
 
 export class KeyLayout {
   private readonly base: string;

@@ -5,7 +5,9 @@
 import { KEY_TYPES } from "./types.js";
 import {
   checkAbsolutePath,
+  checkClusterPrefix,
   checkDomain,
+  checkEtcdEndpoint,
   checkEmail,
   checkHttpsUrl,
   checkUnitName,
@@ -84,6 +86,29 @@ export const FIELDS: Record<string, Field> = {
   keepVersions: { kind: "number", min: 1, max: 100, integer: true, description: "How many versions of key and certificate to keep on disk.", default: 3 },
   timeout: { kind: "number", min: 10, max: 86400, integer: true, description: "Overall deadline of one renewal, seconds.", default: 600 },
   hookTimeout: { kind: "number", min: 1, max: 3600, integer: true, description: "Timeout of each hook (reload, postRun, dnsHook/exec), seconds.", default: 60 },
+  cluster: {
+    kind: "object",
+    required: ["etcd", "encryptionKeyFile"],
+    fields: {
+      etcd: {
+        kind: "object",
+        required: ["endpoints"],
+        fields: {
+          endpoints: { kind: "stringArray", check: checkEtcdEndpoint, description: "etcd v3 client URLs, e.g. [\"https://10.0.0.1:2379\", …] (at least one)." },
+          caFile: { kind: "string", check: checkAbsolutePath, description: "PEM CA that signs the etcd members' TLS certificates." },
+          certFile: { kind: "string", check: checkAbsolutePath, description: "Client certificate for etcd (with keyFile)." },
+          keyFile: { kind: "string", check: checkAbsolutePath, description: "Client certificate key for etcd (with certFile)." },
+          usernameFile: { kind: "string", check: checkAbsolutePath, description: "File holding the etcd user name (with passwordFile)." },
+          passwordFile: { kind: "string", check: checkAbsolutePath, description: "File holding the etcd password (read at run time, never logged)." },
+        },
+        description: "The etcd v3 cluster that holds the shared records.",
+      },
+      prefix: { kind: "string", check: checkClusterPrefix, description: "Key prefix in etcd. Default: \"/acme-renew\"." },
+      encryptionKeyFile: { kind: "string", check: checkAbsolutePath, description: "File of 32 random bytes (64 hex digits or base64) sealing the private keys stored in etcd (AES-256-GCM)." },
+      standaloneWhenUnreachable: { kind: "boolean", description: "With etcd unreachable, issue alone when the certificate is missing or in its last 10 % of lifetime (published once etcd is back). Default: true." },
+    },
+    description: "Cluster mode: hosts share the certificate, the ACME account and the renewal state through etcd (docs/cluster.md).",
+  },
   inheritDefaults: { kind: "boolean", description: "Inherit defaults.json.", default: true, perCertOnly: true },
 };
 

@@ -5,7 +5,7 @@ import { ConfigError } from "./errors.js";
 import { CHALLENGE_FIELDS, FIELDS } from "./fields.js";
 import { canonicalProvider } from "./dns-providers.js";
 import { checkCertName, checkDomain, isWildcard, parseDnsResolvers, parseHostPort, type DnsServer } from "./names.js";
-import { allNames, LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING, type CertConfig, type Challenge, type KeyType } from "./types.js";
+import { allNames, DEFAULT_CLUSTER_PREFIX, LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING, type CertConfig, type Challenge, type ClusterConfig, type KeyType } from "./types.js";
 import { validateRaw, type RawConfig } from "./validate.js";
 import { readTextOrNull } from "../util/read.js";
 
@@ -120,13 +120,35 @@ function build(name: string, file: string, raw: RawConfig): CertConfig {
     keepVersions: get<number>(raw, "keepVersions"),
     timeout: get<number>(raw, "timeout"),
     hookTimeout: get<number>(raw, "hookTimeout"),
+    cluster: clusterOf(file, raw.cluster as Record<string, unknown> | undefined),
   };
   cfg.stagingServer = get<string | undefined>(raw, "stagingServer") ?? (cfg.server === LETS_ENCRYPT_PRODUCTION ? LETS_ENCRYPT_STAGING : null);
+  if (cfg.cluster && cfg.challenge.type === "listenTLS") {
+    throw new ConfigError(file, "listenTLS", "tls-alpn-01 cannot work in cluster mode (the CA's TLS connection must reach the host holding the challenge certificate): use dns-01, or http-01 with serve-http01");
+  }
   const wildcard = allNames(cfg).find(isWildcard);
   if (wildcard && cfg.challenge?.type !== "dns01") {
     throw new ConfigError(file, "dnsProvider", `the wildcard name "${wildcard}" needs the dns-01 challenge (dnsProvider or dnsHook)`);
   }
   return cfg;
+}
+
+/** The cluster settings of a validated config object (`raw.cluster`), defaults filled in. */
+export function clusterOf(file: string, raw: Record<string, unknown> | undefined): ClusterConfig | null {
+  if (!raw) return null;
+  const e = raw.etcd as Record<string, unknown>;
+  const opt = (k: string) => (e[k] as string | undefined) ?? null;
+  const etcd = { endpoints: e.endpoints as string[], caFile: opt("caFile"), certFile: opt("certFile"), keyFile: opt("keyFile"), usernameFile: opt("usernameFile"), passwordFile: opt("passwordFile") };
+  if (etcd.endpoints.length === 0) throw new ConfigError(file, "cluster.etcd.endpoints", "needs at least one endpoint");
+  for (const [a, b] of [["certFile", "keyFile"], ["usernameFile", "passwordFile"]] as const) {
+    if (!!etcd[a] !== !!etcd[b]) throw new ConfigError(file, `cluster.etcd.${etcd[a] ? b : a}`, `is required with ${etcd[a] ? a : b}`);
+  }
+  return {
+    etcd,
+    prefix: (raw.prefix as string | undefined) ?? DEFAULT_CLUSTER_PREFIX,
+    encryptionKeyFile: raw.encryptionKeyFile as string,
+    standaloneWhenUnreachable: (raw.standaloneWhenUnreachable as boolean | undefined) ?? true,
+  };
 }
 
 function challengeOf(file: string, raw: RawConfig): Challenge {

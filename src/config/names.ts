@@ -111,3 +111,26 @@ export function checkHttpsUrl(s: string): string | null {
 export function checkEmail(s: string): string | null {
   return /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(s) ? null : "not an email address";
 }
+
+/** Returns null when `p` is a usable cluster key prefix: absolute, no empty, "." or ".." segments, no trailing slash. */
+export function checkClusterPrefix(p: string): string | null {
+  if (!p.startsWith("/")) return "must start with /";
+  if (p.length > 1 && p.endsWith("/")) return "must not end with /";
+  if (p.length > 200) return "longer than 200 characters";
+  const segs = p === "/" ? [] : p.slice(1).split("/");
+  for (const s of segs) if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(s)) return `segment "${s}" must be letters, digits, '.', '_' or '-', not starting with '.' or '-'`;
+  return null;
+}
+
+/** Returns null when `e` is an etcd client URL: http(s)://host:port, nothing else. */
+export function checkEtcdEndpoint(e: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(e);
+  } catch {
+    return "not a URL";
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") return "must be http:// or https://";
+  if (u.pathname !== "/" || u.search || u.hash || u.username || u.password) return "must be scheme://host:port only (no path, query or credentials)";
+  return null;
+}

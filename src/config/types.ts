@@ -36,6 +36,23 @@ export interface EabConfig {
   hmacKeyFile: string;
 }
 
+/** Cluster mode (docs/cluster.md): the etcd cluster and how records are sealed. */
+export interface ClusterConfig {
+  etcd: {
+    endpoints: string[];
+    caFile: string | null;
+    certFile: string | null;
+    keyFile: string | null;
+    usernameFile: string | null;
+    passwordFile: string | null;
+  };
+  prefix: string;
+  encryptionKeyFile: string;
+  standaloneWhenUnreachable: boolean;
+}
+
+export const DEFAULT_CLUSTER_PREFIX = "/acme-renew";
+
 export interface CertConfig {
   /** The config file's base name: the cert's identity on disk and in logs. */
   name: string;
@@ -67,6 +84,8 @@ export interface CertConfig {
   keepVersions: number;
   timeout: number;
   hookTimeout: number;
+  /** null: this host works alone. */
+  cluster: ClusterConfig | null;
 }
 
 /** All names of a certificate, primary first, lower-cased, de-duplicated. */

@@ -114,6 +114,7 @@ export async function doctor(configs: ConfigLoader, names: string[], stateDir: s
     f.push({ mark: pre.disk.low ? "fail" : "ok", what: "disk", detail: pre.disk.freeBytes === null ? `${pre.disk.path}: unknown` : `${(pre.disk.freeBytes / 1048576).toFixed(0)} MiB free in ${pre.disk.path}` });
     if (config.challenge.type === "dns01") f.push(await dnsFinding(config));
     f.push(await reachCa(config.server, config.caBundle));
+    if (config.cluster) f.push(...(await (await import("./cluster.js")).clusterFindings(config, p)));
     out.push({ name, findings: f });
   }
   return out;

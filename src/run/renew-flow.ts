@@ -25,7 +25,7 @@ import { readiness } from "../decide/ready.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
 import type { Logger } from "../report/log.js";
 import { writeState } from "../state/file.js";
-import type { CertState, IssuedRecord } from "../state/model.js";
+import type { AriState, CertState, IssuedRecord } from "../state/model.js";
 import { apply } from "../state/transitions.js";
 import { ensureCertDir, install } from "../store/install.js";
 import { acquireLock, LockBusy } from "../store/lock.js";
@@ -45,23 +45,23 @@ const ARI_AFTER_INSTALL_MS = 15 * SECOND;
 const jitter = () => randomInt(1_000_000) / 1_000_000;
 
 /** Exit code when there is no usable certificate: 3 while a placeholder serves, else 1. */
-function unusableCode(p: Precheck, placeholderWritten: boolean): ExitCode {
+export function unusableCode(p: Precheck, placeholderWritten: boolean): ExitCode {
   return placeholderWritten || (p.inspection.kind === "present" && p.decision.dueReasons.includes("placeholder")) ? EXIT.PLACEHOLDER : EXIT.FAILURE;
 }
 
-interface Flow {
+export interface Flow {
   p: Precheck;
   o: RunOptions;
   log: Logger;
   onStage: (stage: string) => void;
 }
 
-async function saveState(f: Flow, s: CertState): Promise<void> {
+export async function saveState(f: Flow, s: CertState): Promise<void> {
   await writeState(f.p.paths.state, s).catch((e) => f.log.warn("state-write", `cannot write ${f.p.paths.state}: ${(e as Error).message}`));
 }
 
 /** The attempt failed before anything new was installed: record it, maybe write a placeholder, report. */
-async function failed(f: Flow, state: CertState, err: AcmeFailure, costsCa: boolean, pre: PreflightReport | null, requests: number): Promise<RunResult> {
+export async function failed(f: Flow, state: CertState, err: AcmeFailure, costsCa: boolean, pre: PreflightReport | null, requests: number): Promise<RunResult> {
   const { p, o, log } = f;
   const c = p.config;
   const now = o.now();
@@ -98,8 +98,12 @@ async function failed(f: Flow, state: CertState, err: AcmeFailure, costsCa: bool
   return { name: c.name, outcome: "failure", code, message: msg };
 }
 
-/** Installs an issued certificate (fresh or pending), then records it and runs the reload hooks. */
-async function installIssued(f: Flow, state: CertState, pending: Pending, issued: IssuedRecord | null, kept: boolean): Promise<RunResult> {
+/**
+ * Installs an issued certificate (fresh or pending), then records it and runs the reload hooks.
+ * `synced`: it is the certificate another host published (cluster mode): recorded as synced, with
+ * the cluster's ARI answer instead of a fetch of our own.
+ */
+export async function installIssued(f: Flow, state: CertState, pending: Pending, issued: IssuedRecord | null, kept: boolean, synced?: { ari: AriState | null; from: string }): Promise<RunResult> {
   const { p, o, log } = f;
   const c = p.config;
   let version: string;
@@ -114,22 +118,23 @@ async function installIssued(f: Flow, state: CertState, pending: Pending, issued
   const cert = new X509Certificate(pending.material.certPem);
   const notAfter = new Date(cert.validTo);
   const certId = certIdOrNull(cert.raw);
-  let s = apply(state, { type: "installed", at: o.now(), issued });
-  if (c.ari && certId) {
+  let s = apply(state, synced ? { type: "synced", at: o.now(), issued, ari: synced.ari && synced.ari.certId === certId ? synced.ari : null } : { type: "installed", at: o.now(), issued });
+  if (c.ari && certId && !s.ari) {
     const ari = await fetchAri({ server: c.server, caBundle: c.caBundle, signal: AbortSignal.timeout(ARI_AFTER_INSTALL_MS) }, certId, null, o.now(), jitter());
     logAri(log, ari);
     s = apply(s, { type: "ari-fetched", ari });
   }
   // Written before the hooks: a run that dies in them leaves hooks owed, and the next run owes them.
   await saveState(f, s);
-  log.notice("renewed", `renewed, valid until ${notAfter.toISOString()}`, { not_after: notAfter, serial: cert.serialNumber.toLowerCase(), version });
-  f.onStage(`renewed, valid until ${notAfter.toISOString()}`);
+  const what = synced ? "synced" : "renewed";
+  log.notice(what, `${synced ? `installed the certificate ${synced.from} published (no CA contact)` : "renewed"}, valid until ${notAfter.toISOString()}`, { not_after: notAfter, serial: cert.serialNumber.toLowerCase(), version });
+  f.onStage(`${what}, valid until ${notAfter.toISOString()}`);
   const failures = await runHooks(c, p.paths, log, { unset: await providerVariables(c) });
   const message = failures.map((h) => `${h.hook}: ${h.why}`).join("; ");
   s = apply(s, failures.length ? { type: "hook-failed", at: o.now(), message } : { type: "hooks-ok", at: o.now() });
   await saveState(f, s);
   if (failures.length) return { name: c.name, outcome: "hook-failed", code: EXIT.SOFT_FAILURE, message, notAfter };
-  return { name: c.name, outcome: "renewed", code: EXIT.OK, message: `valid until ${notAfter.toISOString()}`, notAfter };
+  return { name: c.name, outcome: what, code: EXIT.OK, message: `valid until ${notAfter.toISOString()}`, notAfter };
 }
 
 /** The key on disk for reuseKey, unless it was revoked for keyCompromise (then a fresh one, always). */
@@ -148,7 +153,7 @@ async function reusableKey(f: Flow): Promise<string | null> {
 }
 
 /** Orders a certificate from the CA, keeps it as pending, installs it. */
-async function order(f: Flow, deadlineAt: number, signal: AbortSignal): Promise<RunResult> {
+export async function order(f: Flow, deadlineAt: number, signal: AbortSignal): Promise<RunResult> {
   const { p, o, log } = f;
   const c = p.config;
   const pre = await preflight(c.server, o.stateDir, o.now(), BUILD_TIME);
@@ -233,6 +238,8 @@ export async function renewFlow(first: Precheck, o: RunOptions): Promise<RunResu
     // Another run may have renewed while we waited for the lock.
     const p = precheck(c, o.stateDir, o.now(), log);
     const f: Flow = { p, o, log, onStage };
+    // Cluster mode: the shared record, lock and state in etcd decide what happens (cluster-flow.ts).
+    if (c.cluster) return await (await import("./cluster-flow.js")).clusterFlow(f, deadlineAt, signal);
     if (p.pendingProblem) {
       log.warn("pending-unusable", `${p.pendingProblem}; removing it`);
       await removePending(p.paths).catch(() => {});

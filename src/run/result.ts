@@ -3,7 +3,7 @@ import type { ExitCode } from "../report/exit.js";
 import type { Logger } from "../report/log.js";
 import type { Notifier } from "../systemd/notify.js";
 
-export type RunOutcome = "not-due" | "renewed" | "soft-failure" | "failure" | "hook-failed" | "hooks-ok" | "busy" | "waiting" | "config-error" | "dry-run";
+export type RunOutcome = "not-due" | "renewed" | "synced" | "soft-failure" | "failure" | "hook-failed" | "hooks-ok" | "busy" | "waiting" | "config-error" | "dry-run";
 
 export interface RunResult {
   name: string;

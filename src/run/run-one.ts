@@ -34,7 +34,8 @@ export async function runOne(config: CertConfig, o: RunOptions): Promise<RunResu
     log.log(p.decision.usable ? "warning" : "error", "clock", msg);
     return { name: config.name, outcome: "waiting", code: holdCode(p), message: msg };
   }
-  if (g.action === "renew") return (await import("./renew-flow.js")).renewFlow(p, o);
+  // Cluster mode: a certificate issued while etcd was unreachable is owed to the cluster (state.json says so, offline).
+  if (g.action === "renew" || (g.action === "skip" && config.cluster && p.state.publishPending)) return (await import("./renew-flow.js")).renewFlow(p, o);
   let held: RunResult;
   if (g.action === "skip") {
     log.info("not-due", p.decision.reasons.join("; "), { status: p.decision.status, renew_at: p.decision.renewAt ?? undefined });

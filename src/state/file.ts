@@ -15,7 +15,7 @@ const date = (v: unknown): Date | null => {
   return Number.isNaN(d.getTime()) ? null : d;
 };
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
-const OUTCOMES: Outcome[] = ["renewed", "not-due", "soft-failure", "failure", "placeholder", "hook-failed"];
+const OUTCOMES: Outcome[] = ["renewed", "synced", "not-due", "soft-failure", "failure", "placeholder", "hook-failed"];
 const count = (v: unknown): number => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : 0);
 const obj = (v: unknown): Record<string, unknown> | null => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
 
@@ -61,6 +61,7 @@ export function parseState(text: string): CertState {
   const rvAt = rv ? date(rv.at) : null;
   if (rv && rvAt && str(rv.serial) && str(rv.reason)) s.revoked = { serial: rv.serial as string, at: rvAt, reason: rv.reason as string };
   if (Array.isArray(o.compromisedKeys)) s.compromisedKeys = o.compromisedKeys.filter((k): k is string => typeof k === "string" && /^[0-9a-f]{64}$/.test(k));
+  s.publishPending = str(o.publishPending);
   return s;
 }
 

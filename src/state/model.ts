@@ -1,7 +1,7 @@
 /** The per-cert state file's content (versioned). Dates are ISO strings on disk, Date in memory. */
 export const STATE_VERSION = 1;
 
-export type Outcome = "renewed" | "not-due" | "soft-failure" | "failure" | "placeholder" | "hook-failed";
+export type Outcome = "renewed" | "synced" | "not-due" | "soft-failure" | "failure" | "placeholder" | "hook-failed";
 
 /** What the CA last said about renewing one certificate (RFC 9773), or that it does not say. */
 export interface AriState {
@@ -73,6 +73,8 @@ export interface CertState {
   revoked: RevokedRecord | null;
   /** SHA-256 (hex) of the SubjectPublicKeyInfo of keys revoked for keyCompromise: never used again (reuseKey). */
   compromisedKeys: string[];
+  /** Cluster mode: serial of a certificate this host issued alone (etcd unreachable) and has not published yet. */
+  publishPending: string | null;
 }
 
 export function emptyState(): CertState {
@@ -91,5 +93,6 @@ export function emptyState(): CertState {
     hooksPending: null,
     revoked: null,
     compromisedKeys: [],
+    publishPending: null,
   };
 }

@@ -38,7 +38,15 @@ export type StateEvent =
    * The CA revoked the certificate with `serial` (or said it already was): it is due until another
    * one is installed; `keyFingerprint` (SPKI SHA-256) is set for keyCompromise and never reused.
    */
-  | { type: "revoked"; at: Date; serial: string; reason: string; keyFingerprint: string | null };
+  | { type: "revoked"; at: Date; serial: string; reason: string; keyFingerprint: string | null }
+  /** Cluster mode: the certificate another host published became current (no CA contact); its reload hooks are owed. */
+  | { type: "synced"; at: Date; issued: IssuedRecord | null; ari: AriState | null }
+  /** Cluster mode: the cluster's renewal state (a failure another host had: backoff, Retry-After) is adopted. */
+  | { type: "cluster-backoff"; lastAttempt: Date | null; lastError: { class: string; message: string } | null; consecutiveFailures: number; nextAttemptAt: Date | null; retryAfter: Date | null }
+  /** Cluster mode: a certificate issued without etcd is current but not published yet. */
+  | { type: "unpublished"; serial: string }
+  /** Cluster mode: the certificate with `serial` is in the shared record (or a newer one replaced it). */
+  | { type: "published"; serial: string };
 
 const later = (a: Date | null, b: Date | null): Date | null => (a && b ? (a.getTime() >= b.getTime() ? a : b) : (a ?? b));
 
@@ -84,6 +92,7 @@ export function apply(s: CertState, e: StateEvent): CertState {
         issued: e.issued,
         hooksPending: { since: e.at, attempts: 0, lastError: null },
         revoked: null,
+        publishPending: null,
       };
     case "hook-failed":
       return {
@@ -100,6 +109,24 @@ export function apply(s: CertState, e: StateEvent): CertState {
       // A backoff from failures before the revocation must not hold its replacement back.
       return { ...s, revoked: { serial: e.serial, at: e.at, reason: e.reason }, compromisedKeys: keys, nextAttemptAt: null, consecutiveFailures: 0, answeredFailures: 0 };
     }
+    case "synced":
+      // Like an install of our own, but nothing was asked of the CA: the cluster's ARI answer is kept.
+      return { ...apply(s, { type: "installed", at: e.at, issued: e.issued }), lastOutcome: "synced", ari: e.ari };
+    case "cluster-backoff":
+      // The cluster's schedule binds this host too: never earlier than what it already had.
+      return {
+        ...s,
+        lastAttempt: later(s.lastAttempt, e.lastAttempt),
+        lastOutcome: s.lastOutcome === "renewed" || s.lastOutcome === "synced" || s.lastOutcome === null ? "soft-failure" : s.lastOutcome,
+        lastError: e.lastError ?? s.lastError,
+        consecutiveFailures: Math.max(s.consecutiveFailures, e.consecutiveFailures),
+        nextAttemptAt: later(s.nextAttemptAt, e.nextAttemptAt),
+        retryAfter: later(s.retryAfter, e.retryAfter),
+      };
+    case "unpublished":
+      return { ...s, publishPending: e.serial };
+    case "published":
+      return s.publishPending === null || s.publishPending === e.serial ? { ...s, publishPending: null } : s;
   }
 }
 

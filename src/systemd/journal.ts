@@ -73,6 +73,7 @@ export function messageIdFor(event: string): string {
 const OUTCOME_BY_EVENT: Record<string, string> = {
   "not-due": "not-due",
   renewed: "renewed",
+  synced: "synced",
   "soft-failure": "soft-failure",
   failure: "failure",
   "hook-failed": "hook-failed",

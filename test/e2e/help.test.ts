@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { CLI, runCli } from "../helpers/cli.js";
 
-const COMMANDS = [[], ["check"], ["ready"], ["run"], ["status"], ["doctor"], ["validate"], ["schema"], ["import"], ["delete"], ["completion"]];
+const COMMANDS = [[], ["check"], ["ready"], ["run"], ["status"], ["doctor"], ["validate"], ["schema"], ["import"], ["delete"], ["completion"], ["serve-http01"]];
 const collapse = (s: string) => s.replace(/\s+/g, " ").trim();
 
 /** The words of a text, sorted (a broken word shows up as two words that are not in the original). */

@@ -133,3 +133,22 @@ test("check and run on a terminal (a pty: the table, the status line) load no li
     assert.deepEqual(lines.filter((l) => LIBS.test(l)), [], "no ACME, x509, network or yargs library loaded");
   }
 });
+
+test("run of a valid cert in cluster mode (etcd configured) makes no connect(), opens no cluster chunk, reads neither key nor credential file (strace)", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", { ...cfg, cluster: { etcd: { endpoints: ["http://127.0.0.1:2379"], usernameFile: "/nonexistent/etcd-user", passwordFile: "/nonexistent/etcd-password" }, encryptionKeyFile: "/nonexistent/cluster.key" } });
+  await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  const clusterChunks = readdirSync(join(ROOT, "dist/chunks")).filter((f) => /\/\/ src\/(cluster\/|run\/cluster-flow\.ts)/.test(readFileSync(join(ROOT, "dist/chunks", f), "utf8")));
+  assert.ok(clusterChunks.length >= 1, "the cluster code is in chunks of its own");
+  assert.doesNotMatch(readFileSync(join(ROOT, "dist/acme-renew.js"), "utf8"), /\/\/ src\/cluster\//, "and not in the entry");
+  for (const cmd of ["run", "check", "ready"]) {
+    const trace = join(s.root, `trace-${cmd}`);
+    const r = await s.cli([cmd, "a.example.com"], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect,socket,openat,open"] });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = readFileSync(trace, "utf8").split("\n");
+    assert.ok(lines.some((l) => /openat\(.*cert\.pem/.test(l)), "the trace saw the cert being read (the trace works)");
+    assert.deepEqual(lines.filter((l) => /connect\(|socket\(AF_INET/.test(l)), [], `${cmd}: no connect() and no inet socket`);
+    assert.deepEqual(lines.filter((l) => clusterChunks.some((c) => l.includes(c))), [], `${cmd}: no cluster chunk opened`);
+    assert.deepEqual(lines.filter((l) => /nonexistent\//.test(l)), [], `${cmd}: neither the key file nor the etcd credentials are read`);
+  }
+});

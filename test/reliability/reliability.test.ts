@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../helpers/cli.js";
 import { exitCleanlyOnSignals, registerKeyMaterial, removeSandboxes, sandboxRoots, secretCount, secretLeaks, transcript } from "../helpers/reliability.js";
+import { registerCluster } from "./cluster.js";
 import { registerDnsScenarios } from "./dns.js";
 import { registerFaultScenarios, scenario, scenarioNames } from "./faults.js";
 import { registerFuzz } from "./fuzz.js";
@@ -41,6 +42,7 @@ describe("reliability", { timeout: 1_200_000 }, () => {
     });
     describe("crashes", () => {
       registerKill9();
+      registerCluster();
     });
   });
 

@@ -207,3 +207,58 @@ test("stagingServer: Let's Encrypt staging by default for Let's Encrypt producti
   assert.match(configError({ "x.example.com.json": { webroot: "/w", stagingServer: "http://plain.example/dir" } }, "x.example.com").message, /stagingServer/);
   assert.match(configError({ "x.example.com.json": { webroot: "/w", ocspMustStaple: "yes" } }, "x.example.com").message, /ocspMustStaple/);
 });
+
+// ---------------------------------------------------------------------------------------
+// cluster (issue 13)
+
+const cluster = { etcd: { endpoints: ["https://10.0.0.1:2379", "http://127.0.0.1:2379"], caFile: "/etc/ca.pem", usernameFile: "/etc/u", passwordFile: "/etc/p" }, encryptionKeyFile: "/etc/k" };
+
+test("cluster: from defaults.json, defaults filled in (prefix, standaloneWhenUnreachable)", () => {
+  const c = dir({ "defaults.json": { cluster }, "a.example.com.json": { webroot: "/w" } }).load("a.example.com");
+  assert.deepEqual(c.cluster, {
+    etcd: { endpoints: cluster.etcd.endpoints, caFile: "/etc/ca.pem", certFile: null, keyFile: null, usernameFile: "/etc/u", passwordFile: "/etc/p" },
+    prefix: "/acme-renew",
+    encryptionKeyFile: "/etc/k",
+    standaloneWhenUnreachable: true,
+  });
+  const own = dir({ "a.example.com.json": { webroot: "/w", cluster: { ...cluster, prefix: "/x/y", standaloneWhenUnreachable: false } } }).load("a.example.com");
+  assert.equal(own.cluster?.prefix, "/x/y");
+  assert.equal(own.cluster?.standaloneWhenUnreachable, false);
+  assert.equal(dir({ "a.example.com.json": { webroot: "/w" } }).load("a.example.com").cluster, null);
+});
+
+for (const [what, c, field, re] of [
+  ["no endpoints", { ...cluster, etcd: { endpoints: [] } }, "cluster.etcd.endpoints", /at least one/],
+  ["endpoint with a path", { ...cluster, etcd: { endpoints: ["https://h:2379/v3"] } }, "cluster.etcd.endpoints[0]", /scheme:\/\/host:port only/],
+  ["endpoint not http", { ...cluster, etcd: { endpoints: ["grpc://h:2379"] } }, "cluster.etcd.endpoints[0]", /http:\/\/ or https:\/\//],
+  ["no etcd", { encryptionKeyFile: "/k" }, "cluster.etcd", /is required/],
+  ["no encryptionKeyFile", { etcd: cluster.etcd }, "cluster.encryptionKeyFile", /is required/],
+  ["relative key file", { ...cluster, encryptionKeyFile: "k" }, "cluster.encryptionKeyFile", /absolute/],
+  ["certFile without keyFile", { ...cluster, etcd: { endpoints: ["https://h:1"], certFile: "/c" } }, "cluster.etcd.keyFile", /required with certFile/],
+  ["passwordFile without usernameFile", { ...cluster, etcd: { endpoints: ["https://h:1"], passwordFile: "/p" } }, "cluster.etcd.usernameFile", /required with passwordFile/],
+  ["bad prefix", { ...cluster, prefix: "acme" }, "cluster.prefix", /must start with \//],
+  ["prefix with ..", { ...cluster, prefix: "/a/../b" }, "cluster.prefix", /segment/],
+  ["unknown key", { ...cluster, lockTtl: 3 }, "cluster.lockTtl", /unknown key/],
+] as const) {
+  test(`cluster: ${what} is a config error naming ${field}`, () => {
+    const e = configError({ "a.example.com.json": { webroot: "/w", cluster: c } }, "a.example.com");
+    assert.equal(e.field, field, e.message);
+    assert.match(e.message, re);
+  });
+}
+
+test("cluster: tls-alpn-01 (listenTLS) is a config error in cluster mode, also when cluster comes from defaults.json", () => {
+  const e = configError({ "defaults.json": { cluster }, "a.example.com.json": { listenTLS: ":443" } }, "a.example.com");
+  assert.equal(e.field, "listenTLS");
+  assert.match(e.message, /tls-alpn-01 cannot work in cluster mode/);
+});
+
+test("cluster: the JSON Schema knows the cluster object (accepts a good one, refuses unknown keys)", () => {
+  const ajv = new Ajv2020.default({ strict: true, allErrors: true, strictTypes: false, strictRequired: false });
+  ajv.addFormat("email", /@/);
+  ajv.addFormat("uri", /^https?:\/\//);
+  const validate = ajv.compile(jsonSchema());
+  assert.equal(validate({ webroot: "/w", cluster }), true, JSON.stringify(validate.errors));
+  assert.equal(validate({ webroot: "/w", cluster: { ...cluster, etcd: { ...cluster.etcd, port: 1 } } }), false);
+  assert.equal(validate({ webroot: "/w", cluster: { etcd: cluster.etcd } }), false, "encryptionKeyFile is required");
+});

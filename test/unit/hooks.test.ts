@@ -52,6 +52,7 @@ function config(extra: Partial<CertConfig> = {}): CertConfig {
     keepVersions: 3,
     timeout: 60,
     hookTimeout: 1,
+    cluster: null,
     ...extra,
   };
 }
@@ -233,7 +234,7 @@ test("acme-renew started by a hook: the hook's ACME_RENEW_* variables are no opt
   try {
     let seen: Record<string, unknown> | null = null;
     const h = (a: never) => ((seen = a), 0 as const);
-    const code = await parseAndRun(["status", "x", "--json"], () => {}, { check: h, run: h, ready: h, validate: h, schema: h, doctor: h, status: h, delete: h, import: h, revoke: h, account: h, completion: h });
+    const code = await parseAndRun(["status", "x", "--json"], () => {}, { check: h, run: h, ready: h, validate: h, schema: h, doctor: h, status: h, delete: h, import: h, revoke: h, account: h, completion: h, "serve-http01": h });
     assert.equal(code, 0);
     assert.ok(seen);
     for (const k of ["cert", "certName", "key", "full"]) assert.equal((seen as Record<string, unknown>)[k], undefined, k);

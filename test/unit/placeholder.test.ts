@@ -53,6 +53,7 @@ function config(o: Partial<CertConfig> = {}): CertConfig {
     keepVersions: 3,
     timeout: 600,
     hookTimeout: 60,
+    cluster: null,
     ...o,
   };
 }

@@ -222,7 +222,7 @@ test("precheck: a pending certificate older than the one in place is not install
   const { Logger } = await import("../../src/report/log.js");
   const root = mkdtempSync(join(tmpdir(), "acme-renew-pending-old-"));
   const p = certPaths(root, "a.example.com");
-  const config = { name: "a.example.com", file: "/etc/acme-renew/a.example.com.json", domain: "a.example.com", extraDomainNames: [], email: null, acceptTerms: true, server: "https://ca.example/dir", caBundle: null, keyType: "ec256" as const, reuseKey: false, validMinDays: null, challenge: { type: "webroot" as const, webroot: "/w" }, reloadServices: [], postRun: null, group: null, profile: null, preferredChain: null, eab: null, ari: false, placeholder: true, keepVersions: 3, timeout: 600, hookTimeout: 60, stagingServer: null, ocspMustStaple: false };
+  const config = { name: "a.example.com", file: "/etc/acme-renew/a.example.com.json", domain: "a.example.com", extraDomainNames: [], email: null, acceptTerms: true, server: "https://ca.example/dir", caBundle: null, keyType: "ec256" as const, reuseKey: false, validMinDays: null, challenge: { type: "webroot" as const, webroot: "/w" }, reloadServices: [], postRun: null, group: null, profile: null, preferredChain: null, eab: null, ari: false, placeholder: true, keepVersions: 3, timeout: 600, hookTimeout: 60, stagingServer: null, ocspMustStaple: false, cluster: null };
   const leaf = async (days: number) => {
     const { key, cert, issuer } = await makeLeaf({ names: ["a.example.com"], notAfter: new Date(Date.now() + days * 86_400_000) });
     return { keyPem: key.pem, certPem: cert.toString("pem"), chainPem: issuer!.cert.toString("pem") };

@@ -38,6 +38,8 @@ const STATES: Record<string, CertState> = {
   revoked: { ...emptyState(), lastAttempt: at(-DAY), lastSuccess: at(-DAY), lastOutcome: "renewed", issued, ari, revoked: { serial: "01", at: at(-MINUTE), reason: "superseded" } },
   "key compromised": { ...emptyState(), lastAttempt: at(-MINUTE), lastOutcome: "soft-failure", consecutiveFailures: 1, answeredFailures: 1, nextAttemptAt: at(MINUTE), issued, revoked: { serial: "01", at: at(-HOUR), reason: "keyCompromise" }, compromisedKeys: ["a".repeat(64)] },
   "hooks failed": { ...emptyState(), lastAttempt: at(-HOUR), lastSuccess: at(-HOUR), lastOutcome: "hook-failed", issued, hooksPending: { since: at(-HOUR), attempts: 2, lastError: "reload nginx.service: exit code 1" } },
+  "issued alone (cluster)": { ...emptyState(), lastAttempt: at(-HOUR), lastSuccess: at(-HOUR), lastOutcome: "renewed", issued, publishPending: "01" },
+  synced: { ...emptyState(), lastAttempt: at(-DAY), lastSuccess: at(-DAY), lastOutcome: "synced", issued, ari },
 };
 
 type Failed = Extract<StateEvent, { type: "failed" }>;
@@ -70,6 +72,12 @@ const EVENTS: Record<string, StateEvent> = {
   "revoked (superseded)": { type: "revoked", at: at(0), serial: "01", reason: "superseded", keyFingerprint: null },
   "revoked (keyCompromise)": { type: "revoked", at: at(0), serial: "01", reason: "keyCompromise", keyFingerprint: "b".repeat(64) },
   "revoked (keyCompromise, key known)": { type: "revoked", at: at(0), serial: "01", reason: "keyCompromise", keyFingerprint: "a".repeat(64) },
+  synced: { type: "synced", at: at(0), issued: { ...issued, serial: "03" }, ari: newAri },
+  "cluster-backoff": { type: "cluster-backoff", lastAttempt: at(-30 * MINUTE), lastError: { class: "server", message: "503 from another host" }, consecutiveFailures: 4, nextAttemptAt: at(3 * HOUR), retryAfter: at(HOUR) },
+  "cluster-backoff (nothing new)": { type: "cluster-backoff", lastAttempt: null, lastError: null, consecutiveFailures: 0, nextAttemptAt: null, retryAfter: null },
+  unpublished: { type: "unpublished", serial: "02" },
+  "published (that serial)": { type: "published", serial: "01" },
+  "published (another serial)": { type: "published", serial: "99" },
 };
 
 const later = (a: Date | null, b: Date | null) => (a && b ? (a > b ? a : b) : (a ?? b));
@@ -112,6 +120,7 @@ function expected(s: CertState, e: StateEvent): CertState {
         ari: null,
         issued: e.issued,
         hooksPending: { since: e.at, attempts: 0, lastError: null },
+        publishPending: null,
         // The new certificate is not revoked; a compromised key stays barred for good.
         revoked: null,
         compromisedKeys: s.compromisedKeys,
@@ -131,6 +140,22 @@ function expected(s: CertState, e: StateEvent): CertState {
       return { ...s, hooksPending: null, lastOutcome: s.lastOutcome === "hook-failed" ? "renewed" : s.lastOutcome };
     case "ari-fetched":
       return { ...s, ari: e.ari };
+    case "synced":
+      return { ...expected(s, { type: "installed", at: e.at, issued: e.issued }), lastOutcome: "synced", ari: e.ari };
+    case "cluster-backoff":
+      return {
+        ...s,
+        lastAttempt: later(s.lastAttempt, e.lastAttempt),
+        lastOutcome: s.lastOutcome === null || s.lastOutcome === "renewed" || s.lastOutcome === "synced" ? "soft-failure" : s.lastOutcome,
+        lastError: e.lastError ?? s.lastError,
+        consecutiveFailures: Math.max(s.consecutiveFailures, e.consecutiveFailures),
+        nextAttemptAt: later(s.nextAttemptAt, e.nextAttemptAt),
+        retryAfter: later(s.retryAfter, e.retryAfter),
+      };
+    case "unpublished":
+      return { ...s, publishPending: e.serial };
+    case "published":
+      return { ...s, publishPending: s.publishPending === e.serial ? null : s.publishPending };
   }
 }
 
@@ -264,4 +289,24 @@ test("gate: a Retry-After binds without a usable certificate; a backoff stored w
   assert.deepEqual(gate(unusable, s, at(MINUTE), true), { action: "renew", forced: true });
   // A clock before the build time: nothing, not even with --force.
   assert.deepEqual(gate({ ...unusable, clockUntrusted: true } as Decision, s, at(0), true), { action: "skip" });
+});
+
+test("cluster-backoff: a failure another host had binds this host (gate waits), never shortens what it had", () => {
+  const s = apply(STATES.renewed!, EVENTS["cluster-backoff"]!);
+  const g = gate(dueUsable, s, at(0), false);
+  assert.equal(g.action, "wait");
+  assert.equal(g.action === "wait" && g.until.getTime(), T0 + HOUR, "the other host's Retry-After first");
+  assert.equal(gate(dueUsable, s, at(HOUR + MINUTE), false).action, "wait", "then its backoff");
+  assert.equal(gate(dueUsable, s, at(3 * HOUR + MINUTE), false).action, "renew");
+  const longer = apply(STATES["rate limited"]!, { type: "cluster-backoff", lastAttempt: null, lastError: null, consecutiveFailures: 0, nextAttemptAt: at(MINUTE), retryAfter: null });
+  assert.equal(longer.nextAttemptAt?.getTime(), T0 + 2 * HOUR, "the longer local wait stays");
+});
+
+test("synced: hooks owed, backoff cleared, the cluster's ARI (its selected time) kept, a pending publish dropped", () => {
+  const s = apply(STATES["issued alone (cluster)"]!, EVENTS.synced!);
+  assert.equal(s.lastOutcome, "synced");
+  assert.deepEqual(s.ari, newAri);
+  assert.equal(s.publishPending, null);
+  assert.deepEqual(s.hooksPending, { since: at(0), attempts: 0, lastError: null });
+  assert.equal(apply(s, { type: "hooks-ok", at: at(MINUTE) }).lastOutcome, "synced");
 });

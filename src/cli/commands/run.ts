@@ -106,6 +106,8 @@ function statusLine(results: RunResult[]): string {
     switch (r.outcome) {
       case "renewed":
         return `${r.name}: renewed${until}`;
+      case "synced":
+        return `${r.name}: synced from the cluster${until}`;
       case "not-due":
         return `${r.name}: not due${until}`;
       case "dry-run":
