@@ -11,7 +11,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sandbox } from "../helpers/cli.js";
 import { dig, digStatus, freeDnsPort, newKey, startBind, startKnot, type DnsServerHandle } from "../helpers/dns-servers.js";
@@ -220,6 +220,122 @@ describe("dns-01 via rfc2136 on Pebble, BIND and Knot", { timeout: 420_000 }, ()
     const state = JSON.parse(readFileSync(join(s.stateDir, "bad.example.test/state.json"), "utf8")) as { lastError: { class: string } };
     assert.equal(state.lastError.class, "dns");
     assert.equal(readFileSync(join(s.stateDir, "bad.example.test/cert.pem"), "utf8"), before, "the certificate on disk is untouched");
+  });
+
+  /**
+   * lego's exec provider: a script that updates the real name servers with knsupdate (knot-dnsutils),
+   * its TSIG key from the certificate's environmentFile. It records its arguments and its ACME_RENEW_*
+   * variables, echoes its key (which must come out redacted), and handles both modes: default
+   * (`present|cleanup <fqdn> <value>`) and RAW (`present|cleanup -- <domain> <token> <key auth>`,
+   * the script computing the TXT value itself).
+   */
+  function execSetup(pebble: Pebble, name: string, o: { mode?: "RAW"; viaDnsHook?: boolean } = {}) {
+    const s = sandbox("acme-renew-exec-");
+    const argsLog = join(s.root, "args.log");
+    const script = join(s.root, "update-dns.sh");
+    const lines = [
+      "#!/bin/sh",
+      "set -e",
+      `echo "$*" >> "${argsLog}"`,
+      `env | grep '^ACME_RENEW_' | sort | sed 's/^/env: /' >> "${argsLog}"`,
+      'echo "update-dns: key $DNS_TSIG"',
+      "action=$1; shift",
+      'if [ "$1" = "--" ]; then',
+      '  fqdn="_acme-challenge.$2."',
+      "  value=$(printf %s \"$4\" | openssl dgst -sha256 -binary | basenc --base64url | tr -d '=')",
+      "else",
+      "  fqdn=$1; value=$2",
+      "fi",
+      'case "$fqdn" in',
+      "  *.delegated.test.) zone=delegated.test; server=127.0.0.2 ;;",
+      "  *) zone=example.test; server=127.0.0.1 ;;",
+      "esac",
+      '[ "$action" = present ] && op=add || op=del',
+      `printf 'server %s ${port}\\nzone %s\\nupdate %s %s 60 TXT "%s"\\nsend\\n' "$server" "$zone" "$op" "$fqdn" "$value" | knsupdate -y "$DNS_TSIG"`,
+    ];
+    writeFileSync(script, `${lines.join("\n")}\n`);
+    chmodSync(script, 0o755);
+    const envFile = join(s.root, "exec.env");
+    const vars: Record<string, string> = { DNS_TSIG: `hmac-sha256:${key.name}:${key.secret}`, EXEC_SEQUENCE_INTERVAL: "1", ...(o.mode ? { EXEC_MODE: o.mode } : {}), ...(o.viaDnsHook ? {} : { EXEC_PATH: script }) };
+    writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+    const postRunEnv = join(s.root, "postrun.env");
+    s.writeConfig(name, {
+      server: pebble.directoryUrl,
+      caBundle: pebble.caBundle,
+      acceptTerms: true,
+      extraDomainNames: [`*.${name}`],
+      ...(o.viaDnsHook ? { dnsHook: script } : { dnsProvider: "exec" }),
+      environmentFile: envFile,
+      dnsResolver: `${bind.hostPort},${knot.hostPort}`,
+      dnsPropagationTimeout: 30,
+      postRun: `env > "${postRunEnv}"`,
+      ari: false,
+      timeout: 120,
+    });
+    const run = (args: string[]) => s.cli(args, { env: { _ACME_RENEW_TEST_AUTH_DNS_PORT: String(port) }, timeoutMs: 180_000 });
+    const calls = () => readFileSync(argsLog, "utf8").trim().split("\n");
+    return { s, run, calls, postRunEnv, envFile, script };
+  }
+
+  test("exec (dnsHook): lego's default mode gets the name after CNAME following and the TXT value; sequential; the check asks the authoritative servers", async () => {
+    const { s, run, calls, postRunEnv } = execSetup(pebbleRecursive, "cn.example.test", { viaDnsHook: true });
+    const r = await run(["run", "cn.example.test"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(sans(s.stateDir, "cn.example.test"), /DNS:\*\.cn\.example\.test/);
+    const argLines = calls().filter((l) => !l.startsWith("env: "));
+    assert.equal(argLines.length, 4, argLines.join("\n"));
+    for (const l of argLines) assert.match(l, /^(present|cleanup) cn\.delegated\.test\. [A-Za-z0-9_-]{43}$/, "lego's exec arguments: the effective FQDN and the value");
+    // Sequential, as lego's exec is: one value at a time, EXEC_SEQUENCE_INTERVAL apart.
+    assert.deepEqual(argLines.map((l) => l.split(" ")[0]), ["present", "cleanup", "present", "cleanup"]);
+    assert.match(r.stderr, /holds one value per name; waiting 1s/);
+    assert.match(r.stderr, /TXT cn\.delegated\.test\. served by every authoritative server of delegated\.test\./);
+    assert.ok(calls().includes("env: ACME_RENEW_CERT_NAME=cn.example.test"), calls().join("\n"));
+    assert.ok(calls().includes("env: ACME_RENEW_DOMAINS=cn.example.test *.cn.example.test"), calls().join("\n"));
+    assert.deepEqual(await dig(knot, "cn.delegated.test", "TXT"), [], "cleaned up at the target");
+    // The script's credential: in its environment (it used it), redacted from its logged output, not in postRun's.
+    assert.match(r.stderr, /update-dns: key \[redacted\]/);
+    assertNoSecret(r.stderr + r.stdout);
+    assert.ok(!readFileSync(postRunEnv, "utf8").includes(key.secret), "postRun does not get the script's credentials");
+    const d = await run(["doctor", "cn.example.test", "--json"]);
+    const dns = (JSON.parse(d.stdout) as Array<{ findings: Array<{ what: string; mark: string; detail: string }> }>)[0]!.findings.find((x) => x.what === "dns");
+    assert.match(dns?.detail ?? "", /^exec \(dnsHook \S+update-dns\.sh\): EXEC_SEQUENCE_INTERVAL from environmentFile /, JSON.stringify(dns));
+    assertNoSecret(d.stdout + d.stderr);
+  });
+
+  test("exec with EXEC_PATH and EXEC_MODE=RAW: present|cleanup -- <domain> <token> <key authorization>", async () => {
+    const { s, run, calls } = execSetup(pebbleBind, "raw.example.test", { mode: "RAW" });
+    const r = await run(["run", "raw.example.test"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(sans(s.stateDir, "raw.example.test"), /DNS:\*\.raw\.example\.test/);
+    const argLines = calls().filter((l) => !l.startsWith("env: "));
+    assert.equal(argLines.length, 4, argLines.join("\n"));
+    for (const l of argLines) {
+      const m = /^(present|cleanup) -- raw\.example\.test (\S+) (\S+)$/.exec(l);
+      assert.ok(m, `RAW arguments: ${l}`);
+      assert.ok(m[3]!.startsWith(`${m[2]!}.`) && /\.[A-Za-z0-9_-]{43}$/.test(m[3]!), `the key authorization is token.thumbprint: ${l}`);
+    }
+    assert.match(r.stderr, /TXT _acme-challenge\.raw\.example\.test\. served by every authoritative server of example\.test\./);
+    assert.deepEqual(await dig(bind, "_acme-challenge.raw.example.test", "TXT"), []);
+  });
+
+  test("exec: a missing EXEC_PATH or a bad EXEC_MODE is exit 78 naming it; a failing program is class local, no stack trace", async () => {
+    const { s, run, envFile, script } = execSetup(pebbleBind, "bad-exec.example.test");
+    writeFileSync(envFile, "EXEC_MODE=RAW\n", { mode: 0o600 });
+    const v = await run(["validate", "bad-exec.example.test"]);
+    assert.equal(v.code, 78, v.stderr);
+    assert.match(v.stderr, /bad-exec\.example\.test\.json: dnsProvider: exec: EXEC_PATH: not set/);
+    writeFileSync(envFile, `EXEC_PATH=${script}\nEXEC_MODE=raw\n`);
+    const m = await run(["run", "bad-exec.example.test"]);
+    assert.equal(m.code, 78, m.stderr);
+    assert.match(m.stderr, /dnsProvider: exec: EXEC_MODE: expected RAW or unset/);
+    assert.deepEqual(readdirSync(s.stateDir), [], "nothing written before the error");
+    const wrong = newKey(key.name, "hmac-sha256").secret;
+    writeFileSync(envFile, `EXEC_PATH=${script}\nDNS_TSIG=hmac-sha256:${key.name}:${wrong}\n`);
+    const f = await run(["run", "bad-exec.example.test"]);
+    assert.equal(f.code, 3, f.stderr);
+    assert.match(f.stderr, /renewal failed \(local\): EXEC_PATH \S+update-dns\.sh present _acme-challenge\.bad-exec\.example\.test\.: exit code \d+/);
+    assert.doesNotMatch(f.stderr, /\n\s+at /, "no stack trace");
+    assert.ok(!f.stderr.includes(wrong), "the script's (wrong) key is redacted from its output");
   });
 
   test("missing and bad variables: exit 78 naming the variable, before any network, nothing written", async () => {
