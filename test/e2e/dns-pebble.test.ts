@@ -37,7 +37,7 @@ describe("dns-01 via rfc2136 on Pebble, BIND and Knot", { timeout: 420_000 }, ()
       port,
       keys: [key],
       zones: [
-        { name: "example.test", records: ["@ NS ns1", "ns1 A 127.0.0.1", "_acme-challenge.cn CNAME cn.delegated.test."], updateKeys: [key.name], minimum: 300 },
+        { name: "example.test", records: ["@ NS ns1", "ns1 A 127.0.0.1", "_acme-challenge.cn CNAME cn.delegated.test.", "_acme-challenge.cx CNAME cx.delegated.test."], updateKeys: [key.name], minimum: 300 },
         { name: "slow.test", records: ["@ NS ns1", "@ NS ns2", "ns1 A 127.0.0.1", "ns2 A 127.0.0.2"], updateKeys: [key.name] },
       ],
     });
@@ -227,7 +227,8 @@ describe("dns-01 via rfc2136 on Pebble, BIND and Knot", { timeout: 420_000 }, ()
    * its TSIG key from the certificate's environmentFile. It records its arguments and its ACME_RENEW_*
    * variables, echoes its key (which must come out redacted), and handles both modes: default
    * (`present|cleanup <fqdn> <value>`) and RAW (`present|cleanup -- <domain> <token> <key auth>`,
-   * the script computing the TXT value itself).
+   * the script computing the TXT value itself). TTL 0: exec is sequential, so the wildcard's value
+   * follows the base's at the same name one second later, and Pebble may ask a caching resolver.
    */
   function execSetup(pebble: Pebble, name: string, o: { mode?: "RAW"; viaDnsHook?: boolean } = {}) {
     const s = sandbox("acme-renew-exec-");
@@ -251,7 +252,7 @@ describe("dns-01 via rfc2136 on Pebble, BIND and Knot", { timeout: 420_000 }, ()
       "  *) zone=example.test; server=127.0.0.1 ;;",
       "esac",
       '[ "$action" = present ] && op=add || op=del',
-      `printf 'server %s ${port}\\nzone %s\\nupdate %s %s 60 TXT "%s"\\nsend\\n' "$server" "$zone" "$op" "$fqdn" "$value" | knsupdate -y "$DNS_TSIG"`,
+      `printf 'server %s ${port}\\nzone %s\\nupdate %s %s 0 TXT "%s"\\nsend\\n' "$server" "$zone" "$op" "$fqdn" "$value" | knsupdate -y "$DNS_TSIG"`,
     ];
     writeFileSync(script, `${lines.join("\n")}\n`);
     chmodSync(script, 0o755);
@@ -278,25 +279,26 @@ describe("dns-01 via rfc2136 on Pebble, BIND and Knot", { timeout: 420_000 }, ()
   }
 
   test("exec (dnsHook): lego's default mode gets the name after CNAME following and the TXT value; sequential; the check asks the authoritative servers", async () => {
-    const { s, run, calls, postRunEnv } = execSetup(pebbleRecursive, "cn.example.test", { viaDnsHook: true });
-    const r = await run(["run", "cn.example.test"]);
+    // Its own delegation (cx → cx.delegated.test): the recursive resolver Pebble asks may still cache cn's answers of the rfc2136 test.
+    const { s, run, calls, postRunEnv } = execSetup(pebbleRecursive, "cx.example.test", { viaDnsHook: true });
+    const r = await run(["run", "cx.example.test"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(sans(s.stateDir, "cn.example.test"), /DNS:\*\.cn\.example\.test/);
+    assert.match(sans(s.stateDir, "cx.example.test"), /DNS:\*\.cx\.example\.test/);
     const argLines = calls().filter((l) => !l.startsWith("env: "));
     assert.equal(argLines.length, 4, argLines.join("\n"));
-    for (const l of argLines) assert.match(l, /^(present|cleanup) cn\.delegated\.test\. [A-Za-z0-9_-]{43}$/, "lego's exec arguments: the effective FQDN and the value");
+    for (const l of argLines) assert.match(l, /^(present|cleanup) cx\.delegated\.test\. [A-Za-z0-9_-]{43}$/, "lego's exec arguments: the effective FQDN and the value");
     // Sequential, as lego's exec is: one value at a time, EXEC_SEQUENCE_INTERVAL apart.
     assert.deepEqual(argLines.map((l) => l.split(" ")[0]), ["present", "cleanup", "present", "cleanup"]);
     assert.match(r.stderr, /holds one value per name; waiting 1s/);
-    assert.match(r.stderr, /TXT cn\.delegated\.test\. served by every authoritative server of delegated\.test\./);
-    assert.ok(calls().includes("env: ACME_RENEW_CERT_NAME=cn.example.test"), calls().join("\n"));
-    assert.ok(calls().includes("env: ACME_RENEW_DOMAINS=cn.example.test *.cn.example.test"), calls().join("\n"));
-    assert.deepEqual(await dig(knot, "cn.delegated.test", "TXT"), [], "cleaned up at the target");
+    assert.match(r.stderr, /TXT cx\.delegated\.test\. served by every authoritative server of delegated\.test\./);
+    assert.ok(calls().includes("env: ACME_RENEW_CERT_NAME=cx.example.test"), calls().join("\n"));
+    assert.ok(calls().includes("env: ACME_RENEW_DOMAINS=cx.example.test *.cx.example.test"), calls().join("\n"));
+    assert.deepEqual(await dig(knot, "cx.delegated.test", "TXT"), [], "cleaned up at the target");
     // The script's credential: in its environment (it used it), redacted from its logged output, not in postRun's.
     assert.match(r.stderr, /update-dns: key \[redacted\]/);
     assertNoSecret(r.stderr + r.stdout);
     assert.ok(!readFileSync(postRunEnv, "utf8").includes(key.secret), "postRun does not get the script's credentials");
-    const d = await run(["doctor", "cn.example.test", "--json"]);
+    const d = await run(["doctor", "cx.example.test", "--json"]);
     const dns = (JSON.parse(d.stdout) as Array<{ findings: Array<{ what: string; mark: string; detail: string }> }>)[0]!.findings.find((x) => x.what === "dns");
     assert.match(dns?.detail ?? "", /^exec \(dnsHook \S+update-dns\.sh\): EXEC_SEQUENCE_INTERVAL from environmentFile /, JSON.stringify(dns));
     assertNoSecret(d.stdout + d.stderr);
@@ -354,5 +356,23 @@ describe("dns-01 via rfc2136 on Pebble, BIND and Knot", { timeout: 420_000 }, ()
     const half = await s.cli(["validate", "m.example.test"]);
     assert.equal(half.code, 78);
     assert.match(half.stderr, /DNSUPDATE_TSIG_SECRET: not set, but DNSUPDATE_TSIG_KEY is/);
+    // dnsResolver takes IP[:port] only (issue 11 item 10): a host name is a configuration error at
+    // validate time and before any network on run, for every dns-01 variant.
+    for (const [i, bad, why] of [
+      [0, "ns1.example.test:53", /dnsResolver: "ns1\.example\.test:53" is not an IP address/],
+      [1, "127.0.0.1:70000", /dnsResolver: "127\.0\.0\.1:70000": port out of range/],
+      [2, "127.0.0.1,,127.0.0.2", /dnsResolver: empty entry in the list/],
+    ] as const) {
+      const name = `res${i}.example.test`;
+      s.writeConfig(name, { server: "https://127.0.0.1:1/dir", acceptTerms: true, ...(i === 2 ? { dnsHook: "/usr/local/bin/dns-hook" } : { dnsProvider: "rfc2136", environmentFile: envFile }), dnsResolver: bad });
+      const vr = await s.cli(["validate", name]);
+      assert.equal(vr.code, 78, vr.stderr);
+      assert.match(vr.stderr, new RegExp(`${name.replace(/\./g, "\\.")}\\.json: ${why.source}`));
+      const rr = await s.cli(["run", name], { wrapper: ["unshare", "-n"] });
+      assert.equal(rr.code, 78, rr.stderr);
+      assert.match(rr.stderr, why);
+      assert.doesNotMatch(vr.stderr + rr.stderr, /\n\s+at /, "no stack trace");
+    }
+    assert.deepEqual(readdirSync(s.stateDir), [], "nothing written");
   });
 });
