@@ -337,12 +337,15 @@ export function registerFaultScenarios(): void {
     const s = newSandbox();
     const m = sleepMarker();
     const started = join(s.root, "hook-started");
-    const hook = shellHook(s, "dns-hook.sh", `[ "$1" = present ] && date +%s%N > ${started}\nsh -c 'sleep ${m}; echo never'\nexit 0`);
+    const cleaned = join(s.root, "hook-cleanup-ran");
+    // present hangs; cleanup (which runs after the deadline, with its own bound) returns at once.
+    const hook = shellHook(s, "dns-hook.sh", `[ "$1" = cleanup ] && { touch ${cleaned}; exit 0; }\n[ "$1" = present ] && date +%s%N > ${started}\nsh -c 'sleep ${m}; echo never'\nexit 0`);
     const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationCheck: false, hookTimeout: 600 }, { stateDirReady: s });
     const r = await rcli(s, "deadline-stops-dns-hook-tree", ["run", NAME, "--timeout", "20"]);
     expectSoftFailure(r);
     assert.ok(existsSync(started), "the deadline came while the hook ran");
     assert.match(r.stderr, /dnsHook .* present .*: cancelled \(run deadline\)/);
+    assert.ok(existsSync(cleaned), "cleanup ran after the deadline");
     t.diagnostic(`--timeout 20, hookTimeout 600: run ended after ${r.ms} ms`);
     assert.ok(r.ms < 40_000, `bounded by the deadline, not the hook (117 s) nor hookTimeout: took ${r.ms} ms`);
     await assertTreeGone(m);
