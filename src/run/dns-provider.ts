@@ -9,7 +9,6 @@ import { EXIT } from "../report/exit.js";
 import type { Logger } from "../report/log.js";
 import type { RunResult } from "./result.js";
 
-
 export async function providerProblem(c: CertConfig, log: Logger): Promise<RunResult | null> {
   if (c.challenge.type !== "dns01") return null;
   const { providerFor } = await import("../dns/setup.js");
