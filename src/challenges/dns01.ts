@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AcmeFailure } from "../acme/errors.js";
 import { DEFAULT_RETRY } from "../acme/retry.js";
-import type { DnsChallenge } from "../config/types.js";
+import { allNames, type DnsChallenge } from "../config/types.js";
 import { followCname } from "../dns/cname.js";
 import { DnsError } from "../dns/client.js";
 import { waitAuthoritative } from "../dns/propagation.js";
@@ -55,7 +55,7 @@ export class Dns01Solver implements Solver {
       const log = this.ctx.log;
       const cert = this.ctx.config;
       const prepared = await providerFor(cert, this.c, (m) => log.warn("dns-credentials", m, { cert: cert.name }));
-      const live = createProvider(prepared, { log, resolvers: this.c.resolvers, phase: () => this.phase, cert: { name: cert.name, hook: this.c.hook, hookTimeout: cert.hookTimeout } });
+      const live = createProvider(prepared, { log, resolvers: this.c.resolvers, phase: () => this.phase, cert: { name: cert.name, domains: allNames(cert), hook: this.c.hook, hookTimeout: cert.hookTimeout } });
       return { prepared, ...live };
     })();
     return this.ready;

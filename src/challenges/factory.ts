@@ -17,13 +17,8 @@ async function configured(ctx: SolverContext): Promise<Solver> {
       return new (await import("./http-listener.js")).HttpListenerSolver(c.host, c.port);
     case "listenTLS":
       return new (await import("./tls-alpn.js")).TlsAlpnSolver(c.host, c.port);
-    case "dns01": {
-      if (c.hook) {
-        const r = c.resolvers[0];
-        const resolver = r ? (r.host.includes(":") ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`) : null;
-        return new (await import("./dns-hook.js")).DnsHookSolver({ hook: c.hook, resolver, propagationTimeout: c.propagationCheck ? (c.propagationTimeout ?? 120) : 0 }, ctx);
-      }
+    case "dns01":
+      // Every DNS provider, dnsHook included (it is the exec provider).
       return new (await import("./dns01.js")).Dns01Solver(c, ctx);
-    }
   }
 }

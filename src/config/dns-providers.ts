@@ -20,6 +20,7 @@ export const DNS_PROVIDER_CODES: Readonly<Record<string, string>> = {
   "acme-dns": "acmedns",
   duckdns: "duckdns",
   gcloud: "gcloud",
+  exec: "exec",
 };
 
 /** The provider module a code (or alias) names, or null. */
@@ -29,5 +30,5 @@ export function canonicalProvider(code: string): string | null {
 
 export function checkDnsProvider(code: string): string | null {
   if (canonicalProvider(code)) return null;
-  return `"${code}" is not a provider acme-renew implements (${Object.keys(DNS_PROVIDER_CODES).join(", ")}); for another lego provider use "exec" with a script, or dnsHook`;
+  return `"${code}" is not a provider acme-renew implements (${Object.keys(DNS_PROVIDER_CODES).join(", ")}); for another lego provider use "exec" with a script (EXEC_PATH), or dnsHook`;
 }

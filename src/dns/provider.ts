@@ -50,8 +50,8 @@ export interface ProviderContext {
   lookup: Lookup;
   /** The zone of a record name (SOA walk through the resolver; lego's FindZoneByFqdn). */
   findZone(fqdn: string): Promise<Zone>;
-  /** Config values the exec provider needs (dnsHook, hookTimeout, certificate name). */
-  cert: { name: string; hook: string | null; hookTimeout: number };
+  /** Config values the exec provider needs (dnsHook, hookTimeout, the certificate's name and names). */
+  cert: { name: string; domains: string[]; hook: string | null; hookTimeout: number };
 }
 
 export interface ProviderDefinition<C = unknown> {
@@ -60,8 +60,8 @@ export interface ProviderDefinition<C = unknown> {
   /** Variables to list in messages and the README: required (alternatives joined with " or ") and optional. */
   required: string[];
   optional: string[];
-  /** Variables whose values are secrets (redacted from any text; the secret scan registers them); "all" for exec. */
-  secrets: string[] | "all";
+  /** Variables whose values are secrets (redacted from any text; the secret scan registers them). */
+  secrets: string[];
   /**
    * Two records at one name cannot coexist (lego's Sequential providers): a wildcard and its base
    * are then validated one after the other, `sequenceInterval` apart.

@@ -62,8 +62,7 @@ export interface LiveProvider {
  * run's deadline to cleanup's own bound.
  */
 export function createProvider(p: PreparedProvider, o: { log: Logger; resolvers: DnsServer[]; phase: () => Phase; cert: ProviderContext["cert"]; extraCa?: string }): LiveProvider {
-  const secrets = p.definition.secrets;
-  const redact = redactor(() => p.env.values(secrets === "all" ? undefined : secrets));
+  const redact = redactor(() => p.env.values(p.definition.secrets));
   const lookup = new Lookup(o.resolvers, () => o.phase().signal);
   const http = new HttpClient({
     provider: p.definition.code,

@@ -61,13 +61,12 @@ async function dnsFinding(config: CertConfig): Promise<Finding> {
   const c = config.challenge as DnsChallenge;
   const check = !c.propagationCheck ? "propagation check off" : `authoritative propagation check, timeout ${c.propagationTimeout ?? "the provider's"}${c.propagationTimeout === null ? "" : " s"}`;
   const resolver = c.resolvers.length ? c.resolvers.map((r) => (r.host.includes(":") ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`)).join(", ") : "/etc/resolv.conf";
-  if (c.hook) return { mark: "ok", what: "dns", detail: `exec ${c.hook}; resolver ${resolver}; ${check}` };
   const warnings: string[] = [];
   try {
     const { prepareProvider } = await import("../dns/setup.js");
     const p = await prepareProvider(config, c, process.env, (m) => warnings.push(m));
     const vars = p.env.setVariables().map((v) => `${v.name} from ${v.origin}`).join(", ") || "no variables";
-    return { mark: warnings.length ? "warn" : "ok", what: "dns", detail: `${c.code}: ${vars}; resolver ${resolver}; ${check}${warnings.length ? `; ${warnings.join("; ")}` : ""}` };
+    return { mark: warnings.length ? "warn" : "ok", what: "dns", detail: `${c.code}${c.hook ? ` (dnsHook ${c.hook})` : ""}: ${vars}; resolver ${resolver}; ${check}${warnings.length ? `; ${warnings.join("; ")}` : ""}` };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     return { mark: "fail", what: "dns", detail: e.message };

@@ -237,7 +237,7 @@ describe("ARI", { timeout: 300_000 }, () => {
     // While `slow` exists, the dns-01 `present` step signals and takes 1.5 s: the forced run holds the lock then.
     writeFileSync(hook, `#!/bin/sh\nif [ "$1" = present ] && [ -e "${slow}" ]; then touch "${inPresent}"; sleep 1.5; fi\nexec "${inner}" "$@"\n`);
     chmodSync(hook, 0o755);
-    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, dnsHook: hook, dnsResolver: `127.0.0.1:${pebble.dnsPort}`, dnsPropagationTimeout: 10 });
+    s.writeConfig(NAME, { server: proxy.directoryUrl, caBundle: pebble.caBundle, acceptTerms: true, dnsHook: hook, dnsResolver: `127.0.0.1:${pebble.dnsPort}`, dnsPropagationCheck: false });
     const env = { CHALLTESTSRV_URL: pebble.challtestsrvUrl };
     assert.equal((await s.cli(["run", NAME], { env })).code, 0);
     const a0 = state(s.stateDir);

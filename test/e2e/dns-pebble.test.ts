@@ -11,7 +11,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sandbox } from "../helpers/cli.js";
 import { dig, digStatus, freeDnsPort, newKey, startBind, startKnot, type DnsServerHandle } from "../helpers/dns-servers.js";
@@ -37,7 +37,7 @@ describe("dns-01 via rfc2136 on Pebble, BIND and Knot", { timeout: 420_000 }, ()
       port,
       keys: [key],
       zones: [
-        { name: "example.test", records: ["@ NS ns1", "ns1 A 127.0.0.1", "_acme-challenge.cn CNAME cn.delegated.test."], updateKeys: [key.name], minimum: 300 },
+        { name: "example.test", records: ["@ NS ns1", "ns1 A 127.0.0.1", "_acme-challenge.cn CNAME cn.delegated.test.", "_acme-challenge.cx CNAME cx.delegated.test."], updateKeys: [key.name], minimum: 300 },
         { name: "slow.test", records: ["@ NS ns1", "@ NS ns2", "ns1 A 127.0.0.1", "ns2 A 127.0.0.2"], updateKeys: [key.name] },
       ],
     });
@@ -222,6 +222,124 @@ describe("dns-01 via rfc2136 on Pebble, BIND and Knot", { timeout: 420_000 }, ()
     assert.equal(readFileSync(join(s.stateDir, "bad.example.test/cert.pem"), "utf8"), before, "the certificate on disk is untouched");
   });
 
+  /**
+   * lego's exec provider: a script that updates the real name servers with knsupdate (knot-dnsutils),
+   * its TSIG key from the certificate's environmentFile. It records its arguments and its ACME_RENEW_*
+   * variables, echoes its key (which must come out redacted), and handles both modes: default
+   * (`present|cleanup <fqdn> <value>`) and RAW (`present|cleanup -- <domain> <token> <key auth>`,
+   * the script computing the TXT value itself). TTL 0: exec is sequential, so the wildcard's value
+   * follows the base's at the same name one second later, and Pebble may ask a caching resolver.
+   */
+  function execSetup(pebble: Pebble, name: string, o: { mode?: "RAW"; viaDnsHook?: boolean } = {}) {
+    const s = sandbox("acme-renew-exec-");
+    const argsLog = join(s.root, "args.log");
+    const script = join(s.root, "update-dns.sh");
+    const lines = [
+      "#!/bin/sh",
+      "set -e",
+      `echo "$*" >> "${argsLog}"`,
+      `env | grep '^ACME_RENEW_' | sort | sed 's/^/env: /' >> "${argsLog}"`,
+      'echo "update-dns: key $DNS_TSIG"',
+      "action=$1; shift",
+      'if [ "$1" = "--" ]; then',
+      '  fqdn="_acme-challenge.$2."',
+      "  value=$(printf %s \"$4\" | openssl dgst -sha256 -binary | basenc --base64url | tr -d '=')",
+      "else",
+      "  fqdn=$1; value=$2",
+      "fi",
+      'case "$fqdn" in',
+      "  *.delegated.test.) zone=delegated.test; server=127.0.0.2 ;;",
+      "  *) zone=example.test; server=127.0.0.1 ;;",
+      "esac",
+      '[ "$action" = present ] && op=add || op=del',
+      `printf 'server %s ${port}\\nzone %s\\nupdate %s %s 0 TXT "%s"\\nsend\\n' "$server" "$zone" "$op" "$fqdn" "$value" | knsupdate -y "$DNS_TSIG"`,
+    ];
+    writeFileSync(script, `${lines.join("\n")}\n`);
+    chmodSync(script, 0o755);
+    const envFile = join(s.root, "exec.env");
+    const vars: Record<string, string> = { DNS_TSIG: `hmac-sha256:${key.name}:${key.secret}`, EXEC_SEQUENCE_INTERVAL: "1", ...(o.mode ? { EXEC_MODE: o.mode } : {}), ...(o.viaDnsHook ? {} : { EXEC_PATH: script }) };
+    writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+    const postRunEnv = join(s.root, "postrun.env");
+    s.writeConfig(name, {
+      server: pebble.directoryUrl,
+      caBundle: pebble.caBundle,
+      acceptTerms: true,
+      extraDomainNames: [`*.${name}`],
+      ...(o.viaDnsHook ? { dnsHook: script } : { dnsProvider: "exec" }),
+      environmentFile: envFile,
+      dnsResolver: `${bind.hostPort},${knot.hostPort}`,
+      dnsPropagationTimeout: 30,
+      postRun: `env > "${postRunEnv}"`,
+      ari: false,
+      timeout: 120,
+    });
+    const run = (args: string[]) => s.cli(args, { env: { _ACME_RENEW_TEST_AUTH_DNS_PORT: String(port) }, timeoutMs: 180_000 });
+    const calls = () => readFileSync(argsLog, "utf8").trim().split("\n");
+    return { s, run, calls, postRunEnv, envFile, script };
+  }
+
+  test("exec (dnsHook): lego's default mode gets the name after CNAME following and the TXT value; sequential; the check asks the authoritative servers", async () => {
+    // Its own delegation (cx → cx.delegated.test): the recursive resolver Pebble asks may still cache cn's answers of the rfc2136 test.
+    const { s, run, calls, postRunEnv } = execSetup(pebbleRecursive, "cx.example.test", { viaDnsHook: true });
+    const r = await run(["run", "cx.example.test"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(sans(s.stateDir, "cx.example.test"), /DNS:\*\.cx\.example\.test/);
+    const argLines = calls().filter((l) => !l.startsWith("env: "));
+    assert.equal(argLines.length, 4, argLines.join("\n"));
+    for (const l of argLines) assert.match(l, /^(present|cleanup) cx\.delegated\.test\. [A-Za-z0-9_-]{43}$/, "lego's exec arguments: the effective FQDN and the value");
+    // Sequential, as lego's exec is: one value at a time, EXEC_SEQUENCE_INTERVAL apart.
+    assert.deepEqual(argLines.map((l) => l.split(" ")[0]), ["present", "cleanup", "present", "cleanup"]);
+    assert.match(r.stderr, /holds one value per name; waiting 1s/);
+    assert.match(r.stderr, /TXT cx\.delegated\.test\. served by every authoritative server of delegated\.test\./);
+    assert.ok(calls().includes("env: ACME_RENEW_CERT_NAME=cx.example.test"), calls().join("\n"));
+    assert.ok(calls().includes("env: ACME_RENEW_DOMAINS=cx.example.test *.cx.example.test"), calls().join("\n"));
+    assert.deepEqual(await dig(knot, "cx.delegated.test", "TXT"), [], "cleaned up at the target");
+    // The script's credential: in its environment (it used it), redacted from its logged output, not in postRun's.
+    assert.match(r.stderr, /update-dns: key \[redacted\]/);
+    assertNoSecret(r.stderr + r.stdout);
+    assert.ok(!readFileSync(postRunEnv, "utf8").includes(key.secret), "postRun does not get the script's credentials");
+    const d = await run(["doctor", "cx.example.test", "--json"]);
+    const dns = (JSON.parse(d.stdout) as Array<{ findings: Array<{ what: string; mark: string; detail: string }> }>)[0]!.findings.find((x) => x.what === "dns");
+    assert.match(dns?.detail ?? "", /^exec \(dnsHook \S+update-dns\.sh\): EXEC_SEQUENCE_INTERVAL from environmentFile /, JSON.stringify(dns));
+    assertNoSecret(d.stdout + d.stderr);
+  });
+
+  test("exec with EXEC_PATH and EXEC_MODE=RAW: present|cleanup -- <domain> <token> <key authorization>", async () => {
+    const { s, run, calls } = execSetup(pebbleBind, "raw.example.test", { mode: "RAW" });
+    const r = await run(["run", "raw.example.test"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(sans(s.stateDir, "raw.example.test"), /DNS:\*\.raw\.example\.test/);
+    const argLines = calls().filter((l) => !l.startsWith("env: "));
+    assert.equal(argLines.length, 4, argLines.join("\n"));
+    for (const l of argLines) {
+      const m = /^(present|cleanup) -- raw\.example\.test (\S+) (\S+)$/.exec(l);
+      assert.ok(m, `RAW arguments: ${l}`);
+      assert.ok(m[3]!.startsWith(`${m[2]!}.`) && /\.[A-Za-z0-9_-]{43}$/.test(m[3]!), `the key authorization is token.thumbprint: ${l}`);
+    }
+    assert.match(r.stderr, /TXT _acme-challenge\.raw\.example\.test\. served by every authoritative server of example\.test\./);
+    assert.deepEqual(await dig(bind, "_acme-challenge.raw.example.test", "TXT"), []);
+  });
+
+  test("exec: a missing EXEC_PATH or a bad EXEC_MODE is exit 78 naming it; a failing program is class local, no stack trace", async () => {
+    const { s, run, envFile, script } = execSetup(pebbleBind, "bad-exec.example.test");
+    writeFileSync(envFile, "EXEC_MODE=RAW\n", { mode: 0o600 });
+    const v = await run(["validate", "bad-exec.example.test"]);
+    assert.equal(v.code, 78, v.stderr);
+    assert.match(v.stderr, /bad-exec\.example\.test\.json: dnsProvider: exec: EXEC_PATH: not set/);
+    writeFileSync(envFile, `EXEC_PATH=${script}\nEXEC_MODE=raw\n`);
+    const m = await run(["run", "bad-exec.example.test"]);
+    assert.equal(m.code, 78, m.stderr);
+    assert.match(m.stderr, /dnsProvider: exec: EXEC_MODE: expected RAW or unset/);
+    assert.deepEqual(readdirSync(s.stateDir), [], "nothing written before the error");
+    const wrong = newKey(key.name, "hmac-sha256").secret;
+    writeFileSync(envFile, `EXEC_PATH=${script}\nDNS_TSIG=hmac-sha256:${key.name}:${wrong}\n`);
+    const f = await run(["run", "bad-exec.example.test"]);
+    assert.equal(f.code, 3, f.stderr);
+    assert.match(f.stderr, /renewal failed \(local\): EXEC_PATH \S+update-dns\.sh present _acme-challenge\.bad-exec\.example\.test\.: exit code \d+/);
+    assert.doesNotMatch(f.stderr, /\n\s+at /, "no stack trace");
+    assert.ok(!f.stderr.includes(wrong), "the script's (wrong) key is redacted from its output");
+  });
+
   test("missing and bad variables: exit 78 naming the variable, before any network, nothing written", async () => {
     const s = sandbox("acme-renew-dns-");
     const envFile = join(s.root, "empty.env");
@@ -238,5 +356,23 @@ describe("dns-01 via rfc2136 on Pebble, BIND and Knot", { timeout: 420_000 }, ()
     const half = await s.cli(["validate", "m.example.test"]);
     assert.equal(half.code, 78);
     assert.match(half.stderr, /DNSUPDATE_TSIG_SECRET: not set, but DNSUPDATE_TSIG_KEY is/);
+    // dnsResolver takes IP[:port] only (issue 11 item 10): a host name is a configuration error at
+    // validate time and before any network on run, for every dns-01 variant.
+    for (const [i, bad, why] of [
+      [0, "ns1.example.test:53", /dnsResolver: "ns1\.example\.test:53" is not an IP address/],
+      [1, "127.0.0.1:70000", /dnsResolver: "127\.0\.0\.1:70000": port out of range/],
+      [2, "127.0.0.1,,127.0.0.2", /dnsResolver: empty entry in the list/],
+    ] as const) {
+      const name = `res${i}.example.test`;
+      s.writeConfig(name, { server: "https://127.0.0.1:1/dir", acceptTerms: true, ...(i === 2 ? { dnsHook: "/usr/local/bin/dns-hook" } : { dnsProvider: "rfc2136", environmentFile: envFile }), dnsResolver: bad });
+      const vr = await s.cli(["validate", name]);
+      assert.equal(vr.code, 78, vr.stderr);
+      assert.match(vr.stderr, new RegExp(`${name.replace(/\./g, "\\.")}\\.json: ${why.source}`));
+      const rr = await s.cli(["run", name], { wrapper: ["unshare", "-n"] });
+      assert.equal(rr.code, 78, rr.stderr);
+      assert.match(rr.stderr, why);
+      assert.doesNotMatch(vr.stderr + rr.stderr, /\n\s+at /, "no stack trace");
+    }
+    assert.deepEqual(readdirSync(s.stateDir), [], "nothing written");
   });
 });

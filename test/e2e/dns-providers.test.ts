@@ -4,7 +4,8 @@
  *  - present + cleanup of one record: the exact requests, each checked by the fake (method, path,
  *    authentication, body) — no violation;
  *  - the API answering 401, 403, 404, 500 and garbage: classified (dns: not retried; 500: server,
- *    retried), no secret in the message;
+ *    retried), no secret in the message; a 429 with Retry-After waited for and retried; a zone the
+ *    account does not have: class dns, naming it, not retried;
  *  - missing or bad variables: a configuration error naming the variable;
  *  - through the built CLI on Pebble: a wildcard and its base issued, the fake writing the TXT records
  *    into pebble-challtestsrv (which Pebble and the propagation check ask); then the API failing
@@ -36,7 +37,7 @@ describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_00
   const outputs: string[] = [];
   before(async () => {
     const port = await freeDnsPort(["127.0.0.1"]);
-    bind = await startBind({ address: "127.0.0.1", port, zones: specs.map((s) => ({ name: s.zone, records: ["@ NS ns1", "ns1 A 127.0.0.1", ...(s.records ?? [])] })) });
+    bind = await startBind({ address: "127.0.0.1", port, zones: [...specs.map((s) => ({ name: s.zone, records: ["@ NS ns1", "ns1 A 127.0.0.1", ...(s.records ?? [])] })), { name: "unowned.test", records: ["@ NS ns1", "ns1 A 127.0.0.1"] }] });
     pebble = await startPebble();
     for (const s of specs) await s.setup?.(pebble);
   });
@@ -108,6 +109,51 @@ describe("HTTP-API DNS providers against fakes of their APIs", { timeout: 600_00
           }
         });
       }
+
+      test("the API answers 429 with Retry-After: 1 once: the request is sent again after that second, then the record is set", async () => {
+        const p = await drive();
+        fake.requests.length = 0;
+        let n = 0;
+        fake.fault = () => (n++ === 0 ? { status: 429, headers: { "retry-after": "1" }, json: { error: "rate limited" } } : undefined);
+        try {
+          // The name the present + cleanup test uses (the fakes of duckdns and acme-dns know only that one).
+          const name = spec.drive?.fqdn ?? `_acme-challenge.a.${spec.zone}.`;
+          const rec = { ...record(name, "txt-value-429-0123456789012345678901234567890".slice(0, 43)), ...(spec.drive ? { domain: spec.drive.domain } : {}) };
+          const t0 = Date.now();
+          await p.provider.present(rec);
+          const ms = Date.now() - t0;
+          assert.ok(ms >= 900, `waited for Retry-After (${ms} ms)`);
+          const seen = fake.requests.map((q) => `${q.method} ${q.path}`);
+          assert.equal(seen[1], seen[0], `the refused request was sent again: ${seen.join(", ")}`);
+          assert.ok(fake.store.get(name).includes(rec.value), "then the record was set");
+          fake.fault = null;
+          await p.provider.cleanup(rec);
+        } finally {
+          fake.fault = null;
+          p.http.close();
+        }
+      });
+
+      if (!["acmedns", "duckdns"].includes(spec.code))
+        test("a zone the account does not have: class dns, not retried, the message names the provider and the zone", async () => {
+          // unowned.test is served by the test's BIND (so the zone lookup finds it) but is no zone of the fake's account.
+          const p = await drive();
+          fake.requests.length = 0;
+          try {
+            const e = await p.provider.present(record("_acme-challenge.x.unowned.test.", "u".repeat(43))).then(
+              () => assert.fail("must fail"),
+              (x: unknown) => x,
+            );
+            assert.ok(e instanceof AcmeFailure, String(e));
+            assert.equal(e.cls, "dns", e.message);
+            assert.match(e.message, new RegExp(`^dns provider ${spec.code}: .*unowned\\.test`));
+            // Bodies too: a JSON-RPC API (inwx) sends every call to one path.
+            const seen = fake.requests.map((q) => `${q.method} ${q.path} ${q.body}`);
+            assert.equal(new Set(seen).size, seen.length, `not retried: ${seen.join(", ")}`);
+          } finally {
+            p.http.close();
+          }
+        });
 
       test("missing or bad variables: a configuration error naming the variable", async () => {
         for (const [vars, pattern] of spec.bad(fake)) {

@@ -5,6 +5,7 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeLeaf, writeCertDir } from "../helpers/pki.js";
 import { CLI, ROOT, sandbox } from "../helpers/cli.js";
+import { DNS_PROVIDER_CODES } from "../../src/config/dns-providers.js";
 import { spawnSync } from "node:child_process";
 
 const NAMES = ["a.example.com"];
@@ -15,7 +16,7 @@ const cfg = { webroot: "/var/www", server: "https://127.0.0.1:1/dir", ari: false
 
 /**
  * The bundle's chunks that hold the dns-01 code (esbuild marks each source file with a
- * `// src/…` comment): the DNS providers, client, TSIG, propagation check and the dns-01 solver.
+ * `// src/…` comment): the DNS providers (exec included), client, TSIG, propagation check and the dns-01 solver.
  */
 function dnsChunks(): string[] {
   const dir = join(ROOT, "dist/chunks");
@@ -44,20 +45,32 @@ test("check with a pending.json (an issued certificate waiting to be installed) 
   assert.deepEqual(lines.filter((l) => /node_modules\/(acme-client|axios|@peculiar|systeminformation|execa)/.test(l)), []);
 });
 
+/** One valid certificate per DNS provider code (and alias), plus one with dnsHook, each with credentials it would have to read. */
+async function everyProvider(s: ReturnType<typeof sandbox>): Promise<string[]> {
+  const names: string[] = [];
+  for (const code of [...Object.keys(DNS_PROVIDER_CODES), "dnsHook"]) {
+    const name = `${code}.example.com`;
+    const challenge = code === "dnsHook" ? { dnsHook: "/nonexistent/dns-hook" } : { dnsProvider: code };
+    s.writeConfig(name, { ...cfg, webroot: undefined, ...challenge, environmentFile: `/nonexistent/${code}.env`, credentialFiles: { SOME_TOKEN_FILE: `/nonexistent/${code}.token` }, dnsResolver: "192.0.2.53" });
+    await writeCertDir(s.stateDir, name, { names: [name] });
+    names.push(name);
+  }
+  return names;
+}
+
 for (const cmd of ["check", "ready", "run"]) {
-  test(`${cmd} of a valid cert with a DNS provider loads none of the dns-01 code, reads no credentials (strace)`, async () => {
+  test(`${cmd} --all of valid certs with every DNS provider (and dnsHook) loads none of the dns-01 code, reads no credentials (strace)`, async () => {
     const s = sandbox();
-    s.writeConfig("a.example.com", { ...cfg, webroot: undefined, dnsProvider: "cloudflare", environmentFile: "/nonexistent/cloudflare.env", credentialFiles: { CF_DNS_API_TOKEN_FILE: "/nonexistent/token" }, dnsResolver: "192.0.2.53" });
-    await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+    const names = await everyProvider(s);
     const trace = join(s.root, "trace");
-    const r = await s.cli([cmd, "a.example.com"], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect,socket,openat,open"] });
+    const r = await s.cli([cmd, "--all"], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect,socket,openat,open"] });
     assert.equal(r.code, 0, r.stderr);
     const lines = readFileSync(trace, "utf8").split("\n");
-    assert.ok(lines.some((l) => /openat\(.*cert\.pem/.test(l)), "the trace saw the cert being read (the trace works)");
+    for (const n of names) assert.ok(lines.some((l) => l.includes(`${n}/cert.pem`)), `the trace saw ${n}'s cert being read (the trace works)`);
     assert.deepEqual(lines.filter((l) => /connect\(|socket\(AF_INET/.test(l)), [], "no connect() and no inet socket");
     const chunks = dnsChunks();
     assert.deepEqual(lines.filter((l) => chunks.some((c) => l.includes(c))), [], "no dns-01 chunk opened");
-    assert.deepEqual(lines.filter((l) => /nonexistent\/(cloudflare\.env|token)/.test(l)), [], "the credentials are not read");
+    assert.deepEqual(lines.filter((l) => /\/nonexistent\//.test(l)), [], "no credentials read, no hook run");
   });
 
   test(`${cmd} of a valid cert works without any network (unshare -n)`, async () => {

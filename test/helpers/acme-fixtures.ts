@@ -62,7 +62,13 @@ export function challengeConfig(kind: ChallengeKind, p: Pebble, dir: string): Re
       return { listenHTTP: `127.0.0.1:${p.httpPort}` };
     case "listenTLS":
       return { listenTLS: `127.0.0.1:${p.tlsPort}` };
-    case "dnsHook":
-      return { dnsHook: writeDnsHook(dir), dnsResolver: `127.0.0.1:${p.dnsPort}`, dnsPropagationTimeout: 10 };
+    case "dnsHook": {
+      // dnsHook is lego's exec provider: sequential, EXEC_SEQUENCE_INTERVAL (60 s) between two records at
+      // one name (a wildcard and its base) — 0 here. challtestsrv serves no SOA, so the authoritative
+      // check (tested against BIND in dns-*.test.ts) is off; its set-txt is visible at once anyway.
+      const envFile = join(dir, "exec.env");
+      writeFileSync(envFile, "EXEC_SEQUENCE_INTERVAL=0\n", { mode: 0o600 });
+      return { dnsHook: writeDnsHook(dir), environmentFile: envFile, dnsResolver: `127.0.0.1:${p.dnsPort}`, dnsPropagationCheck: false };
+    }
   }
 }

@@ -51,7 +51,7 @@ export async function driveProvider(
   const prepared = await prepareProvider(cert, c, vars, (m) => logs.push({ level: "warning", event: "dns-credentials", msg: m }));
   const deadlineAt = Date.now() + (o.timeoutMs ?? 30_000);
   const phase = { signal: AbortSignal.timeout(o.timeoutMs ?? 30_000), retry: { policy: { ...DEFAULT_RETRY, baseMs: o.retryBaseMs ?? 50, capMs: 200 }, deadlineAt, networkDown: false } };
-  const live = createProvider(prepared, { log, resolvers: c.resolvers, phase: () => phase, cert: { name: cert.name, hook: c.hook, hookTimeout: 10 }, ...(o.extraCa ? { extraCa: o.extraCa } : {}) });
+  const live = createProvider(prepared, { log, resolvers: c.resolvers, phase: () => phase, cert: { name: cert.name, domains: [cert.name], hook: c.hook, hookTimeout: 10 }, ...(o.extraCa ? { extraCa: o.extraCa } : {}) });
   return { prepared, logs, ...live };
 }
 

@@ -22,6 +22,25 @@ export interface FakeRequest {
   body: string;
 }
 
+/** Credentials the provider sent (bearer tokens, API key headers, session cookies): secrets as much as the variables they came from. */
+export function credentialsInTransit(requests: readonly FakeRequest[]): string[] {
+  const out = new Set<string>();
+  for (const r of requests) {
+    const auth = String(r.headers.authorization ?? "");
+    const bearer = /^(?:Bearer|Basic|Token)\s+(\S+)/i.exec(auth)?.[1];
+    if (bearer) out.add(bearer);
+    for (const h of ["x-api-key", "x-auth-key", "x-auth-token", "x-ovh-consumer", "x-amz-security-token"]) {
+      const v = r.headers[h];
+      if (typeof v === "string" && v) out.add(v);
+    }
+    for (const c of String(r.headers.cookie ?? "").split(";")) {
+      const v = c.split("=").slice(1).join("=").trim();
+      if (v) out.add(v);
+    }
+  }
+  return [...out].filter((v) => v.length >= 8);
+}
+
 export interface FakeReply {
   status?: number;
   json?: unknown;

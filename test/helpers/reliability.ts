@@ -68,8 +68,13 @@ export interface Recorded {
   debug: boolean;
 }
 
-/** Every CLI invocation of the suite, with its complete output. */
+/** Every CLI invocation of the suite, with its complete output (and the hook environments recorded with `recordHookEnv`). */
 export const transcript: Recorded[] = [];
+
+/** What a hook of a scenario saw in its environment (e.g. postRun's `env` output): scanned like CLI output. */
+export function recordHookEnv(label: string, hook: string, text: string): void {
+  transcript.push({ label, args: [`(environment of ${hook})`], code: null, stdout: text, stderr: "", ms: 0, debug: false });
+}
 
 /** Runs the built CLI in sandbox `s` (through cli.ts) and records the output in `transcript`. */
 export async function rcli(s: Sandbox, label: string, args: string[], o: CliOptions = {}): Promise<CliResult> {

@@ -248,7 +248,7 @@ export function registerFaultScenarios(): void {
   scenario("dns-hook-fails", 60_000, async () => {
     const s = newSandbox();
     const hook = writeDnsHook(s.root, { fail: true });
-    const { before } = dueManaged(S().pebble.directoryUrl, withChallenge({ dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5 }), { stateDirReady: s });
+    const { before } = dueManaged(S().pebble.directoryUrl, withChallenge({ dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationCheck: false }), { stateDirReady: s });
     const r = await rcli(s, "dns-hook-fails", ["run", NAME], { env: { CHALLTESTSRV_URL: S().pebble.challtestsrvUrl } });
     expectSoftFailure(r, "local");
     assert.match(r.stderr, /dnsHook .* present .*: exit code 3/);
@@ -259,7 +259,7 @@ export function registerFaultScenarios(): void {
   scenario("dns-hook-times-out", 60_000, async () => {
     const s = newSandbox();
     const hook = writeDnsHook(s.root, { sleepSeconds: 120 });
-    const { before } = dueManaged(S().pebble.directoryUrl, withChallenge({ dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5, hookTimeout: 2 }), { stateDirReady: s });
+    const { before } = dueManaged(S().pebble.directoryUrl, withChallenge({ dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationCheck: false, hookTimeout: 2 }), { stateDirReady: s });
     const r = await rcli(s, "dns-hook-times-out", ["run", NAME], { env: { CHALLTESTSRV_URL: S().pebble.challtestsrvUrl } });
     expectSoftFailure(r, "local");
     assert.match(r.stderr, /timed out after 2s/);
@@ -320,7 +320,7 @@ export function registerFaultScenarios(): void {
     const s = newSandbox();
     const m = sleepMarker();
     const hook = shellHook(s, "dns-hook.sh", `trap '' TERM\necho "hook $1 $2"\nsleep ${m}\nexit 0`);
-    const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5, hookTimeout: 2 }, { stateDirReady: s });
+    const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationCheck: false, hookTimeout: 2 }, { stateDirReady: s });
     const r = await rcli(s, "dns-hook-tree-holds-pipe", ["run", NAME]);
     expectSoftFailure(r, "local");
     assert.match(r.stderr, /dnsHook .* present .*: timed out after 2s/);
@@ -337,12 +337,15 @@ export function registerFaultScenarios(): void {
     const s = newSandbox();
     const m = sleepMarker();
     const started = join(s.root, "hook-started");
-    const hook = shellHook(s, "dns-hook.sh", `[ "$1" = present ] && date +%s%N > ${started}\nsh -c 'sleep ${m}; echo never'\nexit 0`);
-    const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationTimeout: 5, hookTimeout: 600 }, { stateDirReady: s });
+    const cleaned = join(s.root, "hook-cleanup-ran");
+    // present hangs; cleanup (which runs after the deadline, with its own bound) returns at once.
+    const hook = shellHook(s, "dns-hook.sh", `[ "$1" = cleanup ] && { touch ${cleaned}; exit 0; }\n[ "$1" = present ] && date +%s%N > ${started}\nsh -c 'sleep ${m}; echo never'\nexit 0`);
+    const { before } = dueManaged(S().pebble.directoryUrl, { dnsHook: hook, dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`, dnsPropagationCheck: false, hookTimeout: 600 }, { stateDirReady: s });
     const r = await rcli(s, "deadline-stops-dns-hook-tree", ["run", NAME, "--timeout", "20"]);
     expectSoftFailure(r);
     assert.ok(existsSync(started), "the deadline came while the hook ran");
     assert.match(r.stderr, /dnsHook .* present .*: cancelled \(run deadline\)/);
+    assert.ok(existsSync(cleaned), "cleanup ran after the deadline");
     t.diagnostic(`--timeout 20, hookTimeout 600: run ended after ${r.ms} ms`);
     assert.ok(r.ms < 40_000, `bounded by the deadline, not the hook (117 s) nor hookTimeout: took ${r.ms} ms`);
     await assertTreeGone(m);
@@ -852,7 +855,7 @@ export function registerFaultScenarios(): void {
       withChallenge({
         dnsHook: hook,
         dnsResolver: `127.0.0.1:${S().pebble.dnsPort}`,
-        dnsPropagationTimeout: 10,
+        dnsPropagationCheck: false,
         postRun: 'test -n "$DNS_API_TOKEN" && echo "postRun sees a token of ${#DNS_API_TOKEN} characters"',
       }),
       { stateDirReady: s },

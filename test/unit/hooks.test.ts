@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomInt } from "node:crypto";
 import { spawn } from "node:child_process";
-import { DnsHookSolver } from "../../src/challenges/dns-hook.js";
-import type { CertConfig } from "../../src/config/types.js";
+import { Dns01Solver } from "../../src/challenges/dns01.js";
+import type { CertConfig, DnsChallenge } from "../../src/config/types.js";
 import { HOOK_VAR_NAMES, hookEnv } from "../../src/hooks/env.js";
 import { runHooks } from "../../src/hooks/run-hooks.js";
 import { describeEnd, outputLines, runProgram } from "../../src/hooks/spawn.js";
@@ -164,11 +164,19 @@ function dnsHook(body: string): string {
 }
 const task = { identifier: "h.example.com", wildcard: false, token: "t", keyAuthorization: "digest" };
 
+/** dnsHook is the exec provider: the dns-01 solver with it, no CNAME lookup (lego's switch for it) and no propagation check, so no network. */
+function dnsHookSolver(hook: string, c: CertConfig, signal: AbortSignal): Dns01Solver {
+  process.env.LEGO_DISABLE_CNAME_SUPPORT = "true";
+  const challenge: DnsChallenge = { type: "dns01", provider: "exec", code: "exec", hook, resolvers: [], propagationCheck: false, propagationTimeout: null, environmentFile: null, credentialFiles: {} };
+  // providerFor() prepares once per config file: one file per hook.
+  return new Dns01Solver(challenge, { config: { ...c, file: `${hook}.json`, challenge }, log: capture().log, signal });
+}
+
 test("dnsHook: a grandchild that ignores SIGTERM and holds the pipe ends within hookTimeout + grace", { timeout: 60_000 }, async (t) => {
   const m = marker();
   const hook = dnsHook(`trap '' TERM\nsleep ${m}\nexit 0`);
   const c = config();
-  const s = new DnsHookSolver({ hook, resolver: null, propagationTimeout: 0 }, { config: c, log: capture().log, signal: new AbortController().signal });
+  const s = dnsHookSolver(hook, c, new AbortController().signal);
   const t0 = Date.now();
   await assert.rejects(s.prepare(task), /dnsHook .* present _acme-challenge\.h\.example\.com\.: timed out after 1s/);
   const took = (Date.now() - t0) / 1000;
@@ -182,7 +190,7 @@ test("dnsHook: the run's deadline (abort) stops the hook's process tree at once"
   const hook = dnsHook(`sleep ${m}\nexit 0`);
   const c = config({ hookTimeout: 600 });
   const ac = new AbortController();
-  const s = new DnsHookSolver({ hook, resolver: null, propagationTimeout: 0 }, { config: c, log: capture().log, signal: ac.signal });
+  const s = dnsHookSolver(hook, c, ac.signal);
   setTimeout(() => ac.abort(), 500);
   const t0 = Date.now();
   await assert.rejects(s.prepare(task), /dnsHook .*: (cancelled|deadline)/);

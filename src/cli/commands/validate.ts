@@ -26,7 +26,7 @@ export async function validateCommand(a: GlobalArgs & { names?: string[]; all?: 
       const c = ctx.configs.load(name);
       // NSS (getent): a child process, fine here; `check` does not resolve groups (offline, fast).
       if (c.group && a.groupCheck !== false) await gidOf(c.group).catch((e: Error) => Promise.reject(new ConfigError(c.file, "group", e.message)));
-      if (c.challenge.type === "dns01" && !c.challenge.hook) {
+      if (c.challenge.type === "dns01") {
         const { prepareProvider } = await import("../../dns/setup.js");
         await prepareProvider(c, c.challenge, process.env, (m) => ctx.log.warn("dns-credentials", m, { cert: name }));
       }

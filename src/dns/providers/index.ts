@@ -18,4 +18,5 @@ export const PROVIDERS: Readonly<Record<string, Load>> = {
   inwx: async () => (await import("./inwx.js")).definition,
   route53: async () => (await import("./route53.js")).definition,
   gcloud: async () => (await import("./gcloud.js")).definition,
+  exec: async () => (await import("./exec.js")).definition,
 };
