@@ -79,6 +79,8 @@ export const COMMANDS: CommandDef[] = [
     options: {
       // --no-group-check: where the host's groups are not there (a Nix build sandbox).
       "group-check": { type: "boolean", default: true, describe: "resolve each group through NSS (getent); --no-group-check skips it" },
+      // --no-credentials-check: where the secrets are not there (a Nix build sandbox).
+      "credentials-check": { type: "boolean", default: true, describe: "read a DNS provider's variables (environment, environmentFile, credentialFiles) and check the required ones; --no-credentials-check skips it" },
     },
     examples: [["acme-renew validate", "every config file"]],
     handler: "validate",
