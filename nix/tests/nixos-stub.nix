@@ -178,6 +178,7 @@ in
     getent = fakePkg "getent";
     openssl = fakePkg "openssl";
     curl = fakePkg "curl";
+    dig = fakePkg "dig";
     pebble = fakePkg "pebble";
     minica = fakePkg "minica";
     iproute2 = fakePkg "iproute2";

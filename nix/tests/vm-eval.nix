@@ -86,8 +86,24 @@ let
     (eq "firstboot: listenHTTP :80 gets CAP_NET_BIND_SERVICE" nodes.firstboot.systemd.services."acme-renew@firstboot.example.test".serviceConfig.AmbientCapabilities [
       "CAP_NET_BIND_SERVICE"
     ])
-    (eq "acme: Pebble and challtestsrv" (builtins.all (u: nodes.acme.systemd.services ? ${u}) [ "pebble" "pebble-challtestsrv" ]) true)
-    (eq "the test script renders, with the nodes' addresses" (lib.hasInfix ''add_a(SERVER, "192.168.1.2")'' script) true)
+    (eq "acme: Pebble and BIND (its DNS: the hosts' A records, the zone dns-01 updates)" [
+      (nodes.acme.systemd.services ? pebble)
+      nodes.acme.services.bind.enable
+      (lib.hasInfix "allow-update { key \"acme-renew.\"; }" nodes.acme.services.bind.zones."example.test".extraConfig)
+      (lib.hasInfix "-dnsserver 127.0.0.1:53" nodes.acme.systemd.services.pebble.serviceConfig.ExecStart)
+    ] [ true true true true ])
+    (
+      let
+        w = svc."acme-renew@wild.example.test";
+      in
+      eq "server: the wildcard by dnsProvider rfc2136, credentials through EnvironmentFile= and LoadCredential=, after the test's secrets" [
+        server.services.acme-renew.certs."wild.example.test".dnsProvider
+        w.serviceConfig.EnvironmentFile
+        w.serviceConfig.LoadCredential
+        svc.test-secrets.before
+      ] [ "rfc2136" "/run/secrets/rfc2136.env" [ "RFC2136_TSIG_SECRET_FILE:/run/secrets/tsig-secret" ] [ "acme-renew-ready-wild.example.test.service" ] ]
+    )
+    (eq "the test script renders, with the nodes' addresses" (lib.hasInfix ''== "192.168.1.2"'' script) true)
     (eq "the test script names the module's units" (map (u: lib.hasInfix u script) [ "acme-renew-ready-{name}.service" "acme-renew@{name}.service" "acme-renew@{SERVER}.service" ]) [ true true true ])
   ]
 
