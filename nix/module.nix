@@ -756,8 +756,8 @@ let
         mkdir -p $out
         ${concatStrings (mapAttrsToList (f: p: "cp ${p} $out/${lib.escapeShellArg f}\n") generated)}
         # --no-group-check: the build sandbox has none of the host's groups (run checks them);
-        # --no-credentials-check: nor its secrets (a DNS provider's variables are checked by run).
-        acme-renew --config-dir "$out" --log-format text validate --no-group-check --no-credentials-check
+        # --no-credentials: nor its secrets (a DNS provider's variables are checked by run).
+        acme-renew --config-dir "$out" --log-format text validate --no-group-check --no-credentials
       '';
 
   # The files a certificate's runs read: its own and, when inherited, defaults.json. A change

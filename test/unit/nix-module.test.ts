@@ -32,7 +32,7 @@ function configDir(extra: Record<string, unknown> = {}): string {
 }
 
 /** As module.nix runs it at build time (no host groups, no secrets in the build sandbox). */
-const BUILD_FLAGS = ["--no-group-check", "--no-credentials-check"];
+const BUILD_FLAGS = ["--no-group-check", "--no-credentials"];
 function validate(dir: string, flags: string[] = BUILD_FLAGS) {
   assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` first`);
   const r = spawnSync(process.execPath, [CLI, "--config-dir", dir, "--log-format", "text", "validate", ...flags], {
@@ -71,7 +71,7 @@ test("nix/fixtures pass the real validator (acme-renew validate)", () => {
   }
 });
 
-test("a dnsProvider certificate validates at build time only with --no-credentials-check (the sandbox has no secrets)", () => {
+test("a dnsProvider certificate validates at build time only with --no-credentials (the sandbox has no secrets)", () => {
   const dir = configDir();
   try {
     const provider = JSON.parse(readFileSync(join(FIXTURES, "wildcard.example.org.json"), "utf8")) as { dnsProvider?: string };
