@@ -25,6 +25,9 @@
 #   acme-renew-migrate-<name>        only with migrateFrom: copies security.acme's files once, before
 #                                    the ready unit.
 #
+# Per host: acme-renew-metrics.{service,timer} (metrics.enable) and, in cluster mode,
+# acme-renew-http01.{socket,service} (`acme-renew serve-http01`: http-01 answered from etcd).
+#
 # Why concrete units for what a switch must do: switch-to-configuration reads a template instance
 # with a dot in its name ("acme-renew@example.com.service") as an instance of "acme-renew@.com.service"
 # and then neither restarts nor starts it, so a changed or new certificate would wait for the timer.
@@ -1268,8 +1271,8 @@ in
             };
             "wildcard.example.org" = {
               domain = "*.example.org";
-              dnsHook = "/etc/acme-renew/dns-hook";
-              environmentFile = "/run/secrets/dns-api.env";
+              dnsProvider = "cloudflare";
+              credentialFiles.CF_DNS_API_TOKEN_FILE = "/run/secrets/cloudflare-token";
             };
           }
         '';
