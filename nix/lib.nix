@@ -40,6 +40,7 @@ let
     "listenHTTP"
     "listenTLS"
     "dnsHook"
+    "dnsProvider"
   ];
 
   # Keys of <name>.json, in the order of src/config/fields.ts.
@@ -56,7 +57,9 @@ let
     "listenHTTP"
     "listenTLS"
     "dnsHook"
+    "dnsProvider"
     "dnsResolver"
+    "dnsPropagationCheck"
     "dnsPropagationTimeout"
     "reloadServices"
     "postRun"
@@ -69,6 +72,8 @@ let
     "keepVersions"
     "timeout"
     "hookTimeout"
+    "ocspMustStaple"
+    "cluster"
     "inheritDefaults"
   ];
 
@@ -105,14 +110,6 @@ let
           [ { name = "validMinDays"; value = null; } ]
         else
           [ { name = "validMinDays"; value = v "validMinDays"; } ];
-      # dnsPropagationTimeout wins; NixOS's dnsPropagationCheck = false means "do not wait" (0).
-      dnsPropagationTimeout =
-        if v "dnsPropagationTimeout" != null then
-          [ { name = "dnsPropagationTimeout"; value = v "dnsPropagationTimeout"; } ]
-        else if v "dnsPropagationCheck" == false then
-          [ { name = "dnsPropagationTimeout"; value = 0; } ]
-        else
-          [ ];
       # NixOS's postRun is `lines` with default "": empty means not set.
       postRun = if v "postRun" == null || v "postRun" == "" then [ ] else [ { name = "postRun"; value = v "postRun"; } ];
       eab =
@@ -139,8 +136,10 @@ let
     ++ nonNull "listenHTTP" id
     ++ nonNull "listenTLS" id
     ++ nonNull "dnsHook" pathString
+    ++ nonNull "dnsProvider" id
     ++ nonNull "dnsResolver" id
-    ++ dnsPropagationTimeout
+    ++ nonNull "dnsPropagationCheck" id
+    ++ nonNull "dnsPropagationTimeout" id
     ++ nonNull "reloadServices" id
     ++ postRun
     ++ nonNull "group" id
@@ -151,7 +150,8 @@ let
     ++ nonNull "placeholder" id
     ++ nonNull "keepVersions" id
     ++ nonNull "timeout" id
-    ++ nonNull "hookTimeout" id;
+    ++ nonNull "hookTimeout" id
+    ++ nonNull "ocspMustStaple" id;
 
   # defaults.json: the `defaults` option values -> JSON object (only what is set).
   defaultsToJSON = defaults: listToAttrs (commonPairs defaults);
@@ -247,7 +247,7 @@ let
     ++ (
       if length setChallenges == 0 then
         [
-          "${opt name "*"}: no challenge configured: set exactly one of webroot, listenHTTP, listenTLS or dnsHook (here or in services.acme-renew.defaults). If this certificate exists only because a virtual host names it in useACMERenewHost, define it in services.acme-renew.certs."
+          "${opt name "*"}: no challenge configured: set exactly one of webroot, listenHTTP, listenTLS, dnsProvider or dnsHook (here or in services.acme-renew.defaults). If this certificate exists only because a virtual host names it in useACMERenewHost, define it in services.acme-renew.certs."
         ]
       else if length setChallenges > 1 then
         [
@@ -257,9 +257,9 @@ let
         [ ]
     )
     ++ (
-      if wildcards != [ ] && !(eff ? dnsHook) then
+      if wildcards != [ ] && !(eff ? dnsHook || eff ? dnsProvider) then
         [
-          "${opt name "dnsHook"}: the wildcard name \"${head wildcards}\" can only be validated with the dns-01 challenge: set dnsHook (wildcards are not possible with webroot, listenHTTP or listenTLS)."
+          "${opt name "dnsProvider"}: the wildcard name \"${head wildcards}\" can only be validated with the dns-01 challenge: set dnsProvider (or dnsHook) (wildcards are not possible with webroot, listenHTTP or listenTLS)."
         ]
       else
         [ ]
@@ -277,17 +277,22 @@ let
   # values): { "defaults.json" = {…}; "<name>.json" = {…}; … }. defaults.json only when something is
   # set. acceptTerms = true goes into each certificate's file (also those with inheritDefaults =
   # false): the tool registers an ACME account only with it.
+  #
+  # `cluster` (the JSON object of the `cluster` field, or null): host-wide, so it goes into
+  # defaults.json — which every certificate inherits and `serve-http01` reads — and into the files
+  # of certificates with inheritDefaults = false, which do not read defaults.json.
   configFiles =
-    { defaults ? { }, certs ? { }, acceptTerms ? false, ... }:
+    { defaults ? { }, certs ? { }, acceptTerms ? false, cluster ? null, ... }:
     let
-      dj = defaultsToJSON defaults;
+      withCluster = if cluster == null then { } else { inherit cluster; };
+      dj = defaultsToJSON defaults // withCluster;
       terms = if acceptTerms == true then { acceptTerms = true; } else { };
     in
     (if dj == { } then { } else { "defaults.json" = dj; })
     // listToAttrs (
       map (n: {
         name = "${n}.json";
-        value = certToJSON defaults n certs.${n} // terms;
+        value = certToJSON defaults n certs.${n} // terms // (if inherits certs.${n} then { } else withCluster);
       }) (attrNames certs)
     );
 

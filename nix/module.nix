@@ -25,6 +25,9 @@
 #   acme-renew-migrate-<name>        only with migrateFrom: copies security.acme's files once, before
 #                                    the ready unit.
 #
+# Per host: acme-renew-metrics.{service,timer} (metrics.enable) and, in cluster mode,
+# acme-renew-http01.{socket,service} (`acme-renew serve-http01`: http-01 answered from etcd).
+#
 # Why concrete units for what a switch must do: switch-to-configuration reads a template instance
 # with a dot in its name ("acme-renew@example.com.service") as an instance of "acme-renew@.com.service"
 # and then neither restarts nor starts it, so a changed or new certificate would wait for the timer.
@@ -91,14 +94,6 @@ let
   # security.acme options acme-renew has no equivalent for: declared (hidden) so that a migrated
   # configuration gets an assertion with a hint instead of "option does not exist".
   unsupportedOptions = {
-    dnsProvider = {
-      isSet = v: v != null;
-      hint = "acme-renew has no built-in DNS providers: set dnsHook to an executable called as `HOOK present|cleanup <fqdn> <value>` (lego's exec protocol; nix/README.md has an RFC 2136/nsupdate example).";
-    };
-    ocspMustStaple = {
-      isSet = v: v == true;
-      hint = "OCSP Must-Staple is not supported.";
-    };
     extraLegoFlags = {
       isSet = v: v != null && v != [ ];
       hint = "acme-renew does not run lego; see the migration table in nix/README.md for the equivalent options.";
@@ -107,7 +102,7 @@ let
     extraLegoRenewFlags = unsupportedOptions.extraLegoFlags;
     s3Bucket = {
       isSet = v: v != null;
-      hint = "http-01 into an S3 bucket is not supported: use webroot on the directory the bucket is served from, or dnsHook.";
+      hint = "http-01 into an S3 bucket is not supported: use webroot on the directory the bucket is served from, or dns-01 (dnsProvider).";
     };
     csr = {
       isSet = v: v != null;
@@ -221,16 +216,32 @@ let
         description = "tls-alpn-01 with acme-renew's own short-lived TLS listener on `[host]:port`.";
       }
     );
+    dnsProvider = mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        example = "rfc2136";
+        description = ''
+          dns-01 (needed for wildcards) through a DNS provider, by lego's provider code (as
+          security.acme): rfc2136 (dnsupdate), cloudflare, route53, hetzner, porkbun, desec,
+          digitalocean, ovh, gandiv5, namecheap, inwx, acme-dns, duckdns, gcloud, exec — the
+          main README has the table. Its credentials are lego's variables (`VAR` or `VAR_FILE`),
+          from environmentFile and credentialFiles. An unknown code fails the build (the
+          generated files are validated); a missing variable fails the renewal with exit 78
+          naming it.
+        '';
+      }
+    );
     dnsHook = mkOption (
       unset
       // {
         type = nullOr types.path;
         example = literalExpression ''pkgs.writeShellScript "dns-hook" "…"'';
         description = ''
-          dns-01 (needed for wildcards): an executable called as
-          `HOOK present|cleanup _acme-challenge.<domain>. <value>` (lego's `exec` protocol),
-          as user acme-renew inside the renewal's sandbox, with the unit's environment
-          (environmentFile, credentialFiles).
+          dns-01 through your own executable, called as
+          `HOOK present|cleanup _acme-challenge.<domain>. <value>` (lego's `exec` provider, the
+          same as dnsProvider = "exec" with EXEC_PATH), as user acme-renew inside the renewal's
+          sandbox, with the unit's environment (environmentFile, credentialFiles).
         '';
       }
     );
@@ -239,21 +250,32 @@ let
       // {
         type = nullOr types.str;
         example = "1.1.1.1:53";
-        description = "dns-01: resolver (IP:port) asked whether the TXT record is visible. null: the system resolver.";
+        description = "dns-01: DNS server(s) `IP[:port]`, comma-separated, used to find the zone, its name servers and CNAMEs (lego's --dns.resolvers). null: /etc/resolv.conf.";
       }
     );
     dnsPropagationTimeout = mkOption (
       unset
       // {
-        type = nullOr (types.ints.between 0 3600);
-        description = "dns-01: seconds to wait for the TXT record to be visible (0: do not wait). null: 120.";
+        type = nullOr (types.ints.between 0 86400);
+        description = "dns-01: seconds to wait for the TXT record (0: do not wait). null: the provider's <P>_PROPAGATION_TIMEOUT, or lego's default for it.";
       }
     );
     dnsPropagationCheck = mkOption (
       unset
       // {
         type = nullOr types.bool;
-        description = "security.acme compatibility: false is dnsPropagationTimeout = 0 (an explicit dnsPropagationTimeout wins).";
+        description = "dns-01: wait until every authoritative name server of the zone serves the TXT record (as security.acme; lego's authoritative check). null: true.";
+      }
+    );
+    ocspMustStaple = mkOption (
+      unset
+      // {
+        type = nullOr types.bool;
+        description = ''
+          security.acme's OCSP Must-Staple switch: accepted (with a warning when true) and
+          written to the certificate's file, but no must-staple certificate is requested — Let's
+          Encrypt has refused such requests since 2025 (it ended OCSP). null: false.
+        '';
       }
     );
     reloadServices = mkOption (
@@ -374,15 +396,28 @@ let
       unset
       // {
         type = nullOr types.path;
-        description = "EnvironmentFile= of the certificate's renewal: variables for dnsHook/postRun (e.g. API tokens). Give a path outside the store as a string.";
+        example = "/run/secrets/cloudflare.env";
+        description = ''
+          EnvironmentFile= of the certificate's renewal (as security.acme): the DNS provider's
+          variables (lego's names, e.g. `CF_DNS_API_TOKEN=…`), also seen by dnsHook. Read by
+          systemd as root, so the file may be root-only. An absolute path string outside the
+          Nix store (an assertion refuses a Nix path: the secret would be copied into the
+          world-readable store).
+        '';
       }
     );
     credentialFiles = mkOption (
       unset
       // {
         type = nullOr (types.attrsOf types.path);
-        example = literalExpression ''{ "TSIG_SECRET_FILE" = "/run/secrets/tsig"; }'';
-        description = "Environment variable -> secret file: the file is passed with LoadCredential= and the variable points at the credential (`%d/<VAR>`), readable by the unit only. null: {} (or the defaults').";
+        example = literalExpression ''{ "RFC2136_TSIG_SECRET_FILE" = "/run/secrets/tsig-secret"; }'';
+        description = ''
+          `VAR_FILE` -> secret file (as security.acme): each file is passed with
+          LoadCredential= (systemd reads it as root) and `VAR_FILE=%d/VAR_FILE` points at the
+          credential, readable by the unit only; the provider reads VAR from it (lego's
+          `VAR_FILE`). Names must end in `_FILE`; values are absolute path strings outside the
+          Nix store. null: {} (or the defaults').
+        '';
       }
     );
     renewInterval = mkOption (
@@ -522,11 +557,13 @@ let
           sslCertificate = mkDefault "${dirOf n}/fullchain.pem";
           sslCertificateKey = mkDefault "${dirOf n}/key.pem";
           sslTrustedCertificate = mkDefault "${dirOf n}/chain.pem";
-          locations = mkIf (wr != null) {
-            "^~ /.well-known/acme-challenge/" = {
-              root = mkDefault wr;
-              extraConfig = mkDefault "auth_basic off;";
-            };
+          # Cluster mode: the responder answers every host's tokens (from etcd); else the webroot.
+          locations = mkIf (wr != null || http01On) {
+            "^~ /.well-known/acme-challenge/" =
+              (if http01On then { proxyPass = mkDefault http01Target; } else { root = mkDefault wr; })
+              // {
+                extraConfig = mkDefault "auth_basic off;";
+              };
           };
         }
       );
@@ -568,7 +605,12 @@ let
           extraConfig = ''
             tls ${dirOf n}/fullchain.pem ${dirOf n}/key.pem
           ''
-          + optionalString (wr != null) ''
+          + optionalString (http01On) ''
+            handle /.well-known/acme-challenge/* {
+              reverse_proxy ${if http01IsUnix then "unix/${http01Listen}" else http01Listen}
+            }
+          ''
+          + optionalString (wr != null && !http01On) ''
             handle /.well-known/acme-challenge/* {
               root * ${wr}
               file_server
@@ -670,7 +712,37 @@ let
   configFiles = arLib.configFiles {
     inherit (cfg) defaults acceptTerms;
     certs = certsIn;
+    cluster = clusterJSON;
   };
+
+  # The program's `cluster` field (null: not in cluster mode). Only what is set; the secrets are
+  # file names, read at run time by user acme-renew.
+  clusterJSON =
+    let
+      e = cfg.cluster.etcd;
+      some = k: v: optionalAttrs (v != null) { ${k} = "${v}"; };
+    in
+    if !cfg.cluster.enable then
+      null
+    else
+      {
+        etcd =
+          { inherit (e) endpoints; }
+          // some "caFile" e.caFile
+          // some "certFile" e.certFile
+          // some "keyFile" e.keyFile
+          // some "usernameFile" e.usernameFile
+          // some "passwordFile" e.passwordFile;
+        inherit (cfg.cluster) prefix standaloneWhenUnreachable;
+      }
+      // some "encryptionKeyFile" cfg.cluster.encryptionKeyFile;
+
+  # Where the web servers forward /.well-known/acme-challenge/ in cluster mode (null: they serve
+  # the webroot themselves).
+  http01On = cfg.cluster.enable && cfg.cluster.http01.enable;
+  http01Listen = cfg.cluster.http01.listen;
+  http01IsUnix = lib.hasPrefix "/" http01Listen;
+  http01Target = if !http01On then null else if http01IsUnix then "http://unix:${http01Listen}:" else "http://${http01Listen}";
   # pkgs.formats.json: builtins.toJSON, pretty-printed. The store name is fixed (a certificate
   # name may hold characters a store path name may not); the file name is given when copying.
   generated = mapAttrs (_: v: json.generate "acme-renew-config.json" v) configFiles;
@@ -686,8 +758,9 @@ let
       ''
         mkdir -p $out
         ${concatStrings (mapAttrsToList (f: p: "cp ${p} $out/${lib.escapeShellArg f}\n") generated)}
-        # --no-group-check: the build sandbox has none of the host's groups (run checks them).
-        acme-renew --config-dir "$out" --log-format text validate --no-group-check
+        # --no-group-check: the build sandbox has none of the host's groups (run checks them);
+        # --no-credentials: nor its secrets (a DNS provider's variables are checked by run).
+        acme-renew --config-dir "$out" --log-format text validate --no-group-check --no-credentials
       '';
 
   # The files a certificate's runs read: its own and, when inherited, defaults.json. A change
@@ -1014,6 +1087,42 @@ let
     };
   };
 
+  # Cluster mode's http-01 responder (docs/cluster.md): socket-activated, hardened like the
+  # renewal, but without the state directory (it answers from etcd only, never from local files).
+  http01Name = "acme-renew-http01";
+  http01Socket = {
+    description = "ACME http-01 responder of the acme-renew cluster (${http01Listen})";
+    wantedBy = [ "sockets.target" ];
+    listenStreams = [ http01Listen ];
+    socketConfig = optionalAttrs http01IsUnix {
+      # the web server connects; nothing else needs to
+      SocketMode = "0666";
+    };
+  };
+  http01Service = {
+    description = "ACME http-01 responder of the acme-renew cluster (answers from etcd)";
+    requires = [ "${http01Name}.socket" ];
+    after = [ "${http01Name}.socket" ];
+    serviceConfig =
+      removeAttrs sandbox [
+        "StateDirectory"
+        "StateDirectoryMode"
+      ]
+      // {
+        Type = "simple";
+        ExecStart = "${bin} serve-http01";
+        InaccessiblePaths = [ "-${stateDir}" ];
+        # etcd only: no netlink, no capabilities.
+        RestrictAddressFamilies = [
+          "AF_UNIX"
+          "AF_INET"
+          "AF_INET6"
+        ];
+        Restart = "on-failure";
+        RestartSec = "5s";
+      };
+  };
+
   # Units acme-renew may reload, as polkit sees them (full names).
   reloadUnits = unique (concatMap (eff: map arLib.unitName (eff.reloadServices or [ ])) (builtins.attrValues effective));
 
@@ -1031,6 +1140,47 @@ let
     ) (attrNames unsupportedOptions);
 
   certOpt = n: "services.acme-renew.certs.\"${n}\"";
+
+  # Secrets are read at run time; as a Nix path (or a store path) they would sit in the
+  # world-readable store.
+  secretProblem =
+    where: v:
+    optional (
+      v != null && !(builtins.isString v && lib.hasPrefix "/" v && !lib.hasPrefix "${builtins.storeDir}/" v)
+    ) "${where}: must be an absolute path given as a string outside ${builtins.storeDir} (e.g. \"/run/secrets/…\"), so that the secret is read at run time and never copied into the world-readable Nix store.";
+  secretsOf =
+    where: o:
+    secretProblem "${where}.environmentFile" o.environmentFile
+    ++ secretProblem "${where}.credentialsFile" o.credentialsFile
+    ++ concatMap (k: secretProblem "${where}.credentialFiles.${k}" o.credentialFiles.${k}) (
+      if o.credentialFiles == null then [ ] else attrNames o.credentialFiles
+    );
+
+  clusterProblems =
+    let
+      c = cfg.cluster;
+      e = c.etcd;
+      o = "services.acme-renew.cluster";
+    in
+    optionals c.enable (
+      optional (e.endpoints == [ ]) "${o}.etcd.endpoints: at least one etcd endpoint (scheme://host:port) is needed in cluster mode."
+      ++ optional (c.encryptionKeyFile == null) "${o}.encryptionKeyFile: required in cluster mode (the key that encrypts private keys stored in etcd; the same file on every host)."
+      ++ optional ((e.certFile == null) != (e.keyFile == null)) "${o}.etcd: certFile and keyFile go together."
+      ++ optional ((e.usernameFile == null) != (e.passwordFile == null)) "${o}.etcd: usernameFile and passwordFile go together."
+      ++ concatMap (k: secretProblem "${o}.etcd.${k}" e.${k}) [
+        "keyFile"
+        "usernameFile"
+        "passwordFile"
+      ]
+      ++ secretProblem "${o}.encryptionKeyFile" c.encryptionKeyFile
+      ++ optional (
+        c.http01.enable && builtins.match "/[^[:space:]%\"\\]*|[^[:space:]/%\"\\]+:[0-9]+" c.http01.listen == null
+      ) "${o}.http01.listen: expected \"IP:port\" or an absolute socket path (the web servers forward to it), got \"${c.http01.listen}\"."
+      ++ concatMap (
+        n:
+        optional ((effectiveOf n) ? listenTLS) "${certOpt n}.listenTLS: tls-alpn-01 cannot work in cluster mode (the CA's TLS connection must reach the host holding the challenge certificate): use webroot or listenHTTP (with the http-01 responder) or dnsProvider."
+      ) (attrNames cfg.certs)
+    );
 
   webServerProblems = concatMap (
     s:
@@ -1121,8 +1271,8 @@ in
             };
             "wildcard.example.org" = {
               domain = "*.example.org";
-              dnsHook = "/etc/acme-renew/dns-hook";
-              environmentFile = "/run/secrets/dns-api.env";
+              dnsProvider = "cloudflare";
+              credentialFiles.CF_DNS_API_TOKEN_FILE = "/run/secrets/cloudflare-token";
             };
           }
         '';
@@ -1151,6 +1301,85 @@ in
           type = types.str;
           default = "*:0/5";
           description = "OnCalendar= of the metrics timer (also once a minute after boot).";
+        };
+      };
+
+      # Cluster mode (docs/cluster.md): the program's `cluster` field, host-wide.
+      cluster = {
+        enable = mkEnableOption "cluster mode: the hosts of a cluster share one certificate, one ACME account and one renewal state per certificate through etcd v3 (docs/cluster.md)";
+        etcd = {
+          endpoints = mkOption {
+            type = types.listOf types.str;
+            default = [ ];
+            example = [
+              "https://etcd1.example.net:2379"
+              "https://etcd2.example.net:2379"
+            ];
+            description = "etcd client URLs (`scheme://host:port`).";
+          };
+          caFile = mkOption {
+            type = nullOr types.path;
+            default = null;
+            description = "PEM CA certificate(s) of etcd's TLS (public: a Nix path is copied into the store). null: the system trust store.";
+          };
+          certFile = mkOption {
+            type = nullOr types.path;
+            default = null;
+            description = "TLS client certificate for etcd (public), with keyFile.";
+          };
+          keyFile = mkOption {
+            type = nullOr types.str;
+            default = null;
+            example = "/run/secrets/etcd-client.key";
+            description = "TLS client key for etcd: an absolute path string (a secret, never in the store), readable by user acme-renew.";
+          };
+          usernameFile = mkOption {
+            type = nullOr types.str;
+            default = null;
+            description = "File holding the etcd user name (with passwordFile): an absolute path string, readable by user acme-renew.";
+          };
+          passwordFile = mkOption {
+            type = nullOr types.str;
+            default = null;
+            example = "/run/secrets/etcd-password";
+            description = "File holding the etcd password: an absolute path string (a secret), readable by user acme-renew.";
+          };
+        };
+        prefix = mkOption {
+          type = types.str;
+          default = "/acme-renew";
+          description = "Key prefix in etcd; the same on every host of the cluster.";
+        };
+        encryptionKeyFile = mkOption {
+          type = nullOr types.str;
+          default = null;
+          example = "/run/secrets/acme-renew-cluster.key";
+          description = "Key that encrypts private keys stored in etcd (AES-256-GCM; never sent to etcd): the same file on every host, an absolute path string (a secret), readable by user acme-renew. Required.";
+        };
+        standaloneWhenUnreachable = mkOption {
+          type = types.bool;
+          default = true;
+          description = "With etcd unreachable, issue alone when the local certificate is missing or in its last 10 % of lifetime (published once etcd is back); else exit 75 while valid.";
+        };
+        http01 = {
+          enable = mkOption {
+            type = types.bool;
+            default = cfg.cluster.enable;
+            defaultText = literalExpression "config.services.acme-renew.cluster.enable";
+            description = ''
+              The cluster's http-01 responder: acme-renew-http01.socket (socket-activated
+              acme-renew-http01.service, `acme-renew serve-http01`) answers
+              `/.well-known/acme-challenge/<token>` from etcd, so that the CA may validate on
+              any host. Web servers wired with useACMERenewHost/enableACMERenew (nginx, caddy)
+              forward that location to it.
+            '';
+          };
+          listen = mkOption {
+            type = types.str;
+            default = "127.0.0.1:8403";
+            example = "/run/acme-renew-http01.sock";
+            description = "ListenStream= of acme-renew-http01.socket: `IP:port` or an absolute path (a unix socket); the web servers forward to it.";
+          };
         };
       };
     };
@@ -1208,6 +1437,9 @@ in
             ++ concatMap (n: unsupportedSet (certOpt n) cfg.certs.${n}) (attrNames cfg.certs)
             ++ webServerProblems
             ++ groupProblems
+            ++ clusterProblems
+            ++ secretsOf "services.acme-renew.defaults" cfg.defaults
+            ++ concatMap (n: secretsOf (certOpt n) cfg.certs.${n}) (attrNames cfg.certs)
             ++ optional cfg.useRoot "services.acme-renew.useRoot (from security.acme) is not supported: acme-renew always runs as user acme-renew, and nothing of it as root. For a service that wants root-owned certificates, give it the key through group (0640 to that group) or copy the files in that service's ExecStartPre=."
             ++ optional (cfg.metrics.enable && cfg.certs ? metrics) "${certOpt "metrics"}: the name \"metrics\" is taken by acme-renew-metrics.timer (services.acme-renew.metrics.enable): rename the certificate."
             ++ optional (
@@ -1220,8 +1452,8 @@ in
             creds = pick cfg.certs.${n} "credentialFiles";
           in
           map (k: {
-            assertion = builtins.match "[A-Za-z_][A-Za-z0-9_]*" k != null;
-            message = "${certOpt n}.credentialFiles: \"${k}\" is not an environment variable name.";
+            assertion = builtins.match "[A-Za-z_][A-Za-z0-9_]*_FILE" k != null;
+            message = "${certOpt n}.credentialFiles: \"${k}\" is not an environment variable name ending in _FILE (as in security.acme: the provider reads VAR from the file VAR_FILE names, e.g. RFC2136_TSIG_SECRET_FILE).";
           }) (if creds == null then [ ] else attrNames creds)
         ) (attrNames cfg.certs);
 
@@ -1231,6 +1463,21 @@ in
         ++ concatMap (
           n: optional (cfg.certs.${n}.credentialsFile != null) "The option `${certOpt n}.credentialsFile' has been renamed to `${certOpt n}.environmentFile' (as in security.acme)."
         ) (attrNames cfg.certs)
+        ++ concatMap (
+          where: optional (where.o.ocspMustStaple or null == true) "${where.name}.ocspMustStaple = true (from security.acme): accepted, but no must-staple certificate is requested: Let's Encrypt has refused OCSP Must-Staple requests since 2025 (it ended its OCSP service). Remove the option."
+        ) (
+          [
+            {
+              name = "services.acme-renew.defaults";
+              o = cfg.defaults;
+            }
+          ]
+          ++ mapAttrsToList (n: c: {
+            name = certOpt n;
+            o = c;
+          }) cfg.certs
+        )
+        ++ optional (http01On && builtins.any (s: s.name == "httpd" && s.certs != [ ]) webServers) "services.acme-renew.cluster.http01: httpd's virtual hosts still serve /.well-known/acme-challenge/ from the webroot; forward it to the responder (${http01Target}) yourself (ProxyPass) so that the CA can validate on every host."
         ++ optional (
           reloadUnits != [ ] && !config.security.polkit.enable
         ) "services.acme-renew: reloadServices (${toString reloadUnits}) need polkit (security.polkit.enable = false): reloads will fail, the run exits 75 and logs hook-failed, and the services keep the old certificate until reloaded.";
@@ -1288,6 +1535,11 @@ in
           return polkit.Result.NOT_HANDLED;
         });
       '';
+    })
+
+    (mkIf (cfg.certs != { } && http01On) {
+      systemd.sockets.${http01Name} = http01Socket;
+      systemd.services.${http01Name} = http01Service;
     })
 
     (mkIf cfg.metrics.enable {

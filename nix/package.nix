@@ -38,6 +38,7 @@
   writeText,
   runCommand,
   autoPatchelfHook,
+  installShellFiles,
   python3,
   # Node.js (package.json: engines >= 20.19): nodejs_20 while nixpkgs has it and does not mark it
   # insecure (Node 20 is end-of-life from May 2026), else nixpkgs' default `nodejs` (an LTS).
@@ -80,20 +81,21 @@ let
   patchedPackageLock = writeText "package-lock.json" (builtins.toJSON patchedLock);
 
   src = lib.fileset.toSource {
-    inherit root;
-    fileset = lib.fileset.unions [
-      (root + "/package.json")
-      (root + "/package-lock.json")
-      (root + "/tsconfig.json")
-      (root + "/src")
-      (root + "/scripts")
-      (root + "/schema")
-      (root + "/systemd")
-      (root + "/test")
-      # test/unit/nix-module.test.ts validates these with the built CLI (checkPhase).
-      (root + "/nix/fixtures")
-    ];
+    inherit root fileset;
   };
+  fileset = lib.fileset.unions [
+    (root + "/package.json")
+    (root + "/package-lock.json")
+    (root + "/tsconfig.json")
+    (root + "/src")
+    (root + "/scripts")
+    (root + "/schema")
+    (root + "/systemd")
+    (root + "/test")
+    (root + "/man") # acme-renew.1 (package.json "man"), generated from the command definitions
+    # test/unit/nix-module.test.ts validates these with the built CLI (checkPhase).
+    (root + "/nix/fixtures")
+  ];
 
   npmDeps =
     if npmDepsHash == null then
@@ -132,7 +134,10 @@ in
     # prebuilt N-API binary linked against libgcc_s: autoPatchelfHook points it at stdenv.cc.cc.lib
     # in $out; preCheck does the same for the copy the tests load from the build tree. Both steps
     # do nothing when the module is absent.
-    nativeBuildInputs = [ autoPatchelfHook ];
+    nativeBuildInputs = [
+      autoPatchelfHook
+      installShellFiles
+    ];
     buildInputs = [ stdenv.cc.cc.lib ];
 
     # The offline part of the test suite (package.json's "test" also needs Pebble and network
@@ -145,10 +150,12 @@ in
         [ -d "$d" ] && autoPatchelf "$d"
       done
     '';
+    # The glob form, as package.json's "test": Node 22+ reads a --test argument as a glob and finds
+    # no test in a bare directory (Node 20 took directories).
     checkPhase = ''
       runHook preCheck
       node_modules/.bin/tsc
-      node --test build/test/unit/
+      node --test build/test/unit/*.test.js
       runHook postCheck
     '';
 
@@ -179,10 +186,20 @@ in
 
       # The JSON Schema of a per-certificate config file (`acme-renew schema` prints the same).
       install -Dm644 schema/acme-renew.schema.json $out/share/acme-renew/acme-renew.schema.json
+
+      # acme-renew(1), generated from the command definitions like --help (man/, `npm run man`).
+      installManPage man/acme-renew.1
+    ''
+    # Shell completion: what `acme-renew completion bash|zsh` prints (yargs, from the same
+    # definitions); it runs the built program, so only where the build machine can run it.
+    + lib.optionalString (stdenv.buildPlatform.canExecute stdenv.hostPlatform) ''
+      installShellCompletion --cmd acme-renew \
+        --bash <($out/bin/acme-renew completion bash) \
+        --zsh <($out/bin/acme-renew completion zsh)
     '';
 
     passthru = {
-      inherit patchedPackageLock;
+      inherit patchedPackageLock fileset;
     };
 
     meta = {

@@ -13,7 +13,8 @@
 #                                  evaluate without nixpkgs
 #      nix/tests/package-eval.nix  nix/package.nix with stubbed builders
 #      The lib: $ACME_RENEW_NIXPKGS_LIB (CI sets it; then it must be there), else
-#      ../shared/nixpkgs.lib/lib next to the checkout, else <nixpkgs/lib> from NIX_PATH; without
+#      ../shared/nixpkgs.lib/lib next to the checkout (or next to the main checkout of a git
+#      worktree), else <nixpkgs/lib> from NIX_PATH; without
 #      one these are skipped (with a note). A nixpkgs checkout's lib/ or
 #      github.com/nix-community/nixpkgs.lib (lib/ alone) will do.
 #
@@ -92,6 +93,9 @@ if [[ -n ${ACME_RENEW_NIXPKGS_LIB:-} ]]; then
   fi
 elif [[ -f ../shared/nixpkgs.lib/lib/default.nix ]]; then
   lib_dir=$(cd ../shared/nixpkgs.lib/lib && pwd)
+elif common=$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null) && [[ -f $common/../../shared/nixpkgs.lib/lib/default.nix ]]; then
+  # a git worktree elsewhere: next to its main checkout
+  lib_dir=$(cd "$common/../../shared/nixpkgs.lib/lib" && pwd)
 elif nixpkgs=$("${nix[@]}" --find-file nixpkgs 2>/dev/null) && [[ -f $nixpkgs/lib/default.nix ]]; then
   lib_dir=$nixpkgs/lib
 fi

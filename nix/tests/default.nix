@@ -2,6 +2,7 @@
 #
 #   nix-build nix/tests                 # everything
 #   nix-build nix/tests -A vm           # NixOS VM test (KVM): Pebble, issuance, renewal, CA down at boot, …
+#   nix-build nix/tests -A vm-cluster   # NixOS VM test (KVM): 2 hosts + etcd, one order, http-01 across hosts
 #   nix-build nix/tests -A lib-unit     # pure: nix/lib.nix (no VM)
 #   nix-build nix/tests -A module-eval  # pure: nix/module.nix under the module system (no VM)
 #   nix-build nix/tests -A vm-eval      # pure: vm.nix's nodes and script evaluate (no VM)
@@ -24,6 +25,7 @@ let
 in
 {
   vm = pkgs.testers.runNixOSTest (import ./vm.nix { inherit pkgs acme-renew; });
+  vm-cluster = pkgs.testers.runNixOSTest (import ./vm-cluster.nix { inherit pkgs acme-renew; });
   lib-unit = pureCheck "acme-renew-lib-unit" (import ./lib-unit.nix);
   module-eval = pureCheck "acme-renew-module-eval" (import ./module-eval.nix { inherit (pkgs) lib; });
   vm-eval = pureCheck "acme-renew-vm-eval" (import ./vm-eval.nix { inherit (pkgs) lib; });

@@ -60,14 +60,37 @@ let
       webroot = "/w";
     })
     (eq "validMinDays number" (l.defaultsToJSON { validMinDays = 21; }) { validMinDays = 21; })
-    (eq "dnsPropagationCheck = false -> dnsPropagationTimeout = 0" (l.defaultsToJSON {
-      dnsPropagationCheck = false;
-    }) { dnsPropagationTimeout = 0; })
-    (eq "dnsPropagationTimeout wins over dnsPropagationCheck" (l.defaultsToJSON {
+    # issue 12: the program has dnsPropagationCheck (security.acme's name) as a field of its own.
+    (eq "dnsPropagationCheck is written as it is, next to dnsPropagationTimeout" (l.defaultsToJSON {
       dnsPropagationCheck = false;
       dnsPropagationTimeout = 30;
-    }) { dnsPropagationTimeout = 30; })
-    (eq "dnsPropagationCheck = true writes nothing" (l.defaultsToJSON { dnsPropagationCheck = true; }) { })
+    }) {
+      dnsPropagationCheck = false;
+      dnsPropagationTimeout = 30;
+    })
+    (eq "dnsPropagationCheck = true is written too (it overrides a false in defaults.json)" (l.defaultsToJSON { dnsPropagationCheck = true; }) { dnsPropagationCheck = true; })
+    (eq "dnsProvider is a challenge: it replaces the defaults' webroot" (l.effective "a.example" { webroot = "/w"; } (l.certToJSON { } "a.example" { dnsProvider = "cloudflare"; })) {
+      domain = "a.example";
+      dnsProvider = "cloudflare";
+    })
+    (eq "a wildcard with dnsProvider has no problem; with webroot it has" (map (c: builtins.length (l.certProblems "w" (l.effective "w" { } c))) [
+      { domain = "*.a.example"; dnsProvider = "rfc2136"; }
+      { domain = "*.a.example"; webroot = "/w"; }
+    ]) [ 0 1 ])
+    (eq "dnsProvider with dnsHook: two challenges" (l.certProblems "a" (l.effective "a" { } { dnsProvider = "rfc2136"; dnsHook = "/h"; })) [
+      "services.acme-renew.certs.\"a\".*: only one challenge may be set, found dnsHook = \"/h\", dnsProvider = \"rfc2136\". (A challenge set on the certificate replaces the one from services.acme-renew.defaults; two on the same level conflict.)"
+    ])
+    (eq "ocspMustStaple is written when set (issue 15: the program accepts it and warns)" (l.defaultsToJSON { ocspMustStaple = true; }) { ocspMustStaple = true; })
+    # issue 13: `cluster` is host-wide: defaults.json, and the files that do not inherit it.
+    (eq "cluster: into defaults.json and the files with inheritDefaults = false" (l.configFiles {
+      cluster = { etcd.endpoints = [ "http://e:2379" ]; prefix = "/p"; };
+      certs.a.webroot = "/w";
+      certs.b = { webroot = "/w"; inheritDefaults = false; };
+    }) {
+      "defaults.json" = { cluster = { etcd.endpoints = [ "http://e:2379" ]; prefix = "/p"; }; };
+      "a.json" = { webroot = "/w"; };
+      "b.json" = { webroot = "/w"; inheritDefaults = false; cluster = { etcd.endpoints = [ "http://e:2379" ]; prefix = "/p"; }; };
+    })
     (eq "unit-only options never reach the JSON" (l.defaultsToJSON {
       environmentFile = "/run/secrets/env";
       credentialFiles = {

@@ -208,7 +208,7 @@ let
         email = "ops@example.com";
         renewInterval = "*-*-* 03:00:00";
         environmentFile = "/run/secrets/defaults.env";
-        credentialFiles.DEFAULT_TOKEN = "/run/secrets/default-token";
+        credentialFiles.DEFAULT_TOKEN_FILE = "/run/secrets/default-token";
         reloadServices = [ "default.service" ];
       };
       certs.all = {
@@ -226,6 +226,7 @@ let
         dnsResolver = "192.0.2.53:53";
         dnsPropagationTimeout = 30;
         dnsPropagationCheck = true;
+        ocspMustStaple = false;
         reloadServices = [ "postfix" ];
         postRun = "true";
         group = "mail";
@@ -248,6 +249,13 @@ let
       certs.web.webroot = "/srv/web";
       certs.http.listenHTTP = ":80";
       certs.tls.listenTLS = ":8443";
+      # dns-01 through a lego provider (issue 12), credentials the security.acme way.
+      certs.dns = {
+        domain = "*.dns.example.com";
+        dnsProvider = "cloudflare";
+        environmentFile = "/run/secrets/cloudflare.env";
+        credentialFiles.CF_DNS_API_TOKEN_FILE = "/run/secrets/cf-token";
+      };
     };
   };
 
@@ -316,8 +324,6 @@ let
     };
   };
   unsupportedValues = {
-    dnsProvider = "route53";
-    ocspMustStaple = true;
     extraLegoFlags = [ "--foo" ];
     extraLegoRunFlags = [ "--foo" ];
     extraLegoRenewFlags = [ "--foo" ];
@@ -325,7 +331,7 @@ let
     csr = "/etc/csr.pem";
     csrKey = "/etc/csr.key";
   };
-  unsupportedDefaultsCfg = unsupportedDefaults "dnsProvider" "route53";
+  unsupportedDefaultsCfg = unsupportedDefaults "s3Bucket" "bucket";
   unsupportedDefaults = opt: value: {
     services.acme-renew = webrootCert // {
       defaults.${opt} = value;
@@ -374,7 +380,113 @@ let
     security.polkit.enable = lib.mkForce false;
   };
 
+  # --- issue 12: dns-01 through a lego provider, from the defaults -------------------------------
+  dnsDefaultsCfg = {
+    services.acme-renew = ok // {
+      defaults = {
+        dnsProvider = "rfc2136";
+        dnsResolver = "192.0.2.53:53,192.0.2.54";
+        environmentFile = "/run/secrets/rfc2136.env";
+        credentialFiles.RFC2136_TSIG_SECRET_FILE = "/run/secrets/tsig";
+        ocspMustStaple = true;
+      };
+      certs."wild.example.org".domain = "*.example.org";
+      # a certificate's own challenge replaces the defaults' provider, and its credentials
+      certs."www.example.org" = {
+        webroot = "/srv/www";
+        credentialFiles = { };
+      };
+    };
+  };
+  ocspCertCfg = {
+    services.acme-renew = webrootCert // {
+      certs."example.com".ocspMustStaple = true;
+    };
+  };
+  # Secrets as Nix paths or store paths: assertions, never a store copy.
+  secretsInStoreCfg = {
+    services.acme-renew = ok // {
+      defaults.environmentFile = ./nixos-stub.nix; # any path literal
+      certs."a.example" = {
+        dnsProvider = "cloudflare";
+        credentialFiles.CF_DNS_API_TOKEN_FILE = "/nix/store/00000000000000000000000000000000-token";
+      };
+    };
+  };
+
+  # --- issue 13: cluster mode ---------------------------------------------------------------------
+  clusterOpts = {
+    enable = true;
+    etcd = {
+      endpoints = [
+        "https://etcd1.example.net:2379"
+        "https://etcd2.example.net:2379"
+      ];
+      caFile = "/etc/ssl/etcd-ca.pem";
+      certFile = "/etc/ssl/etcd-client.pem";
+      keyFile = "/run/secrets/etcd-client.key";
+      usernameFile = "/run/secrets/etcd-user";
+      passwordFile = "/run/secrets/etcd-password";
+    };
+    prefix = "/acme-renew/web";
+    encryptionKeyFile = "/run/secrets/cluster.key";
+    standaloneWhenUnreachable = false;
+    http01 = {
+      enable = true;
+      listen = "127.0.0.1:8403";
+    };
+  };
+  clusterCfg = {
+    services.acme-renew = webrootCert // {
+      cluster = clusterOpts;
+      certs."example.com" = { };
+      certs."alone.example.com" = {
+        inheritDefaults = false;
+        listenHTTP = ":8080";
+      };
+    };
+    services.nginx.enable = true;
+    services.nginx.virtualHosts."example.com".useACMERenewHost = "example.com";
+    services.caddy.enable = true;
+    services.caddy.virtualHosts."alone.example.com".useACMERenewHost = "alone.example.com";
+  };
+  # The minimum: endpoints and the key; the responder on a unix socket; httpd (not forwarded).
+  clusterUnixCfg = {
+    services.acme-renew = webrootCert // {
+      cluster = {
+        enable = true;
+        etcd.endpoints = [ "http://127.0.0.1:2379" ];
+        encryptionKeyFile = "/run/secrets/cluster.key";
+        http01.listen = "/run/acme-renew-http01.sock";
+      };
+      certs."example.com" = { };
+    };
+    services.nginx.enable = true;
+    services.nginx.virtualHosts."example.com".useACMERenewHost = "example.com";
+    services.httpd.enable = true;
+    services.httpd.virtualHosts."example.com".useACMERenewHost = "example.com";
+  };
+  clusterNoHttp01Cfg = lib.recursiveUpdate clusterCfg { services.acme-renew.cluster.http01.enable = false; };
+  clusterBadCfg = {
+    services.acme-renew = ok // {
+      cluster = {
+        enable = true;
+        etcd.certFile = "/etc/ssl/etcd-client.pem";
+        etcd.passwordFile = "/nix/store/00000000000000000000000000000000-password";
+        http01.listen = "[::]:8403 x";
+      };
+      certs."tls.example.com".listenTLS = ":443";
+    };
+  };
+
   cases = [
+    dnsDefaultsCfg
+    secretsInStoreCfg
+    ocspCertCfg
+    clusterCfg
+    clusterUnixCfg
+    clusterNoHttp01Cfg
+    clusterBadCfg
     mainCfg
     namesChangedCfg
     typoCfg
@@ -518,21 +630,38 @@ let
     "services.acme-renew.certs.<name>" = lib.subtractLists (setInAll [ "services" "acme-renew" "certs" ]) (subOptions declared.services.acme-renew.certs);
     "services.acme-renew.metrics" = lib.subtractLists (setIn [ "services" "acme-renew" "metrics" ]) (optionNames declared.services.acme-renew.metrics);
   }
+  // lib.genAttrs clusterGroups (
+    g: lib.subtractLists (setIn ([ "services" "acme-renew" ] ++ lib.splitString "." g)) (optionNames (lib.attrByPath (lib.splitString "." g) { } declared.services.acme-renew))
+  )
   // lib.genAttrs [ "nginx" "httpd" "caddy" ] (
     server: lib.subtractLists (setInAll [ "services" server "virtualHosts" ]) (vhostOptionsOf server)
   );
+
+  # services.acme-renew.cluster and its groups: every option under them (dotted, as in the README).
+  clusterGroups = [
+    "cluster"
+    "cluster.etcd"
+    "cluster.http01"
+  ];
+  clusterLeaves = builtins.concatMap (
+    g:
+    map (n: "${g}.${n}") (
+      filter (n: !(elem "${g}.${n}" clusterGroups)) (optionNames (lib.attrByPath (lib.splitString "." g) { } declared.services.acme-renew))
+    )
+  ) clusterGroups;
 
   # nix/README.md's option table (the "### Options" section) names every option of the module.
   readmeOptions = builtins.head (lib.splitString "### Keeping" (lib.last (lib.splitString "### Options" (builtins.readFile ../README.md))));
   inReadme = n: builtins.match ".*[`.]${n}`.*" (builtins.replaceStrings [ "\n" ] [ " " ] readmeOptions) != null;
   notInReadme = lib.unique (
     filter (n: !inReadme n) (
-      lib.remove "metrics" (optionNames declared.services.acme-renew)
+      lib.subtractLists [ "metrics" "cluster" ] (optionNames declared.services.acme-renew)
       ++ subOptions declared.services.acme-renew.defaults
       ++ subOptions declared.services.acme-renew.certs
       ++ builtins.concatMap vhostOptionsOf [ "nginx" "httpd" "caddy" ]
     )
     ++ map (n: "metrics.${n}") (filter (n: !inReadme "metrics.${n}") (optionNames declared.services.acme-renew.metrics))
+    ++ filter (n: !inReadme (builtins.replaceStrings [ "." ] [ "\\." ] n)) clusterLeaves
   );
 
   checks = [
@@ -935,7 +1064,9 @@ let
       validMinDays = 20;
       dnsHook = "/etc/acme-renew/dns-hook";
       dnsResolver = "192.0.2.53:53";
+      dnsPropagationCheck = true;
       dnsPropagationTimeout = 30;
+      ocspMustStaple = false;
       reloadServices = [ "postfix" ];
       postRun = "true";
       group = "mail";
@@ -974,7 +1105,7 @@ let
         [ ''"TSIG_FILE=%d/TSIG_FILE"'' ]
         [ "mail" ]
         "/run/secrets/defaults.env"
-        [ "DEFAULT_TOKEN:/run/secrets/default-token" ]
+        [ "DEFAULT_TOKEN_FILE:/run/secrets/default-token" ]
         [ "/srv/web/.well-known/acme-challenge" ]
       ]
     )
@@ -1031,6 +1162,7 @@ let
           validMinDays = null;
           listenHTTP = "[::]:8080";
           dnsResolver = "192.0.2.53:53";
+          dnsPropagationCheck = false;
           dnsPropagationTimeout = 10;
           reloadServices = [ "d.service" ];
           postRun = "echo renewed";
@@ -1101,8 +1233,9 @@ let
     (asserts "no challenge" "no challenge configured" (eval { services.acme-renew = ok // { certs."a.example" = { }; }; }))
     (asserts "a name that is no file name" "the name becomes a file name" (eval { services.acme-renew = ok // { certs."*.a.example".dnsHook = "/h"; }; }))
     (asserts "a relative eab.hmacKeyFile" "hmacKeyFile" (eval { services.acme-renew = ok // { certs."a.example" = { dnsHook = "/h"; eab = { kid = "k"; hmacKeyFile = "secrets/h"; }; }; }; }))
-    (asserts "a bad credential variable name" "is not an environment variable name" (eval { services.acme-renew = ok // { certs."a.example" = { dnsHook = "/h"; credentialFiles."NOT-A-NAME" = "/run/secrets/x"; }; }; }))
-    (asserts "security.acme's dnsProvider in defaults" "defaults.dnsProvider.*dnsHook" (eval unsupportedDefaultsCfg))
+    (asserts "a bad credential variable name" "is not an environment variable name" (eval { services.acme-renew = ok // { certs."a.example" = { dnsHook = "/h"; credentialFiles."NOT-A-NAME_FILE" = "/run/secrets/x"; }; }; }))
+    (asserts "#12 a credentialFiles name without _FILE (security.acme's assertion)" "\"TSIG\" is not an environment variable name ending in _FILE" (eval { services.acme-renew = ok // { certs."a.example" = { dnsProvider = "rfc2136"; credentialFiles.TSIG = "/run/secrets/x"; }; }; }))
+    (asserts "security.acme's s3Bucket in defaults" "defaults.s3Bucket.*dnsProvider" (eval unsupportedDefaultsCfg))
     (eq "security.acme's unsupported options: one assertion each, naming the option" (lib.mapAttrs (
       opt: v: mentions "certs.\"example.com\".${opt} \\(from security.acme\\) is not supported" (failedAssertions (eval (unsupportedCfg opt v)))
     ) unsupportedValues) (lib.mapAttrs (_: _: true) unsupportedValues))
@@ -1114,6 +1247,188 @@ let
       opt: v: mentions "defaults.${opt} \\(from security.acme\\) is not supported" (failedAssertions (eval (unsupportedDefaults opt v)))
     ) (removeAttrs unsupportedValues [ "csr" "csrKey" ])) (lib.mapAttrs (_: _: true) (removeAttrs unsupportedValues [ "csr" "csrKey" ])))
     (true' "reloadServices without polkit: a warning" (mentions "need polkit" (eval polkitOffCfg).warnings))
+
+    # --- issue 12: dns-01 providers (dnsProvider, credentials the security.acme way) ------------
+    (noAssertions "#12 dnsProvider" everything)
+    (eq "#12 dnsProvider: the file has the provider, never the credentials' files (unit-level)" (fileOf everything "dns") {
+      domain = "*.dns.example.com";
+      dnsProvider = "cloudflare";
+    })
+    (
+      let
+        d = renewOf everything "dns";
+      in
+      eq "#12 credentialFiles -> LoadCredential= VAR_FILE:path + Environment= VAR_FILE=%d/VAR_FILE (as security.acme); environmentFile -> EnvironmentFile= (read by systemd as root)" [
+        d.serviceConfig.LoadCredential
+        d.serviceConfig.Environment
+        d.serviceConfig.EnvironmentFile
+      ] [
+        [ "CF_DNS_API_TOKEN_FILE:/run/secrets/cf-token" ]
+        [ ''"CF_DNS_API_TOKEN_FILE=%d/CF_DNS_API_TOKEN_FILE"'' ]
+        "/run/secrets/cloudflare.env"
+      ]
+    )
+    (eq "#12 the offline ready unit gets no credentials" (
+      let
+        r = everything.systemd.services."acme-renew-ready-dns".serviceConfig;
+      in
+      [ (r ? LoadCredential) (r ? EnvironmentFile) (r ? Environment) ]
+    ) [ false false false ])
+    (eq "#12 no secret file's name is in a file the store holds, and the build validates without the secrets" [
+      (builtins.filter (f: lib.hasInfix "/run/secrets/cf-token" (toJSON f) || lib.hasInfix "cloudflare.env" (toJSON f)) (map (n: rawFileOf everything n) [ "dns" "all" "web" ]))
+      (lib.hasInfix "validate --no-group-check --no-credentials" (builtins.readFile ../module.nix))
+    ] [ [ ] true ])
+    (
+      let
+        c = eval dnsDefaultsCfg;
+      in
+      eq "#12 dnsProvider, dnsResolver (several), credentials from the defaults; a certificate's own challenge and credentials replace them" [
+        (failedAssertions c)
+        (defaultsOf c "wild.example.org")
+        (fileOf c "wild.example.org")
+        (fileOf c "www.example.org")
+        (renewOf c "wild.example.org").serviceConfig.LoadCredential
+        ((renewOf c "www.example.org").serviceConfig ? LoadCredential)
+        (renewOf c "www.example.org").serviceConfig.EnvironmentFile
+      ] [
+        [ ]
+        {
+          dnsProvider = "rfc2136";
+          dnsResolver = "192.0.2.53:53,192.0.2.54";
+          ocspMustStaple = true;
+        }
+        { domain = "*.example.org"; }
+        { webroot = "/srv/www"; }
+        [ "RFC2136_TSIG_SECRET_FILE:/run/secrets/tsig" ]
+        false
+        "/run/secrets/rfc2136.env"
+      ]
+    )
+    (asserts "#12 a wildcard without dns-01 names dnsProvider" "dnsProvider: the wildcard name" (eval { services.acme-renew = ok // { certs."a.example" = { domain = "*.a.example"; listenHTTP = ":80"; }; }; }))
+    (asserts "#12 dnsProvider and dnsHook together: two challenges" "only one challenge may be set, found dnsHook" (eval { services.acme-renew = ok // { certs."a.example" = { dnsProvider = "rfc2136"; dnsHook = "/h"; }; }; }))
+    (
+      let
+        m = failedAssertions (eval secretsInStoreCfg);
+      in
+      eq "#12 secrets as a Nix path or a store path: an assertion each (never copied into the store)" [
+        (mentions "defaults.environmentFile: must be an absolute path given as a string outside /nix/store" m)
+        (mentions "credentialFiles.CF_DNS_API_TOKEN_FILE: must be an absolute path given as a string outside /nix/store" m)
+      ] [ true true ]
+    )
+
+    # --- issue 15: ocspMustStaple -----------------------------------------------------------------
+    (eq "#15 ocspMustStaple = true: a warning (defaults and certificate), written as the field ocspMustStaple; false: no warning" [
+      (mentions "services.acme-renew.defaults.ocspMustStaple = true \\(from security.acme\\): accepted, but no must-staple" (eval dnsDefaultsCfg).warnings)
+      (mentions "certs.\"example.com\".ocspMustStaple = true" (eval ocspCertCfg).warnings)
+      (fileOf (eval ocspCertCfg) "example.com")
+      (builtins.filter (lib.hasInfix "ocspMustStaple") everything.warnings)
+      (noAssertions "" (eval dnsDefaultsCfg)).failure
+    ] [ true true { ocspMustStaple = true; } [ ] null ])
+
+    # --- issue 13: cluster mode -------------------------------------------------------------------
+    (
+      let
+        c = eval clusterCfg;
+        shape = {
+          etcd = {
+            endpoints = [
+              "https://etcd1.example.net:2379"
+              "https://etcd2.example.net:2379"
+            ];
+            caFile = "/etc/ssl/etcd-ca.pem";
+            certFile = "/etc/ssl/etcd-client.pem";
+            keyFile = "/run/secrets/etcd-client.key";
+            usernameFile = "/run/secrets/etcd-user";
+            passwordFile = "/run/secrets/etcd-password";
+          };
+          prefix = "/acme-renew/web";
+          encryptionKeyFile = "/run/secrets/cluster.key";
+          standaloneWhenUnreachable = false;
+        };
+      in
+      eq "#13 cluster -> the program's field `cluster` (shape only: not in src/config/fields.ts on this branch yet), in defaults.json and in a file that does not inherit it" [
+        (failedAssertions c)
+        (defaultsOf c "example.com").cluster
+        (fileOf c "alone.example.com").cluster
+        (fileOf c "example.com" ? cluster)
+      ] [ [ ] shape shape false ]
+    )
+    (eq "#13 the minimum: endpoints and the key; prefix and standaloneWhenUnreachable spelled out (the same on every host)" (defaultsOf (eval clusterUnixCfg) "example.com").cluster {
+      etcd.endpoints = [ "http://127.0.0.1:2379" ];
+      prefix = "/acme-renew";
+      encryptionKeyFile = "/run/secrets/cluster.key";
+      standaloneWhenUnreachable = true;
+    })
+    (
+      let
+        c = eval clusterCfg;
+        sock = c.systemd.sockets.acme-renew-http01;
+        srv = c.systemd.services.acme-renew-http01;
+      in
+      eq "#13 the http-01 responder: acme-renew-http01.socket (sockets.target) + service running `acme-renew serve-http01`, hardened, no state directory, wanted by nothing else" [
+        sock.wantedBy
+        sock.listenStreams
+        srv.serviceConfig.ExecStart
+        srv.requires
+        srv.wantedBy
+        (srv.serviceConfig ? StateDirectory)
+        srv.serviceConfig.InaccessiblePaths
+        [ srv.serviceConfig.User srv.serviceConfig.ProtectSystem srv.serviceConfig.NoNewPrivileges srv.serviceConfig.CapabilityBoundingSet ]
+      ] [
+        [ "sockets.target" ]
+        [ "127.0.0.1:8403" ]
+        "/nix/store/00000000000000000000000000000000-acme-renew/bin/acme-renew serve-http01"
+        [ "acme-renew-http01.socket" ]
+        [ ]
+        false
+        [ "-/var/lib/acme-renew" ]
+        [ "acme-renew" "strict" true "" ]
+      ]
+    )
+    (
+      let
+        c = eval clusterCfg;
+        u = eval clusterUnixCfg;
+      in
+      eq "#13 web servers forward the challenge location to the responder (nginx proxyPass, caddy reverse_proxy; a unix socket too)" [
+        c.services.nginx.virtualHosts."example.com".locations."^~ /.well-known/acme-challenge/".proxyPass
+        c.services.nginx.virtualHosts."example.com".locations."^~ /.well-known/acme-challenge/".root
+        (lib.hasInfix "reverse_proxy 127.0.0.1:8403" c.services.caddy.virtualHosts."alone.example.com".extraConfig)
+        u.services.nginx.virtualHosts."example.com".locations."^~ /.well-known/acme-challenge/".proxyPass
+        u.systemd.sockets.acme-renew-http01.socketConfig.SocketMode
+      ] [ "http://127.0.0.1:8403" null true "http://unix:/run/acme-renew-http01.sock:" "0666" ]
+    )
+    (eq "#13 httpd is not forwarded: a warning says so" (mentions "httpd's virtual hosts still serve" (eval clusterUnixCfg).warnings) true)
+    (
+      let
+        c = eval clusterNoHttp01Cfg;
+      in
+      eq "#13 http01.enable = false: no socket, nginx serves the webroot again" [
+        c.systemd.sockets
+        c.services.nginx.virtualHosts."example.com".locations."^~ /.well-known/acme-challenge/".root
+      ] [ { } "/var/lib/acme-renew-challenges" ]
+    )
+    (eq "#13 without cluster: no cluster field, no responder" [ ((defaultsOf main "example.com") ? cluster) main.systemd.sockets ] [ false { } ])
+    (
+      let
+        m = failedAssertions (eval clusterBadCfg);
+      in
+      eq "#13 cluster assertions: endpoints, the key, certFile/keyFile and username/password pairs, a secret in the store, the listen address, tls-alpn-01" (map (n: mentions n m) [
+        "cluster.etcd.endpoints: at least one"
+        "cluster.encryptionKeyFile: required"
+        "certFile and keyFile go together"
+        "usernameFile and passwordFile go together"
+        "cluster.etcd.passwordFile: must be an absolute path given as a string outside /nix/store"
+        "cluster.http01.listen: expected"
+        "tls.example.com.\\.listenTLS: tls-alpn-01 cannot work in cluster mode"
+      ]) [ true true true true true true true ]
+    )
+    (eq "#13 the renewal and the ready unit are unchanged in cluster mode (nothing at boot waits for etcd)" (
+      let
+        c = eval clusterCfg;
+      in
+      [ (c.systemd.services."acme-renew-ready-example.com".after) (c.systemd.services."acme-renew-ready-example.com".serviceConfig.PrivateNetwork) c.systemd.services.nginx.after ]
+    ) [ [ ] true [ "acme-renew-ready-example.com.service" ] ])
 
     # --- polkit, tmpfiles, user, nothing at all -------------------------------------------------
     (eq "polkit enabled" main.security.polkit.enable true)

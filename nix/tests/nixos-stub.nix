@@ -51,6 +51,9 @@ let
       wantedBy = strList;
       restartTriggers = anyList;
       path = anyList;
+      # systemd.sockets.<name>
+      listenStreams = strList;
+      socketConfig = anyAttrs;
     };
   };
 
@@ -94,6 +97,10 @@ let
       default = { };
     };
     systemd.timers = mkOption {
+      type = types.attrsOf unitType;
+      default = { };
+    };
+    systemd.sockets = mkOption {
       type = types.attrsOf unitType;
       default = { };
     };
@@ -171,6 +178,7 @@ in
     getent = fakePkg "getent";
     openssl = fakePkg "openssl";
     curl = fakePkg "curl";
+    dig = fakePkg "dig";
     pebble = fakePkg "pebble";
     minica = fakePkg "minica";
     iproute2 = fakePkg "iproute2";

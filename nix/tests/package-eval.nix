@@ -27,7 +27,12 @@ let
   };
   args = {
     lib = lib';
-    stdenv.cc.cc.lib = "/nix/store/00000000000000000000000000000000-gcc-lib";
+    stdenv = {
+      cc.cc.lib = "/nix/store/00000000000000000000000000000000-gcc-lib";
+      buildPlatform.canExecute = _: canExecute;
+      hostPlatform = "x86_64-linux";
+    };
+    installShellFiles = "installShellFiles";
     buildNpmPackage.override = o: attrs: attrs // { nodejsUsed = o.nodejs; };
     fetchNpmDeps = attrs: attrs;
     importNpmLock = {
@@ -41,7 +46,17 @@ let
     nodejs = node "nodejs-22" false;
     nodejs_20 = node "nodejs-20" true;
   };
+  canExecute = true;
   pkg = import ../package.nix args;
+  # A cross build: the build machine cannot run the package.
+  cross = import ../package.nix (
+    args
+    // {
+      stdenv = args.stdenv // {
+        buildPlatform.canExecute = _: false;
+      };
+    }
+  );
   pkgWith = extra: import ../package.nix (args // extra);
 
   packageJSON = lib.importJSON ../../package.json;
@@ -82,6 +97,26 @@ let
       "systemd/acme-renew@.timer"
     ]) [ true true true ])
     (eq "every file postInstall installs exists in the repository" (builtins.filter (f: !exists f) installed) [ ])
+    # issue 14: Node 22+ takes globs, not directories, for --test.
+    (eq "checkPhase runs the unit tests by the glob form (a directory finds nothing on Node 22+)" (map (l: lib.hasInfix l pkg.checkPhase) [
+      "node --test build/test/unit/*.test.js"
+      "node --test build/test/unit/\n"
+    ]) [ true false ])
+    # issue 15: the man page and shell completion installed by the Nix package.
+    (eq "the man page: package.json's \"man\" file, in the source, installed with installManPage" [
+      packageJSON.man
+      (builtins.pathExists ../../man/acme-renew.1)
+      (builtins.elem (../../man/acme-renew.1) (lib'.fileset.toList pkg.passthru.fileset))
+      (lib.hasInfix "installManPage man/acme-renew.1" pkg.postInstall)
+      (builtins.elem "installShellFiles" pkg.nativeBuildInputs)
+    ] [ [ "man/acme-renew.1" ] true true true true ])
+    (eq "shell completion for bash and zsh from `acme-renew completion` (not when cross-compiling)" [
+      (lib.hasInfix "--bash <($out/bin/acme-renew completion bash)" pkg.postInstall)
+      (lib.hasInfix "--zsh <($out/bin/acme-renew completion zsh)" pkg.postInstall)
+      (lib.hasInfix "installShellCompletion --cmd acme-renew" pkg.postInstall)
+      (lib.hasInfix "installShellCompletion" cross.postInstall)
+      (lib.hasInfix "installManPage" cross.postInstall)
+    ] [ true true true false true ])
     (eq "sourceDateEpoch is a floor passed to the build" (pkgWith { sourceDateEpoch = 1700000000; }).env.SOURCE_DATE_EPOCH "1700000000")
     (eq "meta" [ pkg.meta.mainProgram pkg.meta.license.spdxId ] [ "acme-renew" "MIT" ])
   ];

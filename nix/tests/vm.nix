@@ -1,5 +1,5 @@
 # NixOS VM test of nix/module.nix, in the style of nixpkgs' nixos/tests/acme/: Pebble as the CA,
-# pebble-challtestsrv as its DNS (A records for http-01).
+# BIND as its DNS (A records for http-01, the zone dns-01 updates through RFC 2136).
 #
 #   nix-build nix/tests -A vm             (needs KVM; nix/tests/default.nix)
 #   $(nix-build nix/tests -A vm.driverInteractive)/bin/nixos-test-driver   # to poke around
@@ -8,18 +8,23 @@
 # configurations under the module and the NixOS stubs, and the test script.
 #
 # Nodes
-#   acme       Pebble (https://acme.test/dir) + challtestsrv (DNS :8053, management :8055); its
-#              TLS certificate is signed by a test CA that the clients trust through
+#   acme       Pebble (https://acme.test/dir) + BIND 9 (:53, authoritative for example.test:
+#              the test hosts' A records; dynamic updates signed with a TSIG key); Pebble's TLS
+#              certificate is signed by a test CA that the clients trust through
 #              security.pki.certificateFiles (the system trust store), not caBundle
 #   server     nginx serving server.example.test through useACMERenewHost; http-01 through
-#              nginx (webroot): the renewal needs nginx running, nginx needs only the ready unit
+#              nginx (webroot): the renewal needs nginx running, nginx needs only the ready unit;
+#              and *.dns.example.test by dns-01, dnsProvider = "rfc2136" against the BIND, its
+#              credentials the security.acme way (environmentFile, credentialFiles)
 #   firstboot  no web server; http-01 with our own listener on :80 (CAP_NET_BIND_SERVICE)
 #
 # Subtests
 #   1. first boot, CA unreachable: nginx is up at once with the placeholder; the renewal exits 3
 #      and waits for its 15 min retry; nothing failed; a switch with the CA still down succeeds
 #   2. the CA comes up: the renewal issues the certificate through nginx's webroot, nginx is
-#      reloaded (polkit) and serves it; first issuance on the listenHTTP node, key type
+#      reloaded (polkit) and serves it; first issuance on the listenHTTP node, key type; the
+#      wildcard through rfc2136 (TSIG) against BIND, the record removed afterwards, the secret in
+#      no log
 #   3. a switch that changes the names: it returns at once although the CA does not answer (the
 #      renewal runs after it, started by the ready unit); once the CA answers, the new names
 #   4. reboot with the network (and the CA) down and a valid certificate: nginx is active while
@@ -34,8 +39,15 @@ let
   serverCert = "server.${domain}";
   firstbootCert = "firstboot.${domain}";
   webroot = "/var/lib/acme-renew-challenges";
+  wildCert = "wild.${domain}";
   # Present on the server: its boot cannot reach network-online.target for two minutes.
   netDownFlag = "/var/lib/test-network-down";
+
+  # dns-01: BIND's TSIG key for dynamic updates of example.test. A test secret, hence in the store
+  # here — a real host never does that (the module takes file names only and asserts they are
+  # outside the store); the server gets it as a root-only file before its units start.
+  tsigKey = "acme-renew.";
+  tsigSecret = "fh1YAX1EguZrGvZHnVd7wuXejP/LT4OwaTUZvUy8dd4=";
 
   # The CA's own TLS certificate (Pebble's WFE) and the CA that signs it, made with minica like
   # nixpkgs' acme tests do (common/acme/server/generate-certs.nix).
@@ -97,65 +109,72 @@ in
 
   nodes = {
     acme =
-      { ... }:
+      { nodes, ... }:
+      let
+        ip = n: nodes.${n}.networking.primaryIPAddress;
+        # The zone's file must be writable (dynamic updates, journal): copied to /run/named.
+        zone = pkgs.writeText "example.test.zone" ''
+          $TTL 60
+          @         IN SOA ns.${domain}. hostmaster.${domain}. ( 1 60 60 600 60 )
+          @         IN NS  ns.${domain}.
+          ns        IN A   ${ip "acme"}
+          server    IN A   ${ip "server"}
+          www       IN A   ${ip "server"}
+          firstboot IN A   ${ip "firstboot"}
+        '';
+      in
       {
         networking.domain = "test"; # -> acme.test in every node's /etc/hosts
         networking.firewall.allowedTCPPorts = [
+          53
           443
           15000
-          8053
-          8055
         ];
-        networking.firewall.allowedUDPPorts = [ 8053 ];
-        environment.systemPackages = [ pkgs.curl ];
+        networking.firewall.allowedUDPPorts = [ 53 ];
+        environment.systemPackages = [
+          pkgs.curl
+          pkgs.dig
+        ];
 
-        systemd.services.pebble-challtestsrv = {
-          description = "Pebble's DNS test server";
-          wantedBy = [ "multi-user.target" ];
-          serviceConfig.ExecStart = lib.escapeShellArgs [
-            "${pkgs.pebble}/bin/pebble-challtestsrv"
-            "-defaultIPv4"
-            ""
-            "-defaultIPv6"
-            ""
-            "-dns01"
-            ":8053"
-            "-management"
-            ":8055"
-            "-http01"
-            ""
-            "-https01"
-            ""
-            "-tlsalpn01"
-            ""
-            "-doh"
-            ""
-          ];
+        services.bind = {
+          enable = true;
+          extraConfig = ''
+            key "${tsigKey}" { algorithm hmac-sha256; secret "${tsigSecret}"; };
+          '';
+          zones.${domain} = {
+            master = true;
+            file = "/run/named/${domain}.zone";
+            extraConfig = ''allow-update { key "${tsigKey}"; };'';
+          };
         };
+        systemd.services.bind.preStart = lib.mkAfter ''
+          install -m 0644 -o named ${zone} /run/named/${domain}.zone
+        '';
 
         systemd.services.pebble = {
           description = "Pebble ACME test CA";
           wantedBy = [ "multi-user.target" ];
-          wants = [ "pebble-challtestsrv.service" ];
-          after = [ "pebble-challtestsrv.service" ];
+          wants = [ "bind.service" ];
+          after = [ "bind.service" ];
           environment = {
             PEBBLE_VA_NOSLEEP = "1";
             PEBBLE_WFE_NONCEREJECT = "0";
             PEBBLE_AUTHZREUSE = "0";
           };
           serviceConfig = {
-            ExecStart = "${pkgs.pebble}/bin/pebble -config ${pebbleConfig} -dnsserver 127.0.0.1:8053";
+            ExecStart = "${pkgs.pebble}/bin/pebble -config ${pebbleConfig} -dnsserver 127.0.0.1:53";
             AmbientCapabilities = [ "CAP_NET_BIND_SERVICE" ];
           };
         };
       };
 
     server =
-      { ... }:
+      { nodes, ... }:
       {
         imports = [
           client
           (noTimer serverCert)
+          (noTimer wildCert)
         ];
         networking.firewall.allowedTCPPorts = [
           80
@@ -166,6 +185,31 @@ in
           inherit webroot;
           # Pebble issues 5-year certificates: with this every run is due, and talks to the CA.
           validMinDays = 3650;
+        };
+
+        # dns-01 as a security.acme user has it: lego's provider code and variables.
+        services.acme-renew.certs.${wildCert} = {
+          domain = "*.dns.${domain}";
+          dnsProvider = "rfc2136";
+          # where to find the zone and its name servers (the VMs have no other DNS)
+          dnsResolver = nodes.acme.networking.primaryIPAddress;
+          environmentFile = "/run/secrets/rfc2136.env";
+          credentialFiles.RFC2136_TSIG_SECRET_FILE = "/run/secrets/tsig-secret";
+        };
+        # The test's secrets as root-only files (the renewal gets them through systemd, as root).
+        systemd.services.test-secrets = {
+          wantedBy = [ "multi-user.target" ];
+          before = [ "acme-renew-ready-${wildCert}.service" ];
+          serviceConfig = {
+            Type = "oneshot";
+            RemainAfterExit = true;
+          };
+          script = ''
+            install -d -m 0700 /run/secrets
+            printf '%s\n' 'RFC2136_NAMESERVER=${nodes.acme.networking.primaryIPAddress}:53' 'RFC2136_TSIG_KEY=${tsigKey}' 'RFC2136_TSIG_ALGORITHM=hmac-sha256.' > /run/secrets/rfc2136.env
+            printf '%s\n' '${tsigSecret}' > /run/secrets/tsig-secret
+            chmod 0400 /run/secrets/rfc2136.env /run/secrets/tsig-secret
+          '';
         };
 
         services.nginx = {
@@ -227,6 +271,7 @@ in
 
       SERVER = "${serverCert}"
       FIRSTBOOT = "${firstbootCert}"
+      WILD = "${wildCert}"
 
 
       def renewal(node, name):
@@ -302,13 +347,6 @@ in
           )
 
 
-      def add_a(host, ip):
-          acme.succeed(
-              "curl -fsS -d " + json.dumps(json.dumps({"host": host + ".", "addresses": [ip]}))
-              + " http://localhost:8055/add-a"
-          )
-
-
       def ca_silent(on):
           """The CA drops packets (a connection hangs, as an overloaded or filtered CA does)."""
           acme.succeed(f"iptables -{'I' if on else 'D'} INPUT -p tcp --dport 443 -j DROP")
@@ -342,10 +380,10 @@ in
       with subtest("2. the CA comes up: issued through nginx's webroot, nginx reloaded and serving it"):
           acme.start()
           acme.wait_for_unit("pebble.service")
+          acme.wait_for_unit("bind.service")
           acme.wait_for_open_port(443)
-          acme.wait_for_open_port(8055)
-          add_a(SERVER, "${nodes.server.networking.primaryIPAddress}")
-          add_a(FIRSTBOOT, "${nodes.firstboot.networking.primaryIPAddress}")
+          # the A records the CA resolves (BIND's zone, from the nodes' addresses)
+          assert acme.succeed(f"dig +short @127.0.0.1 A {SERVER}").strip() == "${nodes.server.networking.primaryIPAddress}"
           renew_now(server, SERVER)
           wait_renewal(server, SERVER, 0)
           assert "Pebble" in issuer(server, SERVER), issuer(server, SERVER)
@@ -365,6 +403,17 @@ in
           firstboot.succeed(f"openssl x509 -noout -text -in {cert_file(FIRSTBOOT)} | grep -q 'Public-Key: (384 bit)'")
           # no group configured: the key is the service user's alone
           firstboot.succeed(f"test \"$(stat -L -c '%a %U %G' {cert_file(FIRSTBOOT, 'key.pem')})\" = '600 acme-renew acme-renew'")
+
+          # dns-01: rfc2136 (TSIG hmac-sha256) against BIND, the authoritative check, cleanup
+          renew_now(server, WILD)
+          wait_renewal(server, WILD, 0)
+          assert "Pebble" in issuer(server, WILD), issuer(server, WILD)
+          assert has_name(server, WILD, "x.dns.${domain}")
+          acme.succeed("test -z \"$(dig +short @127.0.0.1 TXT _acme-challenge.dns.${domain})\"")
+          # the credentials came through EnvironmentFile= and LoadCredential=, and are in no log
+          server.succeed(f"systemctl show -P LoadCredential acme-renew@{WILD}.service | grep -q RFC2136_TSIG_SECRET_FILE")
+          server.fail("journalctl -o cat | grep -qF '${tsigSecret}'")
+          no_failed_units(server)
 
       with subtest("3. a switch that changes the names returns at once, the renewal follows"):
           ca_silent(True)

@@ -82,6 +82,8 @@ export const COMMANDS: CommandDef[] = [
     options: {
       // --no-group-check: where the host's groups are not there (a Nix build sandbox).
       "group-check": { type: "boolean", default: true, describe: "resolve each group through NSS (getent); --no-group-check skips it" },
+      // --no-credentials: where the secrets are not there (a Nix build sandbox).
+      credentials: { type: "boolean", default: true, describe: "check that a DNS provider's variables are set (reads environmentFile, credentialFiles); off where the secrets are absent, e.g. a Nix build sandbox" },
     },
     examples: [["acme-renew validate", "every config file"]],
     handler: "validate",
