@@ -1,7 +1,7 @@
 /** ACME Renewal Information against Pebble 2.6.0 (which advertises renewalInfo), through the built CLI. */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { Agent } from "node:https";
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
@@ -225,6 +225,38 @@ describe("ARI", { timeout: 300_000 }, () => {
       for (const c of held) c.destroy();
       hole.close();
     }
+  });
+
+  test("the ARI refresh records its answer into state.json as it is under the lock: a failure a concurrent run wrote while the answer was on its way is kept", async () => {
+    const s = await issued();
+    const file = join(s.stateDir, NAME, "state.json");
+    const a0 = state(s.stateDir);
+    const later = new Date(Date.parse(a0.ari.nextRefreshAt) + 60_000).toISOString();
+    // What a concurrent `run --force` that failed leaves (it held the lock and released it): written
+    // after the refresh read state.json at its start, before it takes the lock to record its answer.
+    const concurrent = { ...a0, lastAttempt: later, lastOutcome: "soft-failure", lastError: { class: "server", message: "written by a concurrent run" }, consecutiveFailures: 1, answeredFailures: 1 };
+    let written = false;
+    proxy.setRule(({ method, path }) => {
+      if (method !== "GET" || !/renewalInfo\//.test(path) || written) return { kind: "pass" };
+      writeFileSync(`${file}.concurrent`, JSON.stringify(concurrent));
+      renameSync(`${file}.concurrent`, file);
+      written = true;
+      return { kind: "delay", ms: 150, then: { kind: "pass" } };
+    });
+    try {
+      const r = await s.cli(["run", NAME], { env: { ACME_RENEW_NOW: later } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(written, "the not-due run asked for its renewal information");
+    } finally {
+      proxy.setRule(pass);
+    }
+    const st = state(s.stateDir);
+    assert.ok(Date.parse(st.ari.fetchedAt) > Date.parse(a0.ari.fetchedAt), `the refresh recorded its answer (fetchedAt ${st.ari.fetchedAt})`);
+    assert.deepEqual(
+      { lastOutcome: st.lastOutcome, lastError: st.lastError, consecutiveFailures: st.consecutiveFailures },
+      { lastOutcome: "soft-failure", lastError: concurrent.lastError, consecutiveFailures: 1 },
+      "the concurrent run's record survives the refresh",
+    );
   });
 
   test("the ARI refresh of a not-due run does not overwrite what a concurrent `run --force` wrote (state read under the lock)", async () => {
