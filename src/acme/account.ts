@@ -7,16 +7,12 @@ import { join } from "node:path";
 import { generateKeyPair } from "../crypto/keys.js";
 import { writeFileAtomic } from "../store/atomic.js";
 import { acquireLock } from "../store/lock.js";
+import { readTextOrNullAsync } from "../util/read.js";
 import { urlFrom, type AccountFiles, type AccountMeta } from "./account-files.js";
 
 /** The account key (null when there is none yet) and the stored account URL. */
 export async function readAccount(f: AccountFiles, server: string): Promise<{ keyPem: string | null; url: string | null }> {
-  let keyPem: string | null = null;
-  try {
-    keyPem = await fs.readFile(f.key, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-  }
+  const keyPem = await readTextOrNullAsync(f.key);
   const url = keyPem === null ? null : await fs.readFile(f.meta, "utf8").then((t) => urlFrom(t, server), () => null);
   return { keyPem, url };
 }

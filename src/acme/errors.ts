@@ -2,6 +2,8 @@
  * One error type for everything that can go wrong talking to a CA, with the class that decides what
  * happens next (retry now, retry in a later run, give up on this order).
  */
+import { SECOND } from "../util/time.js";
+
 export type FailureClass =
   | "network"
   | "tls"
@@ -167,7 +169,7 @@ export function classifyTransport(e: unknown): AcmeFailure {
 export function parseRetryAfter(v: string | undefined | null, now: Date): Date | undefined {
   if (!v) return undefined;
   const s = v.trim();
-  if (/^\d+$/.test(s)) return new Date(now.getTime() + Number(s) * 1000);
+  if (/^\d+$/.test(s)) return new Date(now.getTime() + Number(s) * SECOND);
   const d = Date.parse(s);
   return Number.isNaN(d) ? undefined : new Date(d);
 }

@@ -35,7 +35,3 @@ export const MAX_BACKOFF_MS = 24 * HOUR;
 /** Longest Retry-After we keep honouring (rate limits are hours, at most days). */
 export const MAX_RETRY_AFTER_MS = 7 * 24 * HOUR;
 
-export function nextAttemptAfter(failures: number, now: Date, random: number, retryAfter: Date | null): Date {
-  const t = now.getTime() + backoffDelay(failures, random);
-  return new Date(Math.max(t, retryAfter?.getTime() ?? 0));
-}

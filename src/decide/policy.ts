@@ -28,7 +28,3 @@ export function renewalWindow(notBefore: Date, notAfter: Date, validMinDays: num
   return { at: new Date(notAfter.getTime() - Math.round(lifetime * fraction)), clamped: validMinDays !== null };
 }
 
-/** The instant from which a certificate valid [notBefore, notAfter) is due for renewal. */
-export function renewalTime(notBefore: Date, notAfter: Date, validMinDays: number | null): Date {
-  return renewalWindow(notBefore, notAfter, validMinDays).at;
-}

@@ -7,6 +7,7 @@ import type { CertConfig } from "../config/types.js";
 import { allNames } from "../config/types.js";
 import type { Logger } from "../report/log.js";
 import type { CertPaths } from "../store/paths.js";
+import { SECOND } from "../util/time.js";
 import { hookEnv as withHookVars } from "./env.js";
 import { describeEnd, outputLines, runProgram, type SpawnResult } from "./spawn.js";
 
@@ -37,7 +38,7 @@ export function hookEnv(c: CertConfig, p: CertPaths): NodeJS.ProcessEnv {
 /** `unset`: variables postRun must not inherit from our environment (the DNS provider's credentials). */
 export async function runHooks(c: CertConfig, p: CertPaths, log: Logger, o: { unset?: readonly string[] } = {}): Promise<HookFailure[]> {
   const failures: HookFailure[] = [];
-  const timeoutMs = c.hookTimeout * 1000;
+  const timeoutMs = c.hookTimeout * SECOND;
   for (const unit of c.reloadServices) {
     const hook = `reload ${unit}`;
     const r = await runProgram("systemctl", ["try-reload-or-restart", "--no-block", unit], { timeoutMs });

@@ -7,6 +7,3 @@ export function pemBlocks(text: string, label?: string): string[] {
   return out;
 }
 
-export function firstCertificate(text: string): string | undefined {
-  return pemBlocks(text, "CERTIFICATE")[0];
-}

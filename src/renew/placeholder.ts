@@ -11,9 +11,8 @@ import { selfSigned } from "../crypto/self-signed.js";
 import { PLACEHOLDER_ORG } from "../inspect/placeholder.js";
 import { install } from "../store/install.js";
 import type { CertPaths } from "../store/paths.js";
+import { DAY, HOUR } from "../util/time.js";
 
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
 /** ub-common-name (RFC 5280): a longer domain is named in the SAN only. */
 const MAX_CN = 64;
 

@@ -1,8 +1,8 @@
 /** `check` on a terminal: one table instead of a line and a log line per certificate. Loaded only on a terminal. */
 import type { Precheck } from "../run/precheck.js";
+import { DAY } from "../util/time.js";
 import { colourFor, renderTable, type Colour, type Column } from "./table.js";
 
-const DAY = 86_400_000;
 const time = (d: Date | null) => d?.toISOString().slice(0, 16).replace("T", " ") ?? "-";
 const statusColour = (p: Precheck): Colour => (!p.decision.usable ? "red" : p.decision.renew ? "yellow" : "green");
 

@@ -129,8 +129,3 @@ export function apply(s: CertState, e: StateEvent): CertState {
       return s.publishPending === null || s.publishPending === e.serial ? { ...s, publishPending: null } : s;
   }
 }
-
-/** Applies events in order. */
-export function applyAll(s: CertState, events: StateEvent[]): CertState {
-  return events.reduce(apply, s);
-}

@@ -122,7 +122,8 @@ describe("failure semantics", { timeout: 600_000 }, () => {
     const r = await s.cli(["run", NAME, "--timeout", "12"]);
     proxy.setRule(pass);
     assert.equal(r.code, 75, r.stderr);
-    assert.ok(r.ms < 16_000, `took ${r.ms}`);
+    // The deadline plus start-up and exit: 16 s was not enough at load 31 on 2 cores (16.1 s).
+    assert.ok(r.ms < 20_000, `took ${r.ms}`);
     assert.match(r.stderr, /renewal failed \(server\)/);
     snap.same();
   });

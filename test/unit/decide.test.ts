@@ -1,9 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decide } from "../../src/decide/decide.js";
-import { renewalTime } from "../../src/decide/policy.js";
+import { renewalWindow } from "../../src/decide/policy.js";
 import type { CertFacts } from "../../src/inspect/facts.js";
 import { emptyState, type AriState } from "../../src/state/model.js";
+
+const renewalTime = (notBefore: Date, notAfter: Date, validMinDays: number | null) => renewalWindow(notBefore, notAfter, validMinDays).at;
 
 const DAY = 86_400_000;
 const T0 = Date.parse("2026-01-01T00:00:00Z");

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AcmeFailure, classifyProblem, classifyTransport, parseRetryAfter, type FailureClass as FailureClassT } from "../../src/acme/errors.js";
-import { backoffDelay, nextAttemptAfter } from "../../src/decide/backoff.js";
+import { backoffDelay } from "../../src/decide/backoff.js";
+import { apply } from "../../src/state/transitions.js";
 import { refusesReplaces } from "../../src/renew/obtain.js";
 import { gate } from "../../src/decide/gate.js";
 import { emptyState } from "../../src/state/model.js";
@@ -49,7 +50,8 @@ test("backoff: 1 min, 10 min, 100 min, then 6–24 h; never before a Retry-After
   assert.equal(backoffDelay(4, 0), 6 * 3_600_000);
   assert.ok(backoffDelay(9, 0.999999) < 24 * 3_600_000);
   const now = new Date(0);
-  assert.equal(nextAttemptAfter(1, now, 0, new Date(3_600_000)).getTime(), 3_600_000);
+  const s = apply(emptyState(), { type: "failed", at: now, class: "server", message: "503", retryAfter: new Date(3_600_000), costsCa: true, usable: true, random: 0 });
+  assert.equal(s.nextAttemptAt?.getTime(), 3_600_000);
 });
 
 test("gate: backoff binds with or without a usable certificate; Retry-After binds always; --force overrides", () => {

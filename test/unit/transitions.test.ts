@@ -6,8 +6,10 @@ import type { Decision } from "../../src/decide/decide.js";
 import { gate } from "../../src/decide/gate.js";
 import { parseState, serializeState } from "../../src/state/file.js";
 import { emptyState, type AriState, type CertState, type IssuedRecord } from "../../src/state/model.js";
-import { apply, applyAll, type StateEvent } from "../../src/state/transitions.js";
+import { apply, type StateEvent } from "../../src/state/transitions.js";
 import { DAY, HOUR, MINUTE } from "../../src/util/time.js";
+
+const applyAll = (s: CertState, events: StateEvent[]): CertState => events.reduce(apply, s);
 
 const T0 = Date.parse("2027-03-01T00:00:00Z");
 const at = (ms: number) => new Date(T0 + ms);
