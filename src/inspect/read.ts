@@ -10,6 +10,7 @@ import { pemBlocks } from "./pem.js";
 import { certIdOrNull } from "../ari/cert-id.js";
 import { spkiKeyType } from "./der.js";
 import { isPlaceholder } from "./placeholder.js";
+import { recordedFacts } from "./recorded.js";
 import { readTextOrNull as readOrNull } from "../util/read.js";
 
 export function keyTypeOf(key: KeyObject): KeyType | string {
@@ -42,6 +43,12 @@ export function inspect(paths: CertPaths): Inspection {
   // meanwhile cannot hand us the old certificate with the new key.
   const base = currentBase(paths, realpathSync);
   const at = (f: string) => join(base, f);
+  // A version acme-renew installed carries the facts its install verified: trusted while its files
+  // are unchanged (src/inspect/recorded.ts). Plain files, and anything changed, are read in full.
+  if (base !== paths.dir) {
+    const recorded = recordedFacts(base);
+    if (recorded) return recorded;
+  }
   let certText: string | null;
   let keyText: string | null;
   try {

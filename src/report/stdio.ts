@@ -1,0 +1,34 @@
+/**
+ * stdout and stderr without Node's stream objects: `process.stdout`/`process.stderr` on a pipe or
+ * socket (systemd's journal stream, a test's pipe) load net and streams, ~2 MiB and a few ms of a
+ * pre-check that writes a few lines. Writes are synchronous, as Node's own are on Linux pipes and
+ * files, so lines keep their order. An fd that is non-blocking and full (EAGAIN), or any other
+ * error, hands the rest to Node's stream, which behaves as before (EPIPE included).
+ */
+import { fstatSync, writeSync } from "node:fs";
+
+type Fd = 1 | 2;
+const stream = (fd: Fd) => (fd === 1 ? process.stdout : process.stderr);
+
+export function writeFd(fd: Fd, text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  try {
+    while (off < buf.length) off += writeSync(fd, buf, off);
+  } catch {
+    stream(fd).write(buf.subarray(off));
+  }
+}
+
+export const writeOut = (text: string): void => writeFd(1, text);
+export const writeErr = (text: string): void => writeFd(2, text);
+
+/** Is fd a terminal? Only a character device can be one: for anything else node:tty is not loaded. */
+export function isTerminal(fd: Fd): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return stream(fd).isTTY === true;
+}
