@@ -115,7 +115,10 @@ await build({
   splitting: true,
   plugins: [cliuiCjs, builtinsLazy, oneCoreChunk],
   chunkNames: "chunks/[name]-[hash]",
-  // For bundled CommonJS (cliui); node:module through getBuiltinModule (no ESM facade).
-  banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+  // `require` for bundled CommonJS (yargs, cliui), made at its first use: createRequire(import.meta.url)
+  // at the top of every chunk cost the offline path 0.6 to 2.6 MiB of RSS on Node 24.
+  banner: {
+    js: "let __req; const __cr = () => (__req ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)); const require = new Proxy(function () {}, { apply: (_, t, a) => __cr()(...a), get: (_, k) => __cr()[k] });",
+  },
 });
 await chmod(new URL("../dist/acme-renew.js", import.meta.url), 0o755);

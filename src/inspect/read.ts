@@ -41,7 +41,8 @@ export function sanNames(cert: X509Certificate): string[] {
 export function inspect(paths: CertPaths): Inspection {
   // Read all files from the version `current` points at, resolved once: a renewal swapping it
   // meanwhile cannot hand us the old certificate with the new key.
-  const base = currentBase(paths, realpathSync);
+  // realpath(3) in one call: the JS realpathSync lstat()s every component of the path.
+  const base = currentBase(paths, realpathSync.native);
   const at = (f: string) => join(base, f);
   // A version acme-renew installed carries the facts its install verified: trusted while its files
   // are unchanged (src/inspect/recorded.ts). Plain files, and anything changed, are read in full.
