@@ -40,7 +40,11 @@ const builtinsLazy = {
   setup(b) {
     // `await import("node:x")` (a lazy path already) stays Node's own: as a chunk it would split the core.
     b.onResolve({ filter: /^node:/ }, (a) => (a.kind === "dynamic-import" ? { path: a.path, external: true } : { path: a.path, namespace: "builtin" }));
-    b.onLoad({ filter: /.*/, namespace: "builtin" }, (a) => {
+    b.onResolve({ filter: /^cjs:node:/ }, (a) => ({ path: a.path.slice(4), namespace: "builtin-cjs" }));
+    // One ES module per builtin re-exporting its CommonJS object: esbuild copies the object's
+    // properties once per builtin, not once per source file importing it (-0.7 MiB, -3% CPU).
+    b.onLoad({ filter: /.*/, namespace: "builtin" }, (a) => ({ contents: `export * from "cjs:${a.path}";\nimport m from "cjs:${a.path}";\nexport default m;\n`, loader: "js", resolveDir: "." }));
+    b.onLoad({ filter: /.*/, namespace: "builtin-cjs" }, (a) => {
       const id = JSON.stringify(a.path);
       if (EAGER_BUILTINS.has(a.path)) return { contents: `module.exports = process.getBuiltinModule(${id});\n`, loader: "js" };
       const names = Object.keys(process.getBuiltinModule(a.path)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== "default");

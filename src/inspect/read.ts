@@ -41,15 +41,14 @@ export function sanNames(cert: X509Certificate): string[] {
 export function inspect(paths: CertPaths): Inspection {
   // Read all files from the version `current` points at, resolved once: a renewal swapping it
   // meanwhile cannot hand us the old certificate with the new key.
-  // realpath(3) in one call: the JS realpathSync lstat()s every component of the path.
+  // A version acme-renew installed carries the facts its install verified: trusted while its files
+  // are unchanged (src/inspect/recorded.ts). Read through `current` without resolving it first: a
+  // swap in between shows as files that are not the recorded ones (other inodes), never as a mix.
+  // Plain files (no `current`), and anything changed, are read in full.
+  const recorded = recordedFacts(paths.current);
+  if (recorded) return recorded;
   const base = currentBase(paths, realpathSync.native);
   const at = (f: string) => join(base, f);
-  // A version acme-renew installed carries the facts its install verified: trusted while its files
-  // are unchanged (src/inspect/recorded.ts). Plain files, and anything changed, are read in full.
-  if (base !== paths.dir) {
-    const recorded = recordedFacts(base);
-    if (recorded) return recorded;
-  }
   let certText: string | null;
   let keyText: string | null;
   try {

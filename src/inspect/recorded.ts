@@ -77,12 +77,16 @@ const sameId = (a: unknown, b: StatId): boolean =>
   isObj(a) && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 
 /**
- * The recorded facts of the version directory `base`, when its record is well-formed and every file
- * it pins is still the file it was (and readable by us); else null. Never throws.
+ * The recorded facts of the version directory `base` (or a symlink to it), when its record is
+ * well-formed and every file it pins is still the file it was (and readable by us); else null.
+ * Never throws.
  */
 export function recordedFacts(base: string): CertFacts | null {
   try {
-    const o: unknown = JSON.parse(readFileSync(join(base, FACTS_FILE), "utf8"));
+    const file = join(base, FACTS_FILE);
+    // No record (plain files, no `current`) is common: answered without a thrown ENOENT.
+    if (statSync(file, { throwIfNoEntry: false }) === undefined) return null;
+    const o: unknown = JSON.parse(readFileSync(file, "utf8"));
     if (!isObj(o) || o.version !== VERSION || !isObj(o.files)) return null;
     for (const f of RECORDED_FILES) {
       const file = join(base, f);

@@ -23,10 +23,17 @@ export function writeFd(fd: Fd, text: string): void {
 export const writeOut = (text: string): void => writeFd(1, text);
 export const writeErr = (text: string): void => writeFd(2, text);
 
-/** Is fd a terminal? Only a character device can be one: for anything else node:tty is not loaded. */
+/** Linux's major number of the memory devices (/dev/null, /dev/zero, /dev/full…): never a terminal. */
+const MEM_MAJOR = 1;
+
+/**
+ * Is fd a terminal? Only a character device can be one, and /dev/null is none: for those Node's
+ * stream (and node:tty, net, streams: ~15 ms) is not loaded to ask.
+ */
 export function isTerminal(fd: Fd): boolean {
   try {
-    if (!fstatSync(fd).isCharacterDevice()) return false;
+    const st = fstatSync(fd);
+    if (!st.isCharacterDevice() || ((st.rdev >>> 8) & 0xfff) === MEM_MAJOR) return false;
   } catch {
     return false;
   }

@@ -15,10 +15,11 @@ export interface CheckArgs extends GlobalArgs {
 export async function checkCommand(a: CheckArgs): Promise<ExitCode> {
   const ctx = makeContext(a);
   const codes: ExitCode[] = [];
-  // What is printed at the end, rendered as each certificate is done: only the terminal's table
-  // needs the results themselves (10,000 Precheck records kept for --json were ~100 MiB).
+  // What is printed at the end, made as each certificate is done: only the terminal's table needs
+  // the Precheck records themselves (10,000 of them kept for --json were ~100 MiB).
   const results: Precheck[] = [];
-  const rendered: string[] = [];
+  const json: Array<Record<string, unknown>> = [];
+  const lines: string[] = [];
   const now = ctx.now();
   // On a terminal: one table on stdout, and not the same facts again as log lines on the same terminal.
   const table = !a.json && isTerminal(1);
@@ -26,9 +27,9 @@ export async function checkCommand(a: CheckArgs): Promise<ExitCode> {
   for (const name of selectNames(ctx, a.names, a.all)) {
     try {
       const p = precheck(ctx.configs.load(name), ctx.stateDir, now, ctx.log);
-      if (a.json) rendered.push(indent(JSON.stringify(checkJson(p), null, 2)));
+      if (a.json) json.push(checkJson(p));
       else if (table) results.push(p);
-      else rendered.push(checkLine(p));
+      else lines.push(checkLine(p));
       codes.push(p.decision.usable ? EXIT.OK : EXIT.FAILURE);
       const level = !p.decision.usable ? "error" : p.decision.validMinDaysClamped ? "warning" : p.decision.renew ? "notice" : "info";
       if (!quiet) ctx.log.log(level, "check", p.decision.reasons.join("; "), {
@@ -44,12 +45,9 @@ export async function checkCommand(a: CheckArgs): Promise<ExitCode> {
       codes.push(EXIT.CONFIG);
     }
   }
-  // The same bytes as JSON.stringify(array, null, 2), element by element.
-  if (a.json) writeOut(rendered.length ? `[\n${rendered.join(",\n")}\n]\n` : "[]\n");
+  if (a.json) writeOut(`${JSON.stringify(json, null, 2)}\n`);
   else if (table && results.length) process.stdout.write((await import("../../report/check-table.js")).checkTable(results, now, process.stdout));
-  else if (rendered.length) writeOut(`${rendered.join("\n")}\n`);
+  else if (lines.length) writeOut(`${lines.join("\n")}\n`);
   return worst(codes);
 }
 
-/** An array element's JSON as JSON.stringify(array, null, 2) writes it: every line two spaces in. */
-const indent = (json: string) => `  ${json.replace(/\n/g, "\n  ")}`;
