@@ -83,10 +83,7 @@ const sameId = (a: unknown, b: StatId): boolean =>
  */
 export function recordedFacts(base: string): CertFacts | null {
   try {
-    const file = join(base, FACTS_FILE);
-    // No record (plain files, no `current`) is common: answered without a thrown ENOENT.
-    if (statSync(file, { throwIfNoEntry: false }) === undefined) return null;
-    const o: unknown = JSON.parse(readFileSync(file, "utf8"));
+    const o: unknown = JSON.parse(readFileSync(join(base, FACTS_FILE), "utf8"));
     if (!isObj(o) || o.version !== VERSION || !isObj(o.files)) return null;
     for (const f of RECORDED_FILES) {
       const file = join(base, f);
