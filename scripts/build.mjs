@@ -77,8 +77,9 @@ const common = {
 // and a link (on Node 24 ~1 ms and ~0.2 MiB apiece: 15 files were 15 ms). esbuild puts code that the
 // entry and some lazily imported module share into chunks keyed by who shares it, so `check` used
 // to load 14 files. Pass 1 finds the offline core (what the entry reaches by static imports) and the
-// lazily imported modules; pass 2 makes every lazily imported module re-export the whole core, so
-// that all of it is shared by the same set of entries and lands in one chunk.
+// lazily imported modules; pass 2 makes every lazily imported module use every export of the core,
+// so that all of it is shared by the same set of entries and lands in one chunk. (Named imports, not
+// `export * as`: namespace objects would cost the core ~400 getters at every start.)
 const pass1 = await build({ ...common, entryPoints: [ENTRY], outdir: "dist.pass1", splitting: true, write: false, metafile: true, plugins: [cliuiCjs, builtinsLazy] });
 const inputs = pass1.metafile.inputs;
 const isOwn = (p) => p.startsWith("src/");
@@ -92,21 +93,20 @@ for (const todo = [ENTRY]; todo.length; ) {
 core.delete(ENTRY); // its top level runs main(): nothing else imports it
 const lazy = new Set(Object.values(inputs).flatMap((v) => v.imports.filter((i) => i.kind === "dynamic-import" && !i.external && isOwn(i.path)).map((i) => i.path)));
 const abs = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
-const CORE_NS = "offline-core";
+// The runtime exports of each core module (types have none), from esbuild itself.
+const exportsOf = await build({ entryPoints: [...core], outdir: "dist.exports", bundle: false, format: "esm", write: false, metafile: true, logLevel: "warning" });
+const coreExports = Object.values(exportsOf.metafile.outputs).map((o) => ({ file: abs(o.entryPoint), names: o.exports }));
+const useCore = [
+  ...coreExports.filter((m) => m.names.length).map((m, i) => `import { ${m.names.map((n, j) => `${n} as __oc${i}_${j}`).join(", ")} } from ${JSON.stringify(m.file)};`),
+  `export const __offlineCore = [${coreExports.filter((m) => m.names.length).flatMap((m, i) => m.names.map((_, j) => `__oc${i}_${j}`)).join(", ")}];`,
+].join("\n");
 const oneCoreChunk = {
   name: "one-core-chunk",
   setup(b) {
-    b.onResolve({ filter: /^offline-core$/ }, () => ({ path: CORE_NS, namespace: CORE_NS }));
-    b.onLoad({ filter: /.*/, namespace: CORE_NS }, () => ({
-      contents: [...core].map((f, i) => `export * as m${i} from ${JSON.stringify(abs(f))};`).join("\n"),
-      loader: "js",
-      resolveDir: abs("src"),
-    }));
-    // The entry re-exports it too, or the namespace objects would be a chunk of their own.
-    const lazyAbs = new Set([...lazy, ENTRY].map(abs));
+    const lazyAbs = new Set([...lazy].map(abs));
     b.onLoad({ filter: /\.ts$/ }, async (a) => {
       if (!lazyAbs.has(a.path)) return undefined;
-      return { contents: `${await readFile(a.path, "utf8")}\nexport * as __offlineCore from "offline-core";\n`, loader: "ts" };
+      return { contents: `${await readFile(a.path, "utf8")}\n${useCore}\n`, loader: "ts" };
     });
   },
 };
