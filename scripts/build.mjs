@@ -30,10 +30,10 @@ const cliuiCjs = {
 // Node's built-in modules through process.getBuiltinModule (Node 20.16+), not ESM imports: an
 // `import … from "node:fs"` builds fs's ESM facade, which reads every export — also `fs.promises`,
 // which loads the promises API, streams and readline. And an import of node:crypto or node:net
-// loads it even when the pre-check never calls it. So fs and path (always needed) come as they
-// are; every other builtin is an object of getters that loads the module at the first read (its
-// export names as the building Node has them; the sources are typed for Node 20, the oldest line).
-// Together with one file for the offline path: ~8 MiB RSS and ~15 ms less on Node 24 (docs/perf).
+// loads it even when the pre-check never calls it. So fs and path (always needed) are read from the
+// module at start; every other builtin is an object of getters that loads the module at the first
+// read (its export names as the building Node has them; the sources are typed for Node 20, the
+// oldest line). Measured with bench/precheck.mjs (figures in issue 14).
 const EAGER_BUILTINS = new Set(["node:fs", "node:path"]);
 const builtinsLazy = {
   name: "builtins-lazy",
@@ -43,7 +43,19 @@ const builtinsLazy = {
     b.onResolve({ filter: /^cjs:node:/ }, (a) => ({ path: a.path.slice(4), namespace: "builtin-cjs" }));
     // One ES module per builtin re-exporting its CommonJS object: esbuild copies the object's
     // properties once per builtin, not once per source file importing it (-0.7 MiB, -3% CPU).
-    b.onLoad({ filter: /.*/, namespace: "builtin" }, (a) => ({ contents: `export * from "cjs:${a.path}";\nimport m from "cjs:${a.path}";\nexport default m;\n`, loader: "js", resolveDir: "." }));
+    // fs and path: plain named exports read from the module (no copying at all; esbuild drops those
+    // not imported); a getter such as fs.promises stays lazy behind a forwarding object.
+    b.onLoad({ filter: /.*/, namespace: "builtin" }, (a) => {
+      if (!EAGER_BUILTINS.has(a.path)) return { contents: `export * from "cjs:${a.path}";\nimport m from "cjs:${a.path}";\nexport default m;\n`, loader: "js", resolveDir: "." };
+      const mod = process.getBuiltinModule(a.path);
+      const names = Object.keys(mod).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== "default");
+      const lines = [`const m = process.getBuiltinModule(${JSON.stringify(a.path)});`, "export default m;"];
+      for (const n of names) {
+        const lazy = typeof Object.getOwnPropertyDescriptor(mod, n)?.get === "function";
+        lines.push(lazy ? `export const ${n} = /* @__PURE__ */ new Proxy({}, { get: (_, k) => m.${n}[k] });` : `export const ${n} = /* @__PURE__ */ (() => m.${n})();`);
+      }
+      return { contents: lines.join("\n"), loader: "js" };
+    });
     b.onLoad({ filter: /.*/, namespace: "builtin-cjs" }, (a) => {
       const id = JSON.stringify(a.path);
       if (EAGER_BUILTINS.has(a.path)) return { contents: `module.exports = process.getBuiltinModule(${id});\n`, loader: "js" };
