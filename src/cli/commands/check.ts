@@ -50,4 +50,3 @@ export async function checkCommand(a: CheckArgs): Promise<ExitCode> {
   else if (lines.length) writeOut(`${lines.join("\n")}\n`);
   return worst(codes);
 }
-
