@@ -5,7 +5,7 @@
 //      `check` of the same certificate as plain files (no record: the full check) is shown for comparison.
 //   2. `--fleet N`: `check --all` and a not-due `run --all` over N certificates, once as installed by
 //      acme-renew and once as plain files (e.g. adopted from lego), each with a fresh stored ARI answer.
-// Usage: node bench/precheck.mjs [--node /path/to/node ...] [--runs 30] [--fleet 1000] [--fleet-runs 3]
+// Usage: node bench/precheck.mjs [--node /path/to/node ...] [--runs 30] [--fleet 1000 (0: none)] [--fleet-runs 3]
 //        [--dir DIR] [--keep] (fixtures go to DIR; default /dev/shm when there, so that creating 2×N certificate
 //        directories does not wait on fsync; the timed commands read through the page cache either way)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -27,7 +27,7 @@ const { values } = parseArgs({
   options: {
     node: { type: "string", multiple: true },
     runs: { type: "string", default: "30" },
-    fleet: { type: "string", default: "0" },
+    fleet: { type: "string", default: "1000" },
     "fleet-runs": { type: "string", default: "3" },
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
