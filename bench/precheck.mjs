@@ -3,7 +3,7 @@
 //      medians, ratios against that line's `node -e 0`, peak RSS (GNU time). The certificate is installed
 //      the way a renewal installs it (a version directory with its facts record, src/store/facts-record.ts);
 //      `check` of the same certificate as plain files (no record: the full check) is shown for comparison.
-//   2. `--fleet N`: `check --all` and a not-due `run --all` over N certificates, once as installed by
+//   2. `--fleet N`: `check --all` (text and --json) and a not-due `run --all` over N certificates, once as installed by
 //      acme-renew and once as plain files (e.g. adopted from lego), each with a fresh stored ARI answer.
 // Usage: node bench/precheck.mjs [--node /path/to/node ...] [--runs 30] [--fleet 1000 (0: none)] [--fleet-runs 3]
 //        [--dir DIR] [--keep] (fixtures go to DIR; default /dev/shm when there, so that creating 2×N certificate
@@ -17,7 +17,7 @@ import { compare, measure, median, table } from "./lib.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CLI = join(ROOT, "dist/acme-renew.js");
-const { makeLeaf, writeCertDir, testCa } = await import(join(ROOT, "build/test/helpers/pki.js"));
+const { testCa } = await import(join(ROOT, "build/test/helpers/pki.js"));
 const { createCertificate } = await import(join(ROOT, "build/src/crypto/certs.js"));
 const { generateKeyPair } = await import(join(ROOT, "build/src/crypto/keys.js"));
 const { install } = await import(join(ROOT, "build/src/store/install.js"));
@@ -125,7 +125,7 @@ if (fleet > 0) {
   console.log("| Node | certificates on disk | command | median ms | per cert ms | peak RSS MiB | exit |\n|---|---|---|---:|---:|---:|---|");
   for (const node of nodes) {
     for (const [, label, d] of fleets) {
-      for (const cmd of [["check", "--all", "--json"], ["run", "--all"]]) {
+      for (const cmd of [["check", "--all"], ["check", "--all", "--json"], ["run", "--all"]]) {
         const argv = [node, CLI, "--config-dir", d.etc, "--state-dir", d.state, ...cmd];
         await measure(argv); // warm-up (page cache)
         const ms = [];
