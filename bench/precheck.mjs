@@ -1,78 +1,145 @@
-// Benchmark: the offline pre-check.
-//   1. `acme-renew check <one valid cert>` and `run` (not due) vs `node -e 0`, alternating, medians.
-//   2. `check --all` over 1,000 generated configs.
-// Usage: npm run bench:precheck [-- --runs 30 --fleet 1000]
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+// Benchmark: the offline pre-check, on one or more Node.js binaries side by side in one invocation.
+//   1. Per line: `node -e 0`, `acme-renew check <one valid cert>` and `run` (not due), alternating runs,
+//      medians, ratios against that line's `node -e 0`, peak RSS (GNU time). The certificate is installed
+//      the way a renewal installs it (a version directory with its facts record, src/store/facts-record.ts);
+//      `check` of the same certificate as plain files (no record: the full check) is shown for comparison.
+//   2. `--fleet N`: `check --all` (text and --json) and a not-due `run --all` over N certificates, once as installed by
+//      acme-renew and once as plain files (e.g. adopted from lego), each with a fresh stored ARI answer.
+// Usage: node bench/precheck.mjs [--node /path/to/node ...] [--runs 30] [--fleet 1000 (0: none)] [--fleet-runs 3]
+//        [--dir DIR] [--keep] (fixtures go to DIR; default /dev/shm when there, so that creating 2×N certificate
+//        directories does not wait on fsync; the timed commands read through the page cache either way)
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { execFileSync } from "node:child_process";
 import { compare, measure, median, table } from "./lib.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CLI = join(ROOT, "dist/acme-renew.js");
-const { writeCertDir, makeLeaf } = await import(join(ROOT, "build/test/helpers/pki.js"));
+const { testCa } = await import(join(ROOT, "build/test/helpers/pki.js"));
+const { createCertificate } = await import(join(ROOT, "build/src/crypto/certs.js"));
+const { generateKeyPair } = await import(join(ROOT, "build/src/crypto/keys.js"));
 const { install } = await import(join(ROOT, "build/src/store/install.js"));
 const { certPaths } = await import(join(ROOT, "build/src/store/paths.js"));
-const { values } = parseArgs({ options: { runs: { type: "string", default: "30" }, fleet: { type: "string", default: "1000" } } });
+const { certIdOf } = await import(join(ROOT, "build/src/ari/cert-id.js"));
+const { values } = parseArgs({
+  options: {
+    node: { type: "string", multiple: true },
+    runs: { type: "string", default: "30" },
+    fleet: { type: "string", default: "1000" },
+    "fleet-runs": { type: "string", default: "3" },
+    dir: { type: "string" },
+    keep: { type: "boolean", default: false },
+  },
+});
+const nodes = values.node?.length ? values.node : [process.execPath];
 const runs = Number(values.runs);
 const fleet = Number(values.fleet);
+const fleetRuns = Number(values["fleet-runs"]);
+const base = values.dir ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
+const root = mkdtempSync(join(base, "acme-renew-bench-"));
+process.on("exit", () => (values.keep ? console.error(`fixtures kept in ${root}`) : rmSync(root, { recursive: true, force: true })));
 
-const root = mkdtempSync(join(tmpdir(), "acme-renew-bench-"));
-const etc = join(root, "etc");
-const state = join(root, "state");
-mkdirSync(etc);
-mkdirSync(state);
-writeFileSync(join(etc, "one.example.com.json"), JSON.stringify({ webroot: "/var/www", server: "https://127.0.0.1:1/dir" }));
-{
-  // As after an issuance: a stored ARI answer still fresh, so `run` has no reason to ask the CA.
-  const { cert } = await writeCertDir(state, "one.example.com", { names: ["one.example.com"] });
-  const { certIdOf } = await import(join(ROOT, "build/src/ari/cert-id.js"));
-  const day = 86_400_000;
-  const now = Date.now();
-  const ari = { certId: certIdOf(new Uint8Array(cert.rawData)), windowStart: new Date(now + 50 * day), windowEnd: new Date(now + 52 * day), selectedTime: new Date(now + 51 * day), explanationURL: null, fetchedAt: new Date(now), nextRefreshAt: new Date(now + 6 * 3600_000), unsupported: false, lastError: null };
-  writeFileSync(join(state, "one.example.com", "state.json"), JSON.stringify({ version: 1, ari }));
+const DAY = 86_400_000;
+const now = Date.now();
+/** state.json as after an issuance: a fresh stored ARI answer, so `run` has no reason to ask the CA. */
+function writeFreshState(stateDir, name, der) {
+  const ari = { certId: certIdOf(der), windowStart: new Date(now + 50 * DAY), windowEnd: new Date(now + 52 * DAY), selectedTime: new Date(now + 51 * DAY), explanationURL: null, fetchedAt: new Date(now), nextRefreshAt: new Date(now + 6 * 3600_000), unsupported: false, lastError: null };
+  writeFileSync(join(stateDir, name, "state.json"), JSON.stringify({ version: 1, ari }));
+}
+// The configs name a CA that is not there: should anything try to reach it, the run fails (exit ≠ 0).
+const config = JSON.stringify({ webroot: "/var/www", server: "https://127.0.0.1:1/dir" });
+
+function makeDirs(kind) {
+  const etc = join(root, `${kind}-etc`);
+  const state = join(root, `${kind}-state`);
+  mkdirSync(etc);
+  mkdirSync(state);
+  return { etc, state };
 }
 
-const cli = (...a) => [process.execPath, CLI, "--config-dir", etc, "--state-dir", state, ...a];
-const rows = await compare(
-  [
-    { name: "node -e 0", argv: [process.execPath, "-e", "0"] },
-    { name: "acme-renew check one", argv: cli("check", "one.example.com") },
-    { name: "acme-renew run one (not due)", argv: cli("run", "one.example.com") },
-  ],
-  runs,
-);
-console.log(`## Pre-check of one valid certificate (${runs} alternating runs, medians)\n`);
-console.log(table(rows, "node -e 0"));
+/** N certificates for names h<i>.example.com (one key for all: the key is not what is measured). */
+async function makeCerts(kind, n) {
+  const d = makeDirs(kind);
+  const ca = await testCa();
+  const key = await generateKeyPair("ec256");
+  for (let i = 0; i < n; i++) {
+    const name = n === 1 ? "one.example.com" : `h${i}.example.com`;
+    writeFileSync(join(d.etc, `${name}.json`), config);
+    const cert = await createCertificate({ names: [name], key, issuer: ca, notBefore: new Date(now - DAY), notAfter: new Date(now + 89 * DAY) });
+    const certPem = cert.toString("pem") + "\n";
+    const chainPem = ca.cert.toString("pem") + "\n";
+    if (kind.startsWith("plain")) {
+      const dir = join(d.state, name);
+      mkdirSync(dir);
+      writeFileSync(join(dir, "cert.pem"), certPem);
+      writeFileSync(join(dir, "chain.pem"), chainPem);
+      writeFileSync(join(dir, "fullchain.pem"), certPem + chainPem);
+      writeFileSync(join(dir, "key.pem"), key.pem, { mode: 0o600 });
+      writeFileSync(join(dir, "full.pem"), key.pem + certPem + chainPem, { mode: 0o600 });
+    } else {
+      await install(certPaths(d.state, name), { keyPem: key.pem, certPem, chainPem }, { keep: 3, group: null, now: new Date(now) });
+    }
+    writeFreshState(d.state, name, new Uint8Array(cert.rawData));
+  }
+  return d;
+}
 
-async function makeFleet(kind) {
-  const fEtc = join(root, `${kind}-etc`);
-  const fState = join(root, `${kind}-state`);
-  mkdirSync(fEtc);
-  mkdirSync(fState);
-  for (let i = 0; i < fleet; i++) {
-    const name = `h${i}.example.com`;
-    writeFileSync(join(fEtc, `${name}.json`), JSON.stringify({ webroot: "/var/www" }));
-    if (kind === "plain") await writeCertDir(fState, name, { names: [name] });
-    else {
-      const { key, cert, issuer } = await makeLeaf({ names: [name] });
-      await install(certPaths(fState, name), { keyPem: key.pem, certPem: cert.toString("pem"), chainPem: issuer.cert.toString("pem") }, { keep: 3, group: null, now: new Date() });
+const version = (n) => execFileSync(n, ["--version"], { encoding: "utf8" }).trim();
+const rel = (r, base) => (r.rssKiB && base.rssKiB ? `${(r.rssKiB / base.rssKiB).toFixed(2)}×` : "-");
+
+// --- 1. one certificate, per Node line -----------------------------------------------------------
+if (runs > 0) {
+  const one = await makeCerts("one", 1);
+  const plain = await makeCerts("plain-one", 1);
+  console.log(`## Pre-check of one valid certificate (${runs} alternating runs per line, medians)\n`);
+  const summary = ["| Node | node -e 0 ms | check ms | ratio | run (not due) ms | ratio | node -e 0 RSS MiB | check RSS | ratio | run RSS | ratio |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"];
+  for (const node of nodes) {
+    const cli = (d, ...a) => [node, CLI, "--config-dir", d.etc, "--state-dir", d.state, ...a];
+    const rows = await compare(
+      [
+        { name: "node -e 0", argv: [node, "-e", "0"] },
+        { name: "acme-renew check one", argv: cli(one, "check", "one.example.com") },
+        { name: "acme-renew run one (not due)", argv: cli(one, "run", "one.example.com") },
+        { name: "acme-renew check one (plain files)", argv: cli(plain, "check", "one.example.com") },
+      ],
+      runs,
+    );
+    console.log(`### Node ${version(node)} (${node})\n`);
+    console.log(table(rows, "node -e 0") + "\n");
+    const [b, c, r] = rows;
+    summary.push(`| ${version(node)} | ${b.medianMs.toFixed(1)} | ${c.medianMs.toFixed(1)} | ${(c.medianMs / b.medianMs).toFixed(2)}× | ${r.medianMs.toFixed(1)} | ${(r.medianMs / b.medianMs).toFixed(2)}× | ${(b.rssKiB / 1024).toFixed(1)} | ${(c.rssKiB / 1024).toFixed(1)} | ${rel(c, b)} | ${(r.rssKiB / 1024).toFixed(1)} | ${rel(r, b)} |`);
+  }
+  console.log(`### Summary (goal: ≤ 1.3× the time and ≤ 1.15× the peak RSS of node -e 0)\n\n${summary.join("\n")}\n`);
+}
+
+// --- 2. fleets -------------------------------------------------------------------------------------
+if (fleet > 0) {
+  const t0 = Date.now();
+  const fleets = [
+    ["installed", "installed by acme-renew (facts record)", await makeCerts("installed", fleet)],
+    ["plain", "plain files (e.g. adopted from lego)", await makeCerts("plain", fleet)],
+  ];
+  console.log(`## ${fleet} certificates (${fleetRuns} runs each, medians; fixtures made in ${((Date.now() - t0) / 1000).toFixed(0)} s under ${base})\n`);
+  console.log("| Node | certificates on disk | command | median ms | per cert ms | peak RSS MiB | exit |\n|---|---|---|---:|---:|---:|---|");
+  for (const node of nodes) {
+    for (const [, label, d] of fleets) {
+      for (const cmd of [["check", "--all"], ["check", "--all", "--json"], ["run", "--all"]]) {
+        const argv = [node, CLI, "--config-dir", d.etc, "--state-dir", d.state, ...cmd];
+        await measure(argv); // warm-up (page cache)
+        const ms = [];
+        const rss = [];
+        const codes = new Set();
+        for (let i = 0; i < fleetRuns; i++) {
+          const m = await measure(argv);
+          ms.push(m.ms);
+          if (m.rss !== null) rss.push(m.rss);
+          codes.add(m.code);
+        }
+        const med = median(ms);
+        console.log(`| ${version(node)} | ${label} | ${cmd.join(" ")} | ${med.toFixed(0)} | ${(med / fleet).toFixed(3)} | ${rss.length ? (median(rss) / 1024).toFixed(1) : "-"} | ${[...codes].join(",")} |`);
+      }
     }
   }
-  return [process.execPath, CLI, "--config-dir", fEtc, "--state-dir", fState, "check", "--all", "--json"];
-}
-
-const fleetRuns = Math.max(3, Math.round(runs / 5));
-console.log(`\n## check --all over ${fleet} certificates (${fleetRuns} runs, medians)\n`);
-console.log("| certificates on disk | configs | median ms | per cert ms | exit |\n|---|---:|---:|---:|---|");
-for (const [kind, label] of [["installed", "written by acme-renew (pair proof)"], ["plain", "plain files (e.g. adopted from lego)"]]) {
-  const argv = await makeFleet(kind);
-  const ms = [];
-  let code;
-  for (let i = 0; i < fleetRuns; i++) {
-    const m = await measure(argv);
-    ms.push(m.ms);
-    code = m.code;
-  }
-  console.log(`| ${label} | ${fleet} | ${median(ms).toFixed(0)} | ${(median(ms) / fleet).toFixed(2)} | ${code} |`);
 }

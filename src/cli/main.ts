@@ -2,6 +2,7 @@
 import { ConfigError } from "../config/errors.js";
 import { EXIT, type ExitCode } from "../report/exit.js";
 import { Logger, type LogFormat } from "../report/log.js";
+import { writeErr } from "../report/stdio.js";
 import { checkCommand } from "./commands/check.js";
 import { readyCommand } from "./commands/ready.js";
 import { UsageError, type GlobalArgs } from "./context.js";
@@ -26,7 +27,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const log = new Logger(logFormat);
     if (e instanceof UsageError) {
       log.error("usage", e.message);
-      process.stderr.write("run acme-renew --help for usage\n");
+      writeErr("run acme-renew --help for usage\n");
       return EXIT.USAGE;
     }
     if (e instanceof ConfigError) {

@@ -10,6 +10,7 @@ import { pemBlocks } from "./pem.js";
 import { certIdOrNull } from "../ari/cert-id.js";
 import { spkiKeyType } from "./der.js";
 import { isPlaceholder } from "./placeholder.js";
+import { recordedFacts } from "./recorded.js";
 import { readTextOrNull as readOrNull } from "../util/read.js";
 
 export function keyTypeOf(key: KeyObject): KeyType | string {
@@ -38,9 +39,15 @@ export function sanNames(cert: X509Certificate): string[] {
 }
 
 export function inspect(paths: CertPaths): Inspection {
+  // A version acme-renew installed carries the facts its install verified: trusted while its files
+  // are unchanged (src/inspect/recorded.ts). Read through `current` without resolving it first: a
+  // swap in between shows as files that are not the recorded ones (other inodes), never as a mix.
+  // Plain files (no `current`), and anything changed, are read in full.
+  const recorded = recordedFacts(paths.current);
+  if (recorded) return recorded;
   // Read all files from the version `current` points at, resolved once: a renewal swapping it
   // meanwhile cannot hand us the old certificate with the new key.
-  const base = currentBase(paths, realpathSync);
+  const base = currentBase(paths, realpathSync.native);
   const at = (f: string) => join(base, f);
   let certText: string | null;
   let keyText: string | null;

@@ -3,6 +3,7 @@
  * priority prefix), or one JSON object per line.
  */
 import { fstatSync } from "node:fs";
+import { writeErr } from "./stdio.js";
 import { createJournalSink, toJournalEntry, type JournalSink } from "../systemd/journal.js";
 
 export type LogFormat = "auto" | "journal" | "json" | "text";
@@ -38,7 +39,7 @@ export class Logger {
 
   constructor(
     format: LogFormat = "auto",
-    private write: (line: string) => void = (l) => process.stderr.write(l),
+    private write: (line: string) => void = writeErr,
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.format = format !== "auto" ? format : stderrIsJournal(env) ? "journal" : "text";

@@ -15,6 +15,7 @@ import { fsyncDir, isAtomicLeftover, writeNewFile } from "./atomic.js";
 import { PEM_FILES, type CertPaths, type PemFile } from "./paths.js";
 import { gidOf } from "./group.js";
 import { PROOF_FILE, pairProof } from "./pair-proof.js";
+import { writeFactsRecord } from "./facts-record.js";
 
 export interface Material {
   keyPem: string;
@@ -60,7 +61,10 @@ function versionId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
 }
 
-/** Writes a complete version directory under a temporary name, then renames it into place. */
+/**
+ * Writes a complete version directory under a temporary name, then renames it into place. With a
+ * `proof` (a verified pair), also the facts record for the pre-check, after the files' last change.
+ */
 async function writeVersion(paths: CertPaths, files: Partial<Record<PemFile, string>>, id: string, gid: number | null, proof: string | null): Promise<string> {
   const tmp = join(paths.versions, `.tmp-${id}`);
   await fs.mkdir(tmp, { mode: 0o750 });
@@ -70,7 +74,10 @@ async function writeVersion(paths: CertPaths, files: Partial<Record<PemFile, str
     await writeNewFile(file, data, secret ? (gid !== null ? 0o640 : 0o600) : 0o644);
     if (gid !== null) await fs.chown(file, -1, gid);
   }
-  if (proof !== null) await writeNewFile(join(tmp, PROOF_FILE), proof, 0o644);
+  if (proof !== null) {
+    await writeNewFile(join(tmp, PROOF_FILE), proof, 0o644);
+    await writeFactsRecord(tmp, { cert: files["cert.pem"] ?? "", key: files["key.pem"] ?? "", chain: files["chain.pem"] ?? "" });
+  }
   if (gid !== null) await fs.chown(tmp, -1, gid);
   await fsyncDir(tmp);
   await fs.rename(tmp, join(paths.versions, id));

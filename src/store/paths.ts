@@ -22,18 +22,20 @@ export interface CertPaths {
 
 export function certPaths(stateDir: string, name: string): CertPaths {
   const dir = join(stateDir, name);
+  // `dir` is normalised and the names are plain: concatenation is join() without its cost (check --all).
+  const at = (f: string) => (dir === "/" ? `/${f}` : `${dir}/${f}`);
   return {
     dir,
-    cert: join(dir, "cert.pem"),
-    chain: join(dir, "chain.pem"),
-    fullchain: join(dir, "fullchain.pem"),
-    key: join(dir, "key.pem"),
-    full: join(dir, "full.pem"),
-    current: join(dir, "current"),
-    versions: join(dir, "versions"),
-    state: join(dir, "state.json"),
-    lock: join(dir, ".lock"),
-    pending: join(dir, "pending.json"),
+    cert: at("cert.pem"),
+    chain: at("chain.pem"),
+    fullchain: at("fullchain.pem"),
+    key: at("key.pem"),
+    full: at("full.pem"),
+    current: at("current"),
+    versions: at("versions"),
+    state: at("state.json"),
+    lock: at(".lock"),
+    pending: at("pending.json"),
   };
 }
 

@@ -4,7 +4,7 @@
  * the chain and what it was ordered with. A later run installs it without a new order while it is
  * still good; the install that succeeds removes it.
  */
-import { constants, promises as fs } from "node:fs";
+import { constants, promises as fs, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import type { Material } from "./install.js";
@@ -64,7 +64,9 @@ const str = (v: unknown): v is string => typeof v === "string";
 export function readPending(paths: CertPaths): PendingRead {
   let text: string | null;
   try {
-    text = readTextOrNull(paths.pending);
+    // Usually absent: a stat that answers "no such file" without throwing spares an Error with a
+    // stack per certificate (check --all). EACCES and the like still throw.
+    text = statSync(paths.pending, { throwIfNoEntry: false }) === undefined ? null : readTextOrNull(paths.pending);
   } catch (e) {
     return { pending: null, problem: `cannot read ${paths.pending} (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
   }

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import { createRequire } from "node:module";
+import { writeErr } from "../report/stdio.js";
 
 export const JOURNAL_SOCKET = "/run/systemd/journal/socket";
 export const SYSLOG_IDENTIFIER = "acme-renew";
@@ -138,7 +139,7 @@ export function encodeEntry(entry: JournalEntry, identifier = SYSLOG_IDENTIFIER)
 
 function defaultFallback(entry: JournalEntry): void {
   try {
-    process.stderr.write(entry.line ?? `<${entry.priority}>${entry.message.replace(/\n/g, " ")}\n`);
+    writeErr(entry.line ?? `<${entry.priority}>${entry.message.replace(/\n/g, " ")}\n`);
   } catch {
     /* nowhere left to write */
   }

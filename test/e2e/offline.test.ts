@@ -1,9 +1,11 @@
 /** Proof that the pre-check (check, ready, run when not due) needs no network and never loads the ACME library. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeLeaf, writeCertDir } from "../helpers/pki.js";
+import { DAY, makeLeaf, writeCertDir } from "../helpers/pki.js";
+import { install } from "../../src/store/install.js";
+import { certPaths } from "../../src/store/paths.js";
 import { CLI, ROOT, sandbox } from "../helpers/cli.js";
 import { DNS_PROVIDER_CODES } from "../../src/config/dns-providers.js";
 import { spawnSync } from "node:child_process";
@@ -164,4 +166,59 @@ test("run of a valid cert in cluster mode (etcd configured) makes no connect(), 
     assert.deepEqual(lines.filter((l) => clusterChunks.some((c) => l.includes(c))), [], `${cmd}: no cluster chunk opened`);
     assert.deepEqual(lines.filter((l) => /nonexistent\//.test(l)), [], `${cmd}: neither the key file nor the etcd credentials are read`);
   }
+});
+
+/** a.example.com installed the way a renewal installs it: a version directory with its facts record. */
+async function installCert(s: ReturnType<typeof sandbox>, o: Parameters<typeof makeLeaf>[0] = { names: NAMES }) {
+  const { key, cert, issuer } = await makeLeaf(o);
+  const p = certPaths(s.stateDir, "a.example.com");
+  await install(p, { keyPem: key.pem, certPem: cert.toString("pem"), chainPem: issuer!.cert.toString("pem") }, { keep: 3, group: null, now: new Date() });
+  return { p, version: realpathSync(p.current) };
+}
+
+/** Runs `cmd` under strace with a preload that lists the builtin modules loaded; returns the opened paths and the modules. */
+async function traced(s: ReturnType<typeof sandbox>, cmd: string, tag: string) {
+  const trace = join(s.root, `trace-${tag}`);
+  const mods = join(s.root, `modules-${tag}`);
+  const preload = join(s.root, "modules.cjs");
+  writeFileSync(preload, `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(mods)}, process.moduleLoadList.join("\\n")));\n`);
+  const r = await s.cli([cmd, "a.example.com"], { wrapper: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=connect,socket,openat,open"], env: { NODE_OPTIONS: `--require=${preload}` } });
+  const lines = readFileSync(trace, "utf8").split("\n");
+  return { r, lines, opened: lines.filter((l) => /open(at)?\(/.test(l)), modules: readFileSync(mods, "utf8").split("\n") };
+}
+
+for (const cmd of ["check", "ready", "run"]) {
+  test(`${cmd} of a certificate acme-renew installed takes its facts record: no PEM file opened, node:crypto not loaded (strace)`, async () => {
+    const s = sandbox();
+    s.writeConfig("a.example.com", cfg);
+    await installCert(s);
+    const { r, lines, opened, modules } = await traced(s, cmd, cmd);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(opened.some((l) => l.includes(".facts.json")), "the trace saw the facts record being read (the trace works)");
+    assert.deepEqual(opened.filter((l) => /\/(cert|key|chain|fullchain|full)\.pem"/.test(l)), [], "no PEM file opened");
+    assert.deepEqual(modules.filter((m) => /^NativeModule (crypto|internal\/crypto\/)/.test(m)), [], "node:crypto not loaded");
+    assert.deepEqual(lines.filter((l) => /connect\(|socket\(AF_INET/.test(l)), [], "no connect() and no inet socket");
+    assert.deepEqual(lines.filter((l) => LIBS.test(l)), [], "no ACME, x509, network or yargs library loaded");
+  });
+}
+
+test("a certificate changed after its install (stat identity differs) gets the full check, which reports the truth", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  const { version } = await installCert(s);
+  // Replace the installed cert.pem in place by an expired certificate for another key.
+  const { cert } = await makeLeaf({ names: NAMES, notBefore: new Date(Date.now() - 100 * DAY), notAfter: new Date(Date.now() - DAY) });
+  writeFileSync(join(version, "cert.pem"), cert.toString("pem"));
+  const { r, opened } = await traced(s, "check", "tampered");
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stdout, /^a\.example\.com\t(expired|mismatch)\tNOT USABLE/m);
+  assert.ok(opened.some((l) => /cert\.pem"/.test(l)), "the full check read cert.pem");
+  // The same for a key replaced by another one: the pair is checked again, not taken from the record.
+  const t = sandbox();
+  t.writeConfig("a.example.com", cfg);
+  const b = await installCert(t);
+  writeFileSync(join(b.version, "key.pem"), (await makeLeaf({ names: NAMES })).key.pem);
+  const k = await t.cli(["check", "a.example.com"]);
+  assert.equal(k.code, 1, k.stdout);
+  assert.match(k.stdout, /^a\.example\.com\tmismatch\tNOT USABLE/m);
 });

@@ -34,6 +34,8 @@ import { join } from "node:path";
 import assert from "node:assert/strict";
 import { PEM_FILES } from "../../src/store/paths.js";
 import { PROOF_FILE, pairProof } from "../../src/store/pair-proof.js";
+import { recordedFacts } from "../../src/inspect/recorded.js";
+import { factsOf } from "../../src/inspect/read.js";
 import { CLI, sandbox, type CliOptions, type CliResult } from "./cli.js";
 import type { Pebble } from "./pebble.js";
 
@@ -329,6 +331,12 @@ export function assertNothingLost(stateDir: string, name: string, before: CertSn
     const c = readFileSync(join(vdir, v, "cert.pem"), "utf8");
     if (proof !== null && proof.toString("utf8") === pairProof(k, c)) {
       assert.ok(new X509Certificate(c).checkPrivateKey(createPrivateKey(k)), `${name}: the ${PROOF_FILE} of version ${v} vouches for a pair that really matches`);
+    }
+    // Likewise a facts record the pre-check would take (its files unchanged) says what the files say.
+    const recorded = recordedFacts(join(vdir, v));
+    if (recorded !== null) {
+      const chain = readOrNull(join(vdir, v, "chain.pem"));
+      assert.deepEqual(recorded, factsOf({ cert: c, key: k, chain: chain === null ? null : chain.toString("utf8") }, { cert: "cert.pem", key: "key.pem" }), `${name}: the facts record of version ${v} says what its files say`);
     }
   }
   for (const [v, hashes] of Object.entries(before.versions)) {

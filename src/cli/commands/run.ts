@@ -3,6 +3,7 @@ import { ConfigError } from "../../config/errors.js";
 import { checkHttpsUrl } from "../../config/names.js";
 import type { CertConfig } from "../../config/types.js";
 import { EXIT, worst, type ExitCode } from "../../report/exit.js";
+import { isTerminal, writeOut } from "../../report/stdio.js";
 import type { RunResult } from "../../run/result.js";
 import { runOne } from "../../run/run-one.js";
 import { makeContext, selectNames, UsageError, type GlobalArgs } from "../context.js";
@@ -35,7 +36,7 @@ async function pool<T, R>(items: T[], limit: number, work: (t: T) => Promise<R>)
 
 /** A person's terminal: stderr a TTY, text logs, and not under systemd (which sets INVOCATION_ID for every unit). */
 function onTerminal(logFormat: string, env: NodeJS.ProcessEnv): boolean {
-  return !!process.stderr.isTTY && logFormat === "text" && !env.INVOCATION_ID && !env.JOURNAL_STREAM && !env.NOTIFY_SOCKET;
+  return isTerminal(2) && logFormat === "text" && !env.INVOCATION_ID && !env.JOURNAL_STREAM && !env.NOTIFY_SOCKET;
 }
 
 export async function runCommand(a: RunArgs): Promise<ExitCode> {
@@ -93,7 +94,7 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
   if (systemd.enabled) await systemd.send({ STATUS: statusLine(results), EXIT_STATUS: String(code) });
   if (a.json) {
     const rows = results.map((r) => ({ name: r.name, outcome: r.outcome, exitCode: r.code, message: r.message, notAfter: r.notAfter?.toISOString() ?? null }));
-    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    writeOut(`${JSON.stringify(rows, null, 2)}\n`);
   }
   return code;
 }

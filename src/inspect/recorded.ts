@@ -1,0 +1,98 @@
+/**
+ * The facts a version directory's install recorded (`.facts.json`, written by src/store/facts-record.ts
+ * after the pair was verified): the CertFacts of its cert.pem/key.pem/chain.pem, and each file's stat
+ * identity (dev, ino, size, mtime and ctime in ns). While all three files still have that identity,
+ * the pre-check takes the facts as recorded — no PEM parsing, no node:crypto. Any other answer
+ * (no record, unreadable or malformed record, a file replaced, edited, touched, chmod'ed or gone)
+ * returns null and the caller reads the files in full. Dates are judged against the clock by
+ * decide() as always: a record holds notAfter, never "valid".
+ */
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { CertFacts } from "./facts.js";
+
+export const FACTS_FILE = ".facts.json";
+const VERSION = 1;
+/** The files whose identity a record pins, in the version directory. */
+export const RECORDED_FILES = ["cert.pem", "key.pem", "chain.pem"] as const;
+
+export interface StatId {
+  dev: string;
+  ino: string;
+  size: string;
+  mtimeNs: string;
+  ctimeNs: string;
+}
+
+/** The stat identity of `file` (follows symlinks, as a reader does). Throws as statSync does. */
+export function statId(file: string): StatId {
+  const s = statSync(file, { bigint: true });
+  return { dev: String(s.dev), ino: String(s.ino), size: String(s.size), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) };
+}
+
+/** The record's text for facts of files with these identities. */
+export function encodeRecord(facts: CertFacts, ids: Record<(typeof RECORDED_FILES)[number], StatId>): string {
+  const f = { ...facts, notBefore: facts.notBefore.toISOString(), notAfter: facts.notAfter.toISOString() };
+  return `${JSON.stringify({ version: VERSION, files: ids, facts: f })}\n`;
+}
+
+const isStr = (v: unknown): v is string => typeof v === "string";
+const isDate = (v: unknown): v is string => isStr(v) && !Number.isNaN(Date.parse(v));
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** CertFacts from a record's `facts`, or null unless every field is there with its type. */
+function decodeFacts(v: unknown): CertFacts | null {
+  if (!isObj(v) || v.kind !== "present") return null;
+  const ok =
+    isDate(v.notBefore) &&
+    isDate(v.notAfter) &&
+    Array.isArray(v.names) &&
+    v.names.every(isStr) &&
+    isStr(v.keyType) &&
+    typeof v.keyMatches === "boolean" &&
+    typeof v.chainPresent === "boolean" &&
+    isStr(v.serialHex) &&
+    isStr(v.issuer) &&
+    isStr(v.fingerprint256) &&
+    (v.certId === null || isStr(v.certId)) &&
+    typeof v.placeholder === "boolean";
+  if (!ok) return null;
+  return {
+    kind: "present",
+    notBefore: new Date(v.notBefore as string),
+    notAfter: new Date(v.notAfter as string),
+    names: [...(v.names as string[])],
+    keyType: v.keyType as string,
+    keyMatches: v.keyMatches as boolean,
+    chainPresent: v.chainPresent as boolean,
+    serialHex: v.serialHex as string,
+    issuer: v.issuer as string,
+    fingerprint256: v.fingerprint256 as string,
+    certId: v.certId as string | null,
+    placeholder: v.placeholder as boolean,
+  };
+}
+
+const sameId = (a: unknown, b: StatId): boolean =>
+  isObj(a) && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+
+/**
+ * The recorded facts of the version directory `base` (or a symlink to it), when its record is
+ * well-formed and every file it pins is still the file it was (and readable by us); else null.
+ * Never throws.
+ */
+export function recordedFacts(base: string): CertFacts | null {
+  try {
+    const o: unknown = JSON.parse(readFileSync(join(base, FACTS_FILE), "utf8"));
+    if (!isObj(o) || o.version !== VERSION || !isObj(o.files)) return null;
+    for (const f of RECORDED_FILES) {
+      const file = join(base, f);
+      if (!sameId(o.files[f], statId(file))) return null;
+      // What a full check would find: a file we cannot read is "unreadable", not valid.
+      accessSync(file, constants.R_OK);
+    }
+    return decodeFacts(o.facts);
+  } catch {
+    return null;
+  }
+}
