@@ -1,6 +1,7 @@
 // Benchmark: cluster mode (issue 13), side by side in one invocation.
 //   1. 3 hosts x N certificates, all missing (due), `run --all` on the 3 hosts at once:
-//      CA orders placed (Pebble's newOrder POSTs) and wall time, cluster mode vs 3 standalone hosts.
+//      CA orders placed (Pebble's newOrder POSTs) and wall time, cluster mode vs 3 standalone hosts;
+//      etcd requests of the cluster round (gRPC calls the members handled, from their /metrics).
 //   2. A not-due `run` on a cluster host vs a standalone host: farm-bench, alternating pairs.
 // Real components: a 3-member etcd 3.5 and Pebble (scripts/provision-*.sh, or ETCD_BIN/PEBBLE_BIN).
 // Usage: npx tsc && node scripts/build.mjs && node bench/cluster.mjs [--certs 10] [--runs 20]
@@ -25,6 +26,22 @@ const root = mkdtempSync(join(tmpdir(), "acme-renew-bench-cluster-"));
 const [etcd, pebble] = await Promise.all([startEtcdCluster(), startPebble()]);
 const orders = () => pebble.log().split("\n").filter((l) => /POST \/order-plz/.test(l)).length;
 
+/** gRPC calls the etcd members handled so far, by method (the JSON gateway turns each request into one). */
+async function etcdCalls() {
+  const by = {};
+  for (const ep of etcd.endpoints) {
+    const text = await (await fetch(`${ep}/metrics`)).text();
+    for (const m of text.matchAll(/^grpc_server_handled_total\{([^}]*)\} (\S+)$/gm)) {
+      const service = /grpc_service="([^"]+)"/.exec(m[1])?.[1] ?? "";
+      if (!/^etcdserverpb\.(KV|Lease|Auth|Watch)$/.test(service)) continue;
+      const method = /grpc_method="([^"]+)"/.exec(m[1])?.[1] ?? "?";
+      by[method] = (by[method] ?? 0) + Number(m[2]);
+    }
+  }
+  return by;
+}
+const callsSince = (a, b) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v - (a[k] ?? 0)]).filter(([, v]) => v > 0));
+
 function run(args, env = {}) {
   return new Promise((res) => {
     const t0 = Date.now();
@@ -42,7 +59,7 @@ function host(label, cluster) {
   const state = join(dir, "state");
   mkdirSync(etc, { recursive: true });
   mkdirSync(state, { recursive: true });
-  const defaults = { server: pebble.directoryUrl, caBundle: pebble.caBundle, email: "ops@example.com", acceptTerms: true, dnsHook: writeDnsHook(dir), dnsResolver: `127.0.0.1:${pebble.dnsPort}`, dnsPropagationTimeout: 10, ...(cluster ? { cluster } : {}) };
+  const defaults = { server: pebble.directoryUrl, caBundle: pebble.caBundle, email: "ops@example.com", acceptTerms: true, dnsHook: writeDnsHook(dir), dnsResolver: `127.0.0.1:${pebble.dnsPort}`, dnsPropagationCheck: false, ...(cluster ? { cluster } : {}) };
   writeFileSync(join(etc, "defaults.json"), JSON.stringify(defaults));
   // Cluster hosts share their names; standalone hosts get names of their own (three hosts answering
   // dns-01 for one name at once would overwrite each other's TXT record in challtestsrv).
@@ -57,9 +74,12 @@ async function round(kind) {
   const cluster = kind === "cluster" ? { etcd: { endpoints: etcd.endpoints }, prefix: `/acme-renew/bench-${process.pid}`, encryptionKeyFile: key } : null;
   const hosts = [0, 1, 2].map((i) => host(`${kind}-h${i}`, cluster));
   const o0 = orders();
+  const c0 = await etcdCalls();
   const t0 = Date.now();
   const rs = await Promise.all(hosts.map((h) => run(h.args("run", "--all"))));
-  return { kind, orders: orders() - o0, wall: Date.now() - t0, codes: rs.map((r) => r.code), err: rs.find((r) => r.code !== 0)?.err ?? "" };
+  const wall = Date.now() - t0;
+  const calls = callsSince(c0, await etcdCalls());
+  return { kind, orders: orders() - o0, wall, codes: rs.map((r) => r.code), err: rs.find((r) => r.code !== 0)?.err ?? "", calls };
 }
 
 try {
@@ -69,6 +89,8 @@ try {
   console.log(`## 3 hosts × ${N} certificates due at once (\`run --all\` on each, concurrently)\n`);
   console.log("| mode | CA orders (newOrder POSTs) | wall time (s) | exit codes |\n|---|---:|---:|---|");
   for (const r of [solo, clustered]) console.log(`| ${r.kind === "solo" ? "3 standalone hosts" : "cluster (3-member etcd)"} | ${r.orders} | ${(r.wall / 1000).toFixed(1)} | ${r.codes.join(" ")} |`);
+  const total = Object.values(clustered.calls).reduce((a, b) => a + b, 0);
+  console.log(`\netcd requests in the cluster round (gRPC calls handled by the members): ${total} for ${N} certificates on 3 hosts = ${(total / N).toFixed(1)} per certificate renewed (${Object.entries(clustered.calls).map(([k, v]) => `${k} ${v}`).join(", ")}); standalone round: ${Object.values(solo.calls).reduce((a, b) => a + b, 0)}`);
   for (const r of [solo, clustered]) if (r.err) console.log(`\n${r.kind}: ${r.err.split("\n").slice(-5).join("\n")}`);
 
   // 2. not-due run: one valid certificate, cluster configured vs not (etcd would answer: it is running).
