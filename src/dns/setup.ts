@@ -3,6 +3,7 @@
  * variables (env.ts), let it check them. No network: `validate` runs exactly this, and `run` runs it
  * before it contacts the CA, so a missing or bad variable is a configuration error (78) up front.
  */
+import { ConfigError } from "../config/errors.js";
 import type { RetryContext } from "../acme/retry.js";
 import type { DnsServer } from "../config/names.js";
 import type { CertConfig, DnsChallenge } from "../config/types.js";
@@ -38,7 +39,7 @@ export function providerFor(cert: CertConfig, c: DnsChallenge, warn: (m: string)
 
 export async function prepareProvider(cert: CertConfig, c: DnsChallenge, processEnv: NodeJS.ProcessEnv, warn: (m: string) => void): Promise<PreparedProvider> {
   const load = PROVIDERS[c.provider];
-  if (!load) throw new Error(`no module for dns provider ${c.provider}`);
+  if (!load) throw new ConfigError(cert.file, "dnsProvider", `no module for the DNS provider "${c.code}"`);
   const definition = await load();
   const env = new ProviderEnv({ file: cert.file, process: processEnv, environmentFile: c.environmentFile, credentialFiles: c.credentialFiles, warn }, c.code);
   const { config, timing } = definition.configure(env, { hook: c.hook });

@@ -155,11 +155,16 @@ async function sync(x: Ctx, s: NonNullable<ReturnType<typeof syncable>>, shared:
 }
 
 /** A failure the cluster recorded (backoff, Retry-After) that binds every host. */
-function sharedBackoff(f: Flow, shared: Shared): SharedState | null {
+/**
+ * The cluster's backoff, if it holds this run. Not for a revoked certificate's replacement (as
+ * locally, the revocation ends the backoff), except for the CA's own Retry-After.
+ */
+export function sharedBackoff(f: Pick<Flow, "o" | "p">, shared: Pick<Shared, "state">): SharedState | null {
   const st = shared.state?.st;
   if (!st || f.o.force) return null;
   const t = f.o.now().getTime();
-  const until = Math.max(st.nextAttemptAt?.getTime() ?? 0, st.retryAfter?.getTime() ?? 0);
+  const revoked = f.p.decision.dueReasons.includes("revoked");
+  const until = Math.max(revoked ? 0 : (st.nextAttemptAt?.getTime() ?? 0), st.retryAfter?.getTime() ?? 0);
   return until > t ? st : null;
 }
 

@@ -100,7 +100,7 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
 }
 
 /** The unit's final STATUS=: one certificate in full, several as counts. */
-function statusLine(results: RunResult[]): string {
+export function statusLine(results: RunResult[]): string {
   if (results.length === 1) {
     const r = results[0]!;
     const until = r.notAfter ? `, valid until ${r.notAfter.toISOString()}` : "";
@@ -121,6 +121,8 @@ function statusLine(results: RunResult[]): string {
       case "waiting":
       case "busy":
         if (r.code === 75) return `${r.name}: renewal failed, cert valid${until}`;
+        // A configuration the CA cannot work with (terms not accepted): 78, the certificate still serves.
+        if (r.outcome === "soft-failure" && r.code === 78) return `${r.name}: renewal failed (configuration), cert valid${until}`;
       // falls through: no usable certificate
       default:
         return `${r.name}: ${r.outcome}, ${r.code === 3 ? "placeholder in place" : "no usable certificate"}`;
