@@ -69,6 +69,8 @@ const builtinsLazy = {
 };
 
 const ENTRY = "src/acme-renew.ts";
+// Worker threads' entries (`new URL("./x.js", import.meta.url)` from a chunk): built into chunks/ too.
+const WORKERS = { "chunks/fanout-worker": "src/run/fanout-worker.ts" };
 const common = {
   bundle: true,
   format: "esm",
@@ -104,6 +106,7 @@ for (const todo = [ENTRY]; todo.length; ) {
 }
 core.delete(ENTRY); // its top level runs main(): nothing else imports it
 const lazy = new Set(Object.values(inputs).flatMap((v) => v.imports.filter((i) => i.kind === "dynamic-import" && !i.external && isOwn(i.path)).map((i) => i.path)));
+for (const w of Object.values(WORKERS)) lazy.add(w);
 const abs = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
 // The runtime exports of each core module (types have none), from esbuild itself.
 const exportsOf = await build({ entryPoints: [...core], outdir: "dist.exports", bundle: false, format: "esm", write: false, metafile: true, logLevel: "warning" });
@@ -126,7 +129,7 @@ const oneCoreChunk = {
 await rm(new URL("../dist", import.meta.url), { recursive: true, force: true });
 await build({
   ...common,
-  entryPoints: { "acme-renew": ENTRY },
+  entryPoints: { "acme-renew": ENTRY, ...WORKERS },
   outdir: "dist",
   splitting: true,
   plugins: [cliuiCjs, builtinsLazy, oneCoreChunk],

@@ -32,11 +32,16 @@ function readJson(file: string, required: boolean): unknown {
 export class ConfigLoader {
   private defaults: RawConfig | null | undefined;
 
-  constructor(readonly dir: string) {}
+  /** join(dir, f) for a plain file name f is prefix + f: join() once, not for each of 10,000 configs. */
+  private readonly prefix: string;
+
+  constructor(readonly dir: string) {
+    this.prefix = join(dir, "x").slice(0, -1);
+  }
 
   private loadDefaults(): RawConfig | null {
     if (this.defaults === undefined) {
-      const file = join(this.dir, DEFAULTS_FILE);
+      const file = this.prefix + DEFAULTS_FILE;
       const raw = readJson(file, false);
       this.defaults = raw === undefined ? null : validateRaw(file, raw, { defaults: true });
     }
@@ -63,7 +68,7 @@ export class ConfigLoader {
   }
 
   load(name: string): CertConfig {
-    const file = join(this.dir, `${name}.json`);
+    const file = `${this.prefix}${name}.json`;
     const nameProblem = checkCertName(name);
     if (nameProblem) throw new ConfigError(file, null, `certificate name "${name}" ${nameProblem}`);
     return this.fromObject(name, readJson(file, true));
@@ -71,7 +76,7 @@ export class ConfigLoader {
 
   /** Validates `v` as the content of <dir>/<name>.json would be (defaults merged): `import` checks what it writes with this. */
   fromObject(name: string, v: unknown): CertConfig {
-    const file = join(this.dir, `${name}.json`);
+    const file = `${this.prefix}${name}.json`;
     const nameProblem = checkCertName(name);
     if (nameProblem) throw new ConfigError(file, null, `certificate name "${name}" ${nameProblem}`);
     const own = validateRaw(file, v, { defaults: false });

@@ -7,8 +7,7 @@
  * returns null and the caller reads the files in full. Dates are judged against the clock by
  * decide() as always: a record holds notAfter, never "valid".
  */
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { accessSync, constants, readFileSync, statSync, type BigIntStats } from "node:fs";
 import type { CertFacts } from "./facts.js";
 
 export const FACTS_FILE = ".facts.json";
@@ -26,9 +25,25 @@ export interface StatId {
 
 /** The stat identity of `file` (follows symlinks, as a reader does). Throws as statSync does. */
 export function statId(file: string): StatId {
-  const s = statSync(file, { bigint: true });
-  return { dev: String(s.dev), ino: String(s.ino), size: String(s.size), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) };
+  return idOf(statSync(file, { bigint: true }));
 }
+
+const idOf = (s: BigIntStats): StatId => ({ dev: String(s.dev), ino: String(s.ino), size: String(s.size), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) });
+
+/**
+ * Can we read the file? Our own file with its owner's read bit: yes — the owner class decides, ACLs
+ * and capabilities aside (saves check --all an access(2) per file). Anything else: ask the kernel.
+ */
+function readable(file: string, s: BigIntStats): boolean {
+  if (euid !== null && s.uid === BigInt(euid) && (s.mode & 0o400n) !== 0n) return true;
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const euid = process.geteuid?.() ?? null;
 
 /** The record's text for facts of files with these identities. */
 export function encodeRecord(facts: CertFacts, ids: Record<(typeof RECORDED_FILES)[number], StatId>): string {
@@ -83,13 +98,15 @@ const sameId = (a: unknown, b: StatId): boolean =>
  */
 export function recordedFacts(base: string): CertFacts | null {
   try {
-    const o: unknown = JSON.parse(readFileSync(join(base, FACTS_FILE), "utf8"));
+    // `base` is a normalised path (store/paths.ts): join() without its cost (check --all).
+    const at = (f: string) => (base.endsWith("/") ? base + f : `${base}/${f}`);
+    const o: unknown = JSON.parse(readFileSync(at(FACTS_FILE), "utf8"));
     if (!isObj(o) || o.version !== VERSION || !isObj(o.files)) return null;
     for (const f of RECORDED_FILES) {
-      const file = join(base, f);
-      if (!sameId(o.files[f], statId(file))) return null;
+      const file = at(f);
+      const s = statSync(file, { bigint: true });
       // What a full check would find: a file we cannot read is "unreadable", not valid.
-      accessSync(file, constants.R_OK);
+      if (!sameId(o.files[f], idOf(s)) || !readable(file, s)) return null;
     }
     return decodeFacts(o.facts);
   } catch {

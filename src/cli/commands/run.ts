@@ -5,6 +5,7 @@ import type { CertConfig } from "../../config/types.js";
 import { EXIT, worst, type ExitCode } from "../../report/exit.js";
 import { isTerminal, writeOut } from "../../report/stdio.js";
 import type { RunResult } from "../../run/result.js";
+import { FANOUT_MIN } from "../../run/fanout-limits.js";
 import { runOne } from "../../run/run-one.js";
 import { makeContext, selectNames, UsageError, type GlobalArgs } from "../context.js";
 import { createNotifier, type Notifier } from "../../systemd/notify.js";
@@ -51,7 +52,20 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
   const configs: CertConfig[] = [];
   /** Dry runs: the staging server of each certificate. */
   const staging = new Map<string, string>();
-  for (const name of selectNames(ctx, a.names, a.all)) {
+  const names = selectNames(ctx, a.names, a.all);
+  // Many certificates: the offline part (most are not due) on every core; the rest goes on here.
+  const settled = new Map<string, RunResult>();
+  let toLoad = names;
+  if (!a.dryRun && names.length >= FANOUT_MIN && !onTerminal(ctx.log.format, process.env)) {
+    const { fanout, emitLogs } = await import("../../run/fanout.js");
+    const { items, byWorkers } = await fanout(names, { job: "run", configDir: ctx.configs.dir, stateDir: ctx.stateDir, logFormat: ctx.log.format, now: ctx.now().getTime(), force: !!a.force });
+    ctx.log.debug("fanout", `${names.length} certificates, ${byWorkers} chunk(s) by worker threads`);
+    emitLogs(items, ctx.log);
+    for (const [i, item] of items.entries()) if (item.out) settled.set(names[i]!, item.out as RunResult);
+    results.push(...[...settled.values()].filter((r) => r.outcome === "config-error"));
+    toLoad = names.filter((n) => !settled.has(n));
+  }
+  for (const name of toLoad) {
     try {
       const c = ctx.configs.load(name);
       if (a.dryRun) {
@@ -74,21 +88,24 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
   const notify: Notifier = progress ? { ...systemd, status: (t) => (progress.status(t), systemd.status(t)) } : systemd;
   if (configs.length) void notify.status(configs.length === 1 ? `${configs[0]!.name}: checking` : `checking ${configs.length} certificates`);
   const opts = { stateDir: ctx.stateDir, log: ctx.log, now: ctx.now, force: !!a.force, notify, ...(a.timeout !== undefined ? { timeout: a.timeout } : {}) };
-  results.push(
-    ...(await pool(configs, concurrency, async (c) => {
-      progress?.start(c.name);
-      let r: RunResult;
-      try {
-        r = a.dryRun ? await (await import("../../run/dry-run.js")).dryRun(c, staging.get(c.name)!, opts) : await runOne(c, opts);
-      } catch (e) {
-        // One certificate's unexpected failure must not stop the others.
-        ctx.log.error("internal-error", `${c.name}: ${(e as Error)?.stack ?? String(e)}`, { cert: c.name });
-        r = { name: c.name, outcome: "failure" as const, code: EXIT.FAILURE, message: String(e) };
-      }
-      progress?.finish(c.name, r.outcome);
-      return r;
-    })),
-  );
+  const ran = await pool(configs, concurrency, async (c) => {
+    progress?.start(c.name);
+    let r: RunResult;
+    try {
+      r = a.dryRun ? await (await import("../../run/dry-run.js")).dryRun(c, staging.get(c.name)!, opts) : await runOne(c, opts);
+    } catch (e) {
+      // One certificate's unexpected failure must not stop the others.
+      ctx.log.error("internal-error", `${c.name}: ${(e as Error)?.stack ?? String(e)}`, { cert: c.name });
+      r = { name: c.name, outcome: "failure" as const, code: EXIT.FAILURE, message: String(e) };
+    }
+    progress?.finish(c.name, r.outcome);
+    return r;
+  });
+  // Config errors first, then every other certificate in name order, as a single thread has them.
+  if (settled.size) {
+    for (const r of ran) settled.set(r.name, r);
+    results.push(...names.flatMap((n) => { const r = settled.get(n); return r && r.outcome !== "config-error" ? [r] : []; }));
+  } else results.push(...ran);
   if (progress) process.stderr.write(`${progress.end()}\n`);
   const code = worst(results.map((r) => r.code));
   if (systemd.enabled) await systemd.send({ STATUS: statusLine(results), EXIT_STATUS: String(code) });

@@ -1,0 +1,20 @@
+/** A fan-out worker thread (run/fanout.ts): claims chunks of names from the shared counter, posts each chunk's items. */
+import { parentPort, workerData } from "node:worker_threads";
+import { jobOf, type FanoutInput, type Item } from "./fanout-jobs.js";
+
+const { input, names, chunk, counter } = workerData as { input: FanoutInput; names: string[]; chunk: number; counter: SharedArrayBuffer };
+const claims = new Int32Array(counter);
+const job = jobOf(input);
+for (;;) {
+  const k = Atomics.add(claims, 0, 1);
+  if (k * chunk >= names.length) break;
+  let items: Item[];
+  try {
+    items = names.slice(k * chunk, (k + 1) * chunk).map(job);
+  } catch {
+    // Unexpected: the main thread does this chunk itself, and fails as a single thread would.
+    parentPort!.postMessage({ k, items: null });
+    break;
+  }
+  parentPort!.postMessage({ k, items });
+}
