@@ -6,6 +6,7 @@
 //   2. `--fleet N`: `check --all` (text and --json) and a not-due `run --all` over N certificates, once as installed by
 //      acme-renew and once as plain files (e.g. adopted from lego), each with a fresh stored ARI answer.
 // Usage: node bench/precheck.mjs [--node /path/to/node ...] [--runs 30] [--fleet 1000 (0: none)] [--fleet-runs 3]
+//        [--baseline OTHER/dist/acme-renew.js (fleets: the same commands of another build, alternating; ratio)]
 //        [--dir DIR] [--keep] (fixtures go to DIR; default /dev/shm when there, so that creating 2×N certificate
 //        directories does not wait on fsync; the timed commands read through the page cache either way)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     fleet: { type: "string", default: "1000" },
     "fleet-runs": { type: "string", default: "3" },
     dir: { type: "string" },
+    baseline: { type: "string" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -41,6 +43,9 @@ const base = values.dir ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
 const root = mkdtempSync(join(base, "acme-renew-bench-"));
 process.on("exit", () => (values.keep ? console.error(`fixtures kept in ${root}`) : rmSync(root, { recursive: true, force: true })));
 
+// As under the units (CacheDirectory=): Node's compile cache in CACHE_DIRECTORY (src/cli/compile-cache.ts),
+// filled by each command's warm-up run. NODE_COMPILE_CACHE and NODE_DISABLE_COMPILE_CACHE pass through.
+const env = { ...process.env, CACHE_DIRECTORY: join(root, "cache") };
 const DAY = 86_400_000;
 const now = Date.now();
 /** state.json as after an issuance: a fresh stored ARI answer, so `run` has no reason to ask the CA. */
@@ -99,10 +104,10 @@ if (runs > 0) {
     const cli = (d, ...a) => [node, CLI, "--config-dir", d.etc, "--state-dir", d.state, ...a];
     const rows = await compare(
       [
-        { name: "node -e 0", argv: [node, "-e", "0"] },
-        { name: "acme-renew check one", argv: cli(one, "check", "one.example.com") },
-        { name: "acme-renew run one (not due)", argv: cli(one, "run", "one.example.com") },
-        { name: "acme-renew check one (plain files)", argv: cli(plain, "check", "one.example.com") },
+        { name: "node -e 0", argv: [node, "-e", "0"], env },
+        { name: "acme-renew check one", argv: cli(one, "check", "one.example.com"), env },
+        { name: "acme-renew run one (not due)", argv: cli(one, "run", "one.example.com"), env },
+        { name: "acme-renew check one (plain files)", argv: cli(plain, "check", "one.example.com"), env },
       ],
       runs,
     );
@@ -122,23 +127,29 @@ if (fleet > 0) {
     ["plain", "plain files (e.g. adopted from lego)", await makeCerts("plain", fleet)],
   ];
   console.log(`## ${fleet} certificates (${fleetRuns} runs each, medians; fixtures made in ${((Date.now() - t0) / 1000).toFixed(0)} s under ${base})\n`);
-  console.log("| Node | certificates on disk | command | median ms | per cert ms | peak RSS MiB | exit |\n|---|---|---|---:|---:|---:|---|");
+  const baseline = values.baseline ? resolve(values.baseline) : null;
+  console.log(`| Node | certificates on disk | command | median ms | per cert ms | peak RSS MiB | exit |${baseline ? " baseline ms | ratio |" : ""}\n|---|---|---|---:|---:|---:|---|${baseline ? "---:|---:|" : ""}`);
   for (const node of nodes) {
     for (const [, label, d] of fleets) {
       for (const cmd of [["check", "--all"], ["check", "--all", "--json"], ["run", "--all"]]) {
-        const argv = [node, CLI, "--config-dir", d.etc, "--state-dir", d.state, ...cmd];
-        await measure(argv); // warm-up (page cache)
-        const ms = [];
+        const argvOf = (cli) => [node, cli, "--config-dir", d.etc, "--state-dir", d.state, ...cmd];
+        const builds = baseline ? [CLI, baseline] : [CLI];
+        for (const b of builds) await measure(argvOf(b), { env }); // warm-up (page cache, compile cache)
+        const ms = builds.map(() => []);
         const rss = [];
         const codes = new Set();
+        // Alternating with the baseline build, when given.
         for (let i = 0; i < fleetRuns; i++) {
-          const m = await measure(argv);
-          ms.push(m.ms);
-          if (m.rss !== null) rss.push(m.rss);
-          codes.add(m.code);
+          for (const [j, b] of builds.entries()) {
+            const m = await measure(argvOf(b), { env });
+            ms[j].push(m.ms);
+            if (j === 0 && m.rss !== null) rss.push(m.rss);
+            if (j === 0) codes.add(m.code);
+          }
         }
-        const med = median(ms);
-        console.log(`| ${version(node)} | ${label} | ${cmd.join(" ")} | ${med.toFixed(0)} | ${(med / fleet).toFixed(3)} | ${rss.length ? (median(rss) / 1024).toFixed(1) : "-"} | ${[...codes].join(",")} |`);
+        const med = median(ms[0]);
+        const extra = baseline ? ` ${median(ms[1]).toFixed(0)} | ${(med / median(ms[1])).toFixed(2)}× |` : "";
+        console.log(`| ${version(node)} | ${label} | ${cmd.join(" ")} | ${med.toFixed(0)} | ${(med / fleet).toFixed(3)} | ${rss.length ? (median(rss) / 1024).toFixed(1) : "-"} | ${[...codes].join(",")} |${extra}`);
       }
     }
   }

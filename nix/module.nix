@@ -802,6 +802,9 @@ let
     # that group) without being in group acme-renew or able to list the others; accounts/ is 0700.
     StateDirectoryMode = "0751";
     ConfigurationDirectory = "acme-renew";
+    # Node's compile cache (src/cli/compile-cache.ts).
+    CacheDirectory = "acme-renew";
+    CacheDirectoryMode = "0700";
     UMask = "0027";
     ProtectSystem = "strict";
     ProtectHome = true;
@@ -1107,6 +1110,8 @@ let
       removeAttrs sandbox [
         "StateDirectory"
         "StateDirectoryMode"
+        "CacheDirectory"
+        "CacheDirectoryMode"
       ]
       // {
         Type = "simple";

@@ -31,22 +31,60 @@ const cliuiCjs = {
 // `import … from "node:fs"` builds fs's ESM facade, which reads every export — also `fs.promises`,
 // which loads the promises API, streams and readline. And an import of node:crypto or node:net
 // loads it even when the pre-check never calls it. So fs and path (always needed) are read from the
-// module at start; every other builtin is an object of getters that loads the module at the first
-// read (its export names as the building Node has them; the sources are typed for Node 20, the
-// oldest line). Measured with bench/precheck.mjs (figures in issue 14).
+// module at start; every other builtin is loaded at the first use of one of its exports. Measured
+// with bench/precheck.mjs (figures in bench/RESULTS.md).
 const EAGER_BUILTINS = new Set(["node:fs", "node:path"]);
+
+// The names src/ imports from each builtin (`import { a, b as c } from "node:x"`). A lazy builtin's
+// module exports exactly these, so esbuild refuses the build should a name be missing here, and
+// nothing is copied at start (an object of getters for all ~80 exports of node:crypto, copied twice
+// by esbuild's CommonJS interop, was ~2 ms of a pre-check on Node 24).
+async function importedNames() {
+  const { readdir } = await import("node:fs/promises");
+  const names = new Map();
+  const src = fileURLToPath(new URL("../src/", import.meta.url));
+  for (const f of await readdir(src, { recursive: true })) {
+    if (!f.endsWith(".ts")) continue;
+    const text = await readFile(src + f, "utf8");
+    for (const m of text.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s*from\s*"(node:[^"]+)"/g)) {
+      if (m[1]) continue;
+      const set = names.get(m[3]) ?? new Set();
+      for (const spec of m[2].split(",").map((x) => x.trim()).filter(Boolean)) if (!spec.startsWith("type ")) set.add(spec.split(/\s+as\s+/)[0]);
+      names.set(m[3], set);
+    }
+  }
+  return names;
+}
+const IMPORTED = await importedNames();
+
+/** A lazy builtin as an ES module: each imported name forwards to the module, loaded at the first use. */
+function lazyBuiltin(id) {
+  const real = process.getBuiltinModule(id);
+  const q = JSON.stringify(id);
+  const lines = [`let mod;\nconst m = () => (mod ??= process.getBuiltinModule(${q}));`, "export default /* @__PURE__ */ new Proxy({}, { get: (_, k) => m()[k], has: (_, k) => k in m() });"];
+  for (const n of [...(IMPORTED.get(id) ?? [])].sort()) {
+    const v = real[n];
+    if (typeof v === "function")
+      // Calls, `new`, statics, instanceof and subclassing reach the real function.
+      lines.push(`export const ${n} = /* @__PURE__ */ (() => { const p = new Proxy(function () {}, { apply: (_, t, a) => Reflect.apply(m().${n}, t, a), construct: (_, a, nt) => Reflect.construct(m().${n}, a, nt === p ? m().${n} : nt), get: (_, k) => m().${n}[k], has: (_, k) => k in m().${n} }); return p; })();`);
+    // An object: its members, functions bound to it (fs.promises, webcrypto).
+    else if (typeof v === "object" && v !== null) lines.push(`export const ${n} = /* @__PURE__ */ new Proxy({}, { get: (_, k) => { const o = m().${n}; const x = o[k]; return typeof x === "function" ? x.bind(o) : x; }, has: (_, k) => k in m().${n} });`);
+    // null or a primitive (worker_threads' parentPort and workerData are null outside a worker): read
+    // when the importing chunk loads — the module is loaded then.
+    else lines.push(`export const ${n} = m().${n};`);
+  }
+  return lines.join("\n");
+}
+
 const builtinsLazy = {
   name: "builtins-lazy",
   setup(b) {
     // `await import("node:x")` (a lazy path already) stays Node's own: as a chunk it would split the core.
     b.onResolve({ filter: /^node:/ }, (a) => (a.kind === "dynamic-import" ? { path: a.path, external: true } : { path: a.path, namespace: "builtin" }));
-    b.onResolve({ filter: /^cjs:node:/ }, (a) => ({ path: a.path.slice(4), namespace: "builtin-cjs" }));
-    // One ES module per builtin re-exporting its CommonJS object: esbuild copies the object's
-    // properties once per builtin, not once per source file importing it (-0.7 MiB, -3% CPU).
     // fs and path: plain named exports read from the module (no copying at all; esbuild drops those
     // not imported); a getter such as fs.promises stays lazy behind a forwarding object.
     b.onLoad({ filter: /.*/, namespace: "builtin" }, (a) => {
-      if (!EAGER_BUILTINS.has(a.path)) return { contents: `export * from "cjs:${a.path}";\nimport m from "cjs:${a.path}";\nexport default m;\n`, loader: "js", resolveDir: "." };
+      if (!EAGER_BUILTINS.has(a.path)) return { contents: lazyBuiltin(a.path), loader: "js" };
       const mod = process.getBuiltinModule(a.path);
       const names = Object.keys(mod).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== "default");
       const lines = [`const m = process.getBuiltinModule(${JSON.stringify(a.path)});`, "export default m;"];
@@ -55,15 +93,6 @@ const builtinsLazy = {
         lines.push(lazy ? `export const ${n} = /* @__PURE__ */ new Proxy({}, { get: (_, k) => m.${n}[k] });` : `export const ${n} = /* @__PURE__ */ (() => m.${n})();`);
       }
       return { contents: lines.join("\n"), loader: "js" };
-    });
-    b.onLoad({ filter: /.*/, namespace: "builtin-cjs" }, (a) => {
-      const id = JSON.stringify(a.path);
-      if (EAGER_BUILTINS.has(a.path)) return { contents: `module.exports = process.getBuiltinModule(${id});\n`, loader: "js" };
-      const names = Object.keys(process.getBuiltinModule(a.path)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== "default");
-      return {
-        contents: `let mod;\nfor (const k of ${JSON.stringify(names.join(","))}.split(","))\n  Object.defineProperty(exports, k, { get: () => (mod ??= process.getBuiltinModule(${id}))[k], enumerable: true });\n`,
-        loader: "js",
-      };
     });
   },
 };
@@ -90,21 +119,21 @@ const common = {
 // One file for the offline path. Each ES module file costs the loader a resolve, a read, a compile
 // and a link (on Node 24 ~1 ms and ~0.2 MiB apiece: 15 files were 15 ms). esbuild puts code that the
 // entry and some lazily imported module share into chunks keyed by who shares it, so `check` used
-// to load 14 files. Pass 1 finds the offline core (what the entry reaches by static imports) and the
-// lazily imported modules; pass 2 makes every lazily imported module use every export of the core,
+// to load 14 files. Pass 1 finds the offline core (what cli/main.ts reaches by static imports: the
+// entry imports main.ts once it has enabled the compile cache) and the lazily imported modules; pass 2 makes every lazily imported module use every export of the core,
 // so that all of it is shared by the same set of entries and lands in one chunk. (Named imports, not
 // `export * as`: namespace objects would cost the core ~400 getters at every start.)
 const pass1 = await build({ ...common, entryPoints: [ENTRY], outdir: "dist.pass1", splitting: true, write: false, metafile: true, plugins: [cliuiCjs, builtinsLazy] });
 const inputs = pass1.metafile.inputs;
 const isOwn = (p) => p.startsWith("src/");
+const OFFLINE_ROOT = "src/cli/main.ts";
 const core = new Set();
-for (const todo = [ENTRY]; todo.length; ) {
+for (const todo = [OFFLINE_ROOT]; todo.length; ) {
   const f = todo.pop();
   if (core.has(f)) continue;
   core.add(f);
   for (const i of inputs[f]?.imports ?? []) if (i.kind === "import-statement" && !i.external && isOwn(i.path)) todo.push(i.path);
 }
-core.delete(ENTRY); // its top level runs main(): nothing else imports it
 const lazy = new Set(Object.values(inputs).flatMap((v) => v.imports.filter((i) => i.kind === "dynamic-import" && !i.external && isOwn(i.path)).map((i) => i.path)));
 for (const w of Object.values(WORKERS)) lazy.add(w);
 const abs = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url));
@@ -120,18 +149,21 @@ const oneCoreChunk = {
   setup(b) {
     const lazyAbs = new Set([...lazy].map(abs));
     b.onLoad({ filter: /\.ts$/ }, async (a) => {
-      if (!lazyAbs.has(a.path)) return undefined;
+      // main.ts is core and lazily imported (by the entry): it does not import itself.
+      if (!lazyAbs.has(a.path) || a.path === abs(OFFLINE_ROOT)) return undefined;
       return { contents: `${await readFile(a.path, "utf8")}\n${useCore}\n`, loader: "ts" };
     });
   },
 };
 
 await rm(new URL("../dist", import.meta.url), { recursive: true, force: true });
-await build({
+const built = await build({
   ...common,
-  entryPoints: { "acme-renew": ENTRY, ...WORKERS },
+  // The program: cli/main.ts (the offline core, one chunk), the lazily loaded chunks, the workers.
+  entryPoints: { "chunks/main": OFFLINE_ROOT, ...WORKERS },
   outdir: "dist",
   splitting: true,
+  metafile: true,
   plugins: [cliuiCjs, builtinsLazy, oneCoreChunk],
   chunkNames: "chunks/[name]-[hash]",
   // `require` for bundled CommonJS (yargs, cliui), made at its first use: createRequire(import.meta.url)
@@ -139,5 +171,22 @@ await build({
   banner: {
     js: "let __req; const __cr = () => (__req ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)); const require = new Proxy(function () {}, { apply: (_, t, a) => __cr()(...a), get: (_, k) => __cr()[k] });",
   },
+});
+
+// chunks/main.js only re-exports the core chunk (main.ts's code is shared with every lazy chunk):
+// the entry imports the core chunk itself, one file fewer to load.
+const stubFile = new URL("../dist/chunks/main.js", import.meta.url);
+const stub = await readFile(stubFile, "utf8");
+const reexport = /^import \{\s*([\w\s,]+?)\s*\} from "\.\/(chunk-[A-Z0-9]+\.js)";\s*export \{\s*([\w\s,]+?)\s*\};\s*$/.exec(stub.slice(stub.indexOf("\n") + 1));
+const names = (l) => l.split(",").map((x) => x.trim()).sort().join(",");
+if (!reexport || names(reexport[1]) !== names(reexport[3]) || names(reexport[1]) !== "Logger,main") throw new Error(`scripts/build.mjs: dist/chunks/main.js is not a plain re-export of the core chunk any more:\n${stub}`);
+await rm(stubFile);
+
+// The entry: enables the compile cache (src/cli/compile-cache.ts), then imports the program.
+await build({
+  ...common,
+  entryPoints: { "acme-renew": ENTRY },
+  outdir: "dist",
+  plugins: [{ name: "entry", setup: (b) => b.onResolve({ filter: /\/cli\/main\.js$/ }, () => ({ path: `./chunks/${reexport[2]}`, external: true })) }],
 });
 await chmod(new URL("../dist/acme-renew.js", import.meta.url), 0o755);

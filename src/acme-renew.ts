@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-import { main } from "./cli/main.js";
-import { Logger } from "./report/log.js";
+// The compile cache first: the program's own modules load after it, through the import below.
+import { enableCompileCache } from "./cli/compile-cache.js";
+
+enableCompileCache();
+const { main, Logger } = await import("./cli/main.js");
 
 main(process.argv.slice(2)).then(
   async (code) => {

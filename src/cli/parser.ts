@@ -7,6 +7,7 @@ import { VERSION } from "../util/build-info.js";
 import { checkCommand } from "./commands/check.js";
 import { deleteCommand } from "./commands/delete.js";
 import { readyCommand } from "./commands/ready.js";
+import { runCommand } from "./commands/run.js";
 import { validateCommand } from "./commands/validate.js";
 import { UsageError, type GlobalArgs } from "./context.js";
 import { COMMANDS, GLOBAL_OPTIONS, PROGRAM, SUMMARY, type CommandDef, type HandlerName, type OptionDef } from "./definitions.js";
@@ -19,7 +20,7 @@ export type Handlers = Record<HandlerName, Handler<never>>;
 const HANDLERS: Handlers = {
   check: checkCommand,
   ready: readyCommand,
-  run: async (a) => (await import("./commands/run.js")).runCommand(a),
+  run: runCommand,
   validate: validateCommand,
   doctor: async (a) => (await import("./commands/doctor.js")).doctorCommand(a),
   status: async (a) => (await import("./commands/status.js")).statusCommand(a),

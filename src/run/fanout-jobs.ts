@@ -21,8 +21,6 @@ export interface FanoutInput {
   now: number;
   /** check: the line or the --json object. */
   output?: "line" | "json";
-  /** run: --force. */
-  force?: boolean;
 }
 
 export interface LogRecord {
@@ -75,7 +73,8 @@ export function jobOf(input: FanoutInput): (name: string) => Item {
     const o = { configs, stateDir: input.stateDir, now, log, output: input.output ?? "line", quiet: false } as const;
     return (name) => ({ out: checkOne(name, o), log: log.take() });
   }
-  const o = { stateDir: input.stateDir, log, now: () => now, force: !!input.force };
+  // run --force never fans out (every certificate is ordered).
+  const o = { stateDir: input.stateDir, log, now: () => now, force: false };
   return (name) => {
     let r: RunResult | null;
     try {

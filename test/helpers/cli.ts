@@ -18,9 +18,12 @@ export interface CliResult {
 /** The test-only clock (fake-clock.ts): ACME_RENEW_NOW in `env` sets the child's clock. */
 export const FAKE_CLOCK = join(ROOT, "build/test/helpers/fake-clock.js");
 
-/** The environment a CLI child gets: PATH and HOME, `env`, and the fake clock when ACME_RENEW_NOW is set. */
+/** Node's compile cache of the CLI children (src/cli/compile-cache.ts): under the temp dir, not /var/cache. */
+export const TEST_COMPILE_CACHE = join(tmpdir(), "acme-renew-test-compile-cache");
+
+/** The environment a CLI child gets: PATH and HOME, the compile cache, `env`, and the fake clock when ACME_RENEW_NOW is set. */
 export function childEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
+  const e: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_COMPILE_CACHE: TEST_COMPILE_CACHE, ...env };
   if (e.ACME_RENEW_NOW !== undefined) e.NODE_OPTIONS = `${e.NODE_OPTIONS ? `${e.NODE_OPTIONS} ` : ""}--import=${pathToFileURL(FAKE_CLOCK).href}`;
   return e;
 }

@@ -54,11 +54,12 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
   const staging = new Map<string, string>();
   const names = selectNames(ctx, a.names, a.all);
   // Many certificates: the offline part (most are not due) on every core; the rest goes on here.
+  // (--force and --dry-run order for every certificate: nothing to settle offline.)
   const settled = new Map<string, RunResult>();
   let toLoad = names;
-  if (!a.dryRun && names.length >= FANOUT_MIN && !onTerminal(ctx.log.format, process.env)) {
+  if (!a.dryRun && !a.force && names.length >= FANOUT_MIN && !onTerminal(ctx.log.format, process.env)) {
     const { fanout, emitLogs } = await import("../../run/fanout.js");
-    const { items, byWorkers } = await fanout(names, { job: "run", configDir: ctx.configs.dir, stateDir: ctx.stateDir, logFormat: ctx.log.format, now: ctx.now().getTime(), force: !!a.force });
+    const { items, byWorkers } = await fanout(names, { job: "run", configDir: ctx.configs.dir, stateDir: ctx.stateDir, logFormat: ctx.log.format, now: ctx.now().getTime() });
     ctx.log.debug("fanout", `${names.length} certificates, ${byWorkers} chunk(s) by worker threads`);
     emitLogs(items, ctx.log);
     for (const [i, item] of items.entries()) if (item.out) settled.set(names[i]!, item.out as RunResult);

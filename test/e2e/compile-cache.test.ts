@@ -1,0 +1,59 @@
+/**
+ * Node's compile cache (Node 22+, src/cli/compile-cache.ts) in the unit's CACHE_DIRECTORY: written by
+ * the first pre-check, read by the next; a cache directory that cannot be written costs nothing but
+ * the cache — same output, same exit code, nothing on stderr about it. Node 20 has none.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sandbox } from "../helpers/cli.js";
+import { writeCertDir } from "../helpers/pki.js";
+
+const hasCache = Number(process.versions.node.split(".")[0]) >= 22;
+const files = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name) : []);
+
+async function valid() {
+  const s = sandbox();
+  s.writeConfig("a.example.com", { webroot: "/var/www" });
+  await writeCertDir(s.stateDir, "a.example.com", { names: ["a.example.com"] });
+  return s;
+}
+
+test(`check keeps its compiled code in CACHE_DIRECTORY${hasCache ? "" : " (Node 20: no cache)"}`, async () => {
+  const s = await valid();
+  const cache = mkdtempSync(join(tmpdir(), "acme-renew-cache-"));
+  // NODE_COMPILE_CACHE unset, as under systemd: the program enables the cache itself.
+  const env = { NODE_COMPILE_CACHE: undefined, CACHE_DIRECTORY: cache };
+  const first = await s.cli(["check", "a.example.com"], { env });
+  assert.equal(first.code, 0, first.stderr);
+  const written = files(join(cache, "node-compile-cache"));
+  if (!hasCache) return assert.deepEqual(written, []);
+  assert.equal(written.length, 1, "one entry: the offline core");
+  const second = await s.cli(["check", "a.example.com"], { env });
+  assert.equal(second.code, 0);
+  assert.equal(second.stdout, first.stdout);
+  assert.deepEqual(files(join(cache, "node-compile-cache")), written, "read, not written again");
+  // Turned off the way Node's own is.
+  const off = mkdtempSync(join(tmpdir(), "acme-renew-cache-"));
+  assert.equal((await s.cli(["check", "a.example.com"], { env: { ...env, CACHE_DIRECTORY: off, NODE_DISABLE_COMPILE_CACHE: "1" } })).code, 0);
+  assert.deepEqual(files(off), []);
+});
+
+test("a cache directory that cannot be written: the same check, nothing said about it", async (t) => {
+  const s = await valid();
+  const base = mkdtempSync(join(tmpdir(), "acme-renew-cache-"));
+  const blocked = join(base, "file");
+  mkdirSync(join(base, "ro"));
+  chmodSync(join(base, "ro"), 0o500);
+  writeFileSync(blocked, "not a directory");
+  const ref = await s.cli(["check", "a.example.com"], { env: { NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: "1" } });
+  for (const dir of [blocked, join(base, "ro")]) {
+    const r = await s.cli(["check", "a.example.com"], { env: { NODE_COMPILE_CACHE: undefined, CACHE_DIRECTORY: dir } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, ref.stdout);
+    assert.equal(r.stderr, ref.stderr, `${dir}: nothing on stderr about the cache`);
+  }
+  t.diagnostic("a file in place of the cache directory, and a read-only one (for root: the file case decides)");
+});
