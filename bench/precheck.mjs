@@ -46,6 +46,7 @@ process.on("exit", () => (values.keep ? console.error(`fixtures kept in ${root}`
 // As under the units (CacheDirectory=): Node's compile cache in CACHE_DIRECTORY (src/cli/compile-cache.ts),
 // filled by each command's warm-up run. NODE_COMPILE_CACHE and NODE_DISABLE_COMPILE_CACHE pass through.
 const env = { ...process.env, CACHE_DIRECTORY: join(root, "cache") };
+mkdirSync(env.CACHE_DIRECTORY, { mode: 0o700 });
 const DAY = 86_400_000;
 const now = Date.now();
 /** state.json as after an issuance: a fresh stored ARI answer, so `run` has no reason to ask the CA. */

@@ -48,7 +48,13 @@ export function inspect(paths: CertPaths): Inspection {
   // Read all files from the version `current` points at, resolved once: a renewal swapping it
   // meanwhile cannot hand us the old certificate with the new key. Plain files have no `current`:
   // asked without an exception (ENOENT thrown by realpath cost a plain check --all ~5 %).
-  const base = lstatSync(paths.current, { throwIfNoEntry: false }) ? currentBase(paths, realpathSync.native) : paths.dir;
+  let hasCurrent = true;
+  try {
+    hasCurrent = lstatSync(paths.current, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    // EACCES, ENOTDIR…: currentBase() falls back to the directory itself, as it always did.
+  }
+  const base = hasCurrent ? currentBase(paths, realpathSync.native) : paths.dir;
   const at = (f: string) => join(base, f);
   let certText: string | null;
   let keyText: string | null;

@@ -76,13 +76,20 @@ export function jobOf(input: FanoutInput): (name: string) => Item {
   // run --force never fans out (every certificate is ordered).
   const o = { stateDir: input.stateDir, log, now: () => now, force: false };
   return (name) => {
-    let r: RunResult | null;
+    let config;
     try {
-      r = runOffline(configs.load(name), o);
+      config = configs.load(name);
     } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
+      // Anything else: the main thread loads it again, and fails as one thread does.
+      if (!(e instanceof ConfigError)) return (log.take(), { out: null, log: "" });
       log.error("config-error", e.message, { cert: name });
-      r = { name, outcome: "config-error", code: EXIT.CONFIG, message: e.message };
+      return { out: { name, outcome: "config-error", code: EXIT.CONFIG, message: e.message }, log: log.take() };
+    }
+    let r: RunResult | null = null;
+    try {
+      r = runOffline(config, o);
+    } catch {
+      // Unexpected: runOne in the main thread meets it again, reports it for this certificate, goes on.
     }
     const lines = log.take();
     // Going on in the main thread, which logs it all again.

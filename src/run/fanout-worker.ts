@@ -12,7 +12,8 @@ for (;;) {
   try {
     items = names.slice(k * chunk, (k + 1) * chunk).map(job);
   } catch {
-    // Unexpected: the main thread does this chunk itself, and fails as a single thread would.
+    // Unexpected (check; run's job catches everything): the main thread does this chunk itself and
+    // meets the error in it (run/fanout.ts).
     parentPort!.postMessage({ k, items: null });
     break;
   }

@@ -25,8 +25,12 @@ export interface FanoutOptions {
   mainTakesPart?: boolean;
 }
 
-/** The job's items for `names`, in order, and how many chunks worker threads delivered. */
-export async function fanout(names: string[], input: FanoutInput, o: FanoutOptions = {}): Promise<{ items: Item[]; byWorkers: number }> {
+/**
+ * The job's items for `names`, in order, and how many chunks worker threads delivered. Should the
+ * job throw (unexpected: jobs report what they expect as items), `error` is the first such error in
+ * name order and `items` what came before it — what one thread would have done before failing.
+ */
+export async function fanout(names: string[], input: FanoutInput, o: FanoutOptions = {}): Promise<{ items: Item[]; byWorkers: number; error?: unknown }> {
   const chunks = Math.ceil(names.length / CHUNK);
   const threads = Math.max(1, Math.min(o.threads ?? availableParallelism(), MAX_THREADS, chunks));
   const counter = new SharedArrayBuffer(4);
@@ -46,12 +50,36 @@ export async function fanout(names: string[], input: FanoutInput, o: FanoutOptio
     }
   }
   const job = jobOf(input);
-  const chunkOf = (k: number) => names.slice(k * CHUNK, (k + 1) * CHUNK).map(job);
-  if (o.mainTakesPart !== false || !exited.length) for (let k = Atomics.add(claims, 0, 1); k < chunks; k = Atomics.add(claims, 0, 1)) done[k] = chunkOf(k);
+  const failed = new Map<number, { items: Item[]; error: unknown }>();
+  const chunkOf = (k: number): Item[] | null => {
+    const items: Item[] = [];
+    for (const name of names.slice(k * CHUNK, (k + 1) * CHUNK)) {
+      try {
+        items.push(job(name));
+      } catch (error) {
+        failed.set(k, { items, error });
+        return null;
+      }
+    }
+    return items;
+  };
+  if (o.mainTakesPart !== false || !exited.length) {
+    for (let k = Atomics.add(claims, 0, 1); k < chunks; k = Atomics.add(claims, 0, 1)) {
+      const items = chunkOf(k);
+      if (!items) break;
+      done[k] = items;
+    }
+  }
   await Promise.all(exited);
-  // What a worker claimed and did not deliver (it failed or died).
-  for (let k = 0; k < chunks; k++) done[k] ??= chunkOf(k);
-  return { items: done.flatMap((d) => d!), byWorkers };
+  const items: Item[] = [];
+  for (let k = 0; k < chunks; k++) {
+    // What a worker claimed and did not deliver (it failed or died).
+    if (!done[k] && !failed.has(k)) done[k] = chunkOf(k) ?? undefined;
+    const f = failed.get(k);
+    if (f) return { items: [...items, ...f.items], byWorkers, error: f.error };
+    items.push(...done[k]!);
+  }
+  return { items, byWorkers };
 }
 
 /** Writes the items' log lines to stderr, a batch at a time (formatted in their threads), or logs their records (journald). */
@@ -63,6 +91,7 @@ export function emitLogs(items: Item[], log: Logger): void {
       if (batch.length < 65536) continue;
     } else {
       if (batch) writeErr(batch);
+      batch = "";
       for (const r of item.log) log.log(r.level, r.event, r.message, r.fields);
     }
     if (batch) writeErr(batch);

@@ -41,8 +41,9 @@ export async function runOne(config: CertConfig, o: RunOptions): Promise<RunResu
 
 /**
  * The whole of `run` for a certificate that needs nothing but its files now (no renewal, no ARI
- * refresh, no owed hooks, nothing owed to the cluster): its result, logged. Null, having logged
- * nothing, when runOne must go on — the fan-out's workers (run/fanout-jobs.ts) call this.
+ * refresh, no owed hooks, nothing owed to the cluster): its result, logged. Null when runOne must
+ * go on; what the pre-check logged then (an unusable state.json, say) is the caller's to drop, as
+ * runOne logs it again — the fan-out's jobs (run/fanout-jobs.ts) do.
  */
 export function runOffline(config: CertConfig, o: RunOptions): RunResult | null {
   const log = o.log.child({ cert: config.name });

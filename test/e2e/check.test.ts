@@ -184,3 +184,13 @@ test("log formats: journal lines carry <N> priority and key=value; json lines pa
   assert.equal(line.event, "check");
   assert.equal(line.cert, "a.example.com");
 });
+
+test("check: the certificate's directory is a file (ENOTDIR) → not usable, said as such, no internal error", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  writeFileSync(join(s.stateDir, "a.example.com"), "not a directory");
+  const r = await s.cli(["check", "a.example.com"]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^a\.example\.com\t\S+\tNOT USABLE\t.*ENOTDIR/);
+  assert.doesNotMatch(r.stderr, /internal-error|internal error/);
+});

@@ -1,18 +1,21 @@
 /**
  * Node's compile cache (Node 22+, src/cli/compile-cache.ts) in the unit's CACHE_DIRECTORY: written by
- * the first pre-check, read by the next; a cache directory that cannot be written costs nothing but
- * the cache — same output, same exit code, nothing on stderr about it. Node 20 has none.
+ * the first pre-check, read by the next; a directory others can write is not used; one that cannot be
+ * written costs nothing but the cache — same output, same exit code, nothing on stderr about it.
+ * Node 20 has none.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sandbox } from "../helpers/cli.js";
 import { writeCertDir } from "../helpers/pki.js";
 
 const hasCache = Number(process.versions.node.split(".")[0]) >= 22;
-const files = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name) : []);
+/** The cache's files, each with its modification time. */
+const files = (dir: string): string[] =>
+  existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => `${d.name} ${statSync(join(d.parentPath, d.name)).mtimeMs}`) : [];
 
 async function valid() {
   const s = sandbox();
@@ -34,11 +37,16 @@ test(`check keeps its compiled code in CACHE_DIRECTORY${hasCache ? "" : " (Node 
   const second = await s.cli(["check", "a.example.com"], { env });
   assert.equal(second.code, 0);
   assert.equal(second.stdout, first.stdout);
-  assert.deepEqual(files(join(cache, "node-compile-cache")), written, "read, not written again");
+  assert.deepEqual(files(join(cache, "node-compile-cache")), written, "read, not written again (same file, same mtime)");
   // Turned off the way Node's own is.
   const off = mkdtempSync(join(tmpdir(), "acme-renew-cache-"));
   assert.equal((await s.cli(["check", "a.example.com"], { env: { ...env, CACHE_DIRECTORY: off, NODE_DISABLE_COMPILE_CACHE: "1" } })).code, 0);
   assert.deepEqual(files(off), []);
+  // A directory the group may write: not ours alone, not used.
+  const shared = mkdtempSync(join(tmpdir(), "acme-renew-cache-"));
+  chmodSync(shared, 0o770);
+  assert.equal((await s.cli(["check", "a.example.com"], { env: { ...env, CACHE_DIRECTORY: shared } })).code, 0);
+  assert.deepEqual(files(shared), []);
 });
 
 test("a cache directory that cannot be written: the same check, nothing said about it", async (t) => {

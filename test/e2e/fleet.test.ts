@@ -14,7 +14,7 @@ import { worst, type ExitCode } from "../../src/report/exit.js";
 
 const fleet = makeFleet(600, { 7: "config-error", 150: "missing", 333: "backoff", 480: "config-error" });
 // run: no certificate would go to the CA (absent here), whose failure times are random: not in this fleet.
-const runFleet = makeFleet(600, { 7: "config-error", 333: "backoff", 420: "hooks-owed", 480: "config-error" });
+const runFleet = makeFleet(600, { 7: "config-error", 250: "bad-group", 333: "backoff", 420: "hooks-owed", 480: "config-error" });
 
 const cli = (f: Fleet, args: string[]) => runCli(["--config-dir", f.etc, "--state-dir", f.state, ...args], { timeoutMs: 120_000 });
 const halves = (f: Fleet) => [f.names.slice(0, 300), f.names.slice(300)];
@@ -41,7 +41,7 @@ for (const json of [false, true]) {
   });
 }
 
-test("run --all over 600 (not due, backing off, hooks owed, config errors): the results and log of two runs of 300", async () => {
+test("run --all over 600 (not due, backing off, hooks owed, config errors, an unknown group found when renewing): the results and log of two runs of 300", async () => {
   const f = await runFleet;
   const a = copy(f);
   const b = copy(f);
@@ -60,9 +60,13 @@ test("run --all over 600 (not due, backing off, hooks owed, config errors): the 
   assert.deepEqual(rows.slice(2).map((r) => r.name), f.names.filter((n) => n !== "h00007.example.com" && n !== "h00480.example.com"));
   assert.equal(rows.find((r) => r.name === "h00420.example.com")?.outcome, "hooks-ok");
   assert.equal(rows.find((r) => r.name === "h00333.example.com")?.outcome, "waiting");
-  // The same lines (the main thread's own certificates log after the fanned-out ones).
+  // A config error of the renewal itself (the group) is a result in its place, and counts.
+  assert.equal(rows.find((r) => r.name === "h00250.example.com")?.outcome, "config-error");
+  assert.equal(rows.length, 600);
+  // The same lines (the main thread's own certificates log after the fanned-out ones), config errors first.
   const lines = (s: string) => s.split("\n").filter(Boolean).sort();
   assert.deepEqual(lines(all.stderr), lines(parts.map((p) => p.stderr).join("")));
+  assert.deepEqual(all.stderr.split("\n").slice(0, 2).map((l) => /^error: (h\d+\.example\.com): config /.exec(l)?.[1]), ["h00007.example.com", "h00480.example.com"]);
   // And the owed hooks are recorded as run, as by a single thread.
   assert.equal(JSON.parse(readFileSync(join(a.state, "h00420.example.com", "state.json"), "utf8")).hooksPending ?? null, null);
 });

@@ -24,9 +24,11 @@ export async function checkCommand(a: CheckArgs): Promise<ExitCode> {
   let results: Array<{ code: ExitCode; out: CheckOutput | null }>;
   if (!table && names.length >= FANOUT_MIN) {
     const { fanout, emitLogs } = await import("../../run/fanout.js");
-    const { items, byWorkers } = await fanout(names, { job: "check", configDir: ctx.configs.dir, stateDir: ctx.stateDir, logFormat: ctx.log.format, now: now.getTime(), output: a.json ? "json" : "line" });
+    const { items, byWorkers, error } = await fanout(names, { job: "check", configDir: ctx.configs.dir, stateDir: ctx.stateDir, logFormat: ctx.log.format, now: now.getTime(), output: a.json ? "json" : "line" });
     ctx.log.debug("fanout", `${names.length} certificates, ${byWorkers} chunk(s) by worker threads`);
     emitLogs(items, ctx.log);
+    // As one thread: the lines up to the certificate that failed unexpectedly, then the failure.
+    if (error !== undefined) throw error;
     results = items.map((i) => i.out as { code: ExitCode; out: CheckOutput | null });
   } else {
     const o = { configs: ctx.configs, stateDir: ctx.stateDir, now, log: ctx.log, output: a.json ? "json" : table ? "record" : "line", quiet } as const;

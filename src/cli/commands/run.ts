@@ -4,6 +4,7 @@ import { checkHttpsUrl } from "../../config/names.js";
 import type { CertConfig } from "../../config/types.js";
 import { EXIT, worst, type ExitCode } from "../../report/exit.js";
 import { isTerminal, writeOut } from "../../report/stdio.js";
+import type { Item } from "../../run/fanout-jobs.js";
 import type { RunResult } from "../../run/result.js";
 import { FANOUT_MIN } from "../../run/fanout-limits.js";
 import { runOne } from "../../run/run-one.js";
@@ -56,14 +57,20 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
   // Many certificates: the offline part (most are not due) on every core; the rest goes on here.
   // (--force and --dry-run order for every certificate: nothing to settle offline.)
   const settled = new Map<string, RunResult>();
+  const fanoutConfigErrors = new Set<string>();
   let toLoad = names;
   if (!a.dryRun && !a.force && names.length >= FANOUT_MIN && !onTerminal(ctx.log.format, process.env)) {
     const { fanout, emitLogs } = await import("../../run/fanout.js");
-    const { items, byWorkers } = await fanout(names, { job: "run", configDir: ctx.configs.dir, stateDir: ctx.stateDir, logFormat: ctx.log.format, now: ctx.now().getTime() });
+    const { items, byWorkers, error } = await fanout(names, { job: "run", configDir: ctx.configs.dir, stateDir: ctx.stateDir, logFormat: ctx.log.format, now: ctx.now().getTime() });
     ctx.log.debug("fanout", `${names.length} certificates, ${byWorkers} chunk(s) by worker threads`);
-    emitLogs(items, ctx.log);
+    const isConfigError = (i: Item) => (i.out as RunResult | null)?.outcome === "config-error";
+    // As one thread logs them: the config errors (found while loading) first.
+    emitLogs(items.filter(isConfigError), ctx.log);
+    emitLogs(items.filter((i) => !isConfigError(i)), ctx.log);
+    if (error !== undefined) throw error; // the job catches what it can; not expected
     for (const [i, item] of items.entries()) if (item.out) settled.set(names[i]!, item.out as RunResult);
-    results.push(...[...settled.values()].filter((r) => r.outcome === "config-error"));
+    for (const [i, item] of items.entries()) if (isConfigError(item)) fanoutConfigErrors.add(names[i]!);
+    results.push(...[...settled.values()].filter((r) => fanoutConfigErrors.has(r.name)));
     toLoad = names.filter((n) => !settled.has(n));
   }
   for (const name of toLoad) {
@@ -87,7 +94,9 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
   if (progress) ctx.log.redirect(progress.write);
   // The stages renewals report to systemd (STATUS=) feed the status line too.
   const notify: Notifier = progress ? { ...systemd, status: (t) => (progress.status(t), systemd.status(t)) } : systemd;
-  if (configs.length) void notify.status(configs.length === 1 ? `${configs[0]!.name}: checking` : `checking ${configs.length} certificates`);
+  // Fanned out: the certificates checked are all those with a config, not only those going on here.
+  const checking = settled.size ? names.length - fanoutConfigErrors.size : configs.length;
+  if (checking) void notify.status(checking === 1 && configs.length === 1 ? `${configs[0]!.name}: checking` : `checking ${checking} certificates`);
   const opts = { stateDir: ctx.stateDir, log: ctx.log, now: ctx.now, force: !!a.force, notify, ...(a.timeout !== undefined ? { timeout: a.timeout } : {}) };
   const ran = await pool(configs, concurrency, async (c) => {
     progress?.start(c.name);
@@ -105,7 +114,8 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
   // Config errors first, then every other certificate in name order, as a single thread has them.
   if (settled.size) {
     for (const r of ran) settled.set(r.name, r);
-    results.push(...names.flatMap((n) => { const r = settled.get(n); return r && r.outcome !== "config-error" ? [r] : []; }));
+    // (A config error met while renewing — an unknown group, say — is a result in its place.)
+    results.push(...names.flatMap((n) => { const r = settled.get(n); return r && !fanoutConfigErrors.has(n) ? [r] : []; }));
   } else results.push(...ran);
   if (progress) process.stderr.write(`${progress.end()}\n`);
   const code = worst(results.map((r) => r.code));
