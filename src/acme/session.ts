@@ -7,6 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { CertConfig } from "../config/types.js";
 import type { Logger } from "../report/log.js";
 import { accountFiles, type AccountFiles } from "./account-files.js";
 import { createAccountKey, readAccount, saveAccountUrl } from "./account.js";
@@ -47,6 +48,11 @@ export interface SessionOptions {
   /** Polling of pending orders: first wait (when the CA sends no Retry-After), longest wait. */
   pollMinMs?: number;
   pollMaxMs?: number;
+}
+
+/** What a certificate's config says about the CA to talk to; the caller adds how long and what for. */
+export function sessionFor(c: Pick<CertConfig, "server" | "caBundle" | "email" | "eab" | "file">, o: Omit<SessionOptions, "server" | "caBundle" | "email" | "eab" | "configFile">): SessionOptions {
+  return { server: c.server, caBundle: c.caBundle, email: c.email, eab: c.eab, configFile: c.file, ...o };
 }
 
 export interface Reply<T = Record<string, unknown>> {

@@ -2,7 +2,7 @@
  * The network stage of one renewal: an ACME session, a key, `replaces`, the order flow. It only
  * obtains and verifies a certificate; keeping, installing and recording it is the caller's (src/run/).
  */
-import { AcmeSession } from "../acme/session.js";
+import { AcmeSession, sessionFor } from "../acme/session.js";
 import { opContext, type OpContext } from "../acme/transport.js";
 import { allNames, type CertConfig } from "../config/types.js";
 import { generateKeyPair, importKeyPair, type KeyPair } from "../crypto/keys.js";
@@ -60,20 +60,17 @@ export async function issue(r: IssueRequest): Promise<Material> {
   const c = r.config;
   if (c.ocspMustStaple) r.log.warn("ocsp-must-staple", `${c.file}: ocspMustStaple is set, but Let's Encrypt rejects must-staple requests since 2025: not requested (the certificate has no must-staple extension)`);
   const material = await opContext.run(r.ctx, async () => {
-    const session = await AcmeSession.open({
-      server: c.server,
-      caBundle: c.caBundle,
-      email: c.email,
-      eab: c.eab,
-      acceptTerms: c.acceptTerms,
-      configFile: c.file,
-      stateDir: r.stateDir,
-      log: r.log,
-      signal: r.ctx.signal,
-      requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, Math.max(SECOND, r.deadlineAt - Date.now())),
-      deadlineAt: r.deadlineAt,
-      networkDown: r.networkDown,
-    });
+    const session = await AcmeSession.open(
+      sessionFor(c, {
+        acceptTerms: c.acceptTerms,
+        stateDir: r.stateDir,
+        log: r.log,
+        signal: r.ctx.signal,
+        requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, Math.max(SECOND, r.deadlineAt - Date.now())),
+        deadlineAt: r.deadlineAt,
+        networkDown: r.networkDown,
+      }),
+    );
     const key = await chooseKey(c, r.reuseKeyPem);
     const replaces = await replacesFor(r);
     return obtain(session, {

@@ -8,7 +8,7 @@ import { rename } from "node:fs/promises";
 import { accountFiles, storedAccountUrl } from "../acme/account-files.js";
 import { readAccount } from "../acme/account.js";
 import { AcmeFailure, describe } from "../acme/errors.js";
-import { AcmeSession, type SessionOptions } from "../acme/session.js";
+import { AcmeSession, sessionFor, type SessionOptions } from "../acme/session.js";
 import { opContext } from "../acme/transport.js";
 import type { CertConfig } from "../config/types.js";
 import type { Logger } from "../report/log.js";
@@ -31,20 +31,15 @@ export interface AccountView {
 }
 
 function sessionOptions(c: CertConfig, stateDir: string, log: Logger, signal: AbortSignal): SessionOptions {
-  return {
-    server: c.server,
-    caBundle: c.caBundle,
-    email: c.email,
-    eab: c.eab,
+  return sessionFor(c, {
     // Looking an account up or deactivating it never registers one.
     acceptTerms: false,
-    configFile: c.file,
     stateDir,
     log,
     signal,
     requestTimeoutMs: 30 * SECOND,
     deadlineAt: Date.now() + Math.min(c.timeout, 120) * SECOND,
-  };
+  });
 }
 
 /** One view per (server, email) among `configs`, in order of first use. */

@@ -11,7 +11,7 @@ import { accountFiles } from "../acme/account-files.js";
 import { readAccount } from "../acme/account.js";
 import { AcmeFailure, describe } from "../acme/errors.js";
 import { revokeCert, type RevocationReason } from "../acme/revoke.js";
-import { AcmeSession, type SessionOptions } from "../acme/session.js";
+import { AcmeSession, sessionFor } from "../acme/session.js";
 import { opContext } from "../acme/transport.js";
 import { certIdOrNull } from "../ari/cert-id.js";
 import { fetchAri } from "../ari/fetch.js";
@@ -71,20 +71,15 @@ export async function revoke(c: CertConfig, o: RevokeOptions): Promise<ExitCode>
   }
   try {
     const signal = AbortSignal.timeout(c.timeout * SECOND);
-    const so: SessionOptions = {
-      server: c.server,
-      caBundle: c.caBundle,
-      email: c.email,
-      eab: c.eab,
+    const so = sessionFor(c, {
       // Revoking never registers an account: without one, the certificate's key signs.
       acceptTerms: false,
-      configFile: c.file,
       stateDir: o.stateDir,
       log,
       signal,
       requestTimeoutMs: 30 * SECOND,
       deadlineAt: Date.now() + c.timeout * SECOND,
-    };
+    });
     const account = await readAccount(accountFiles(o.stateDir, c.server, c.email), c.server);
     const byCertKey = o.reason === "keyCompromise" || !account.keyPem;
     if (byCertKey && (keyPem === null || !keyMatches(keyPem, cert))) {
