@@ -90,6 +90,21 @@ let
   unset = {
     default = null;
   };
+  # A file the service reads at run time, given as an absolute path string: never a Nix path, which
+  # would copy a secret into the world-readable store (the module asserts it).
+  secretFileOption =
+    {
+      description,
+      example ? null,
+    }:
+    mkOption (
+      unset
+      // {
+        type = nullOr types.str;
+        inherit description;
+      }
+      // optionalAttrs (example != null) { inherit example; }
+    );
 
   # security.acme options acme-renew has no equivalent for: declared (hidden) so that a migrated
   # configuration gets an assertion with a hint instead of "option does not exist".
@@ -1322,30 +1337,28 @@ in
             ];
             description = "etcd client URLs (`scheme://host:port`).";
           };
-          caFile = mkOption {
-            type = nullOr types.path;
-            default = null;
-            description = "PEM CA certificate(s) of etcd's TLS (public: a Nix path is copied into the store). null: the system trust store.";
-          };
-          certFile = mkOption {
-            type = nullOr types.path;
-            default = null;
-            description = "TLS client certificate for etcd (public), with keyFile.";
-          };
-          keyFile = mkOption {
-            type = nullOr types.str;
-            default = null;
+          caFile = mkOption (
+            unset
+            // {
+              type = nullOr types.path;
+              description = "PEM CA certificate(s) of etcd's TLS (public: a Nix path is copied into the store). null: the system trust store.";
+            }
+          );
+          certFile = mkOption (
+            unset
+            // {
+              type = nullOr types.path;
+              description = "TLS client certificate for etcd (public), with keyFile.";
+            }
+          );
+          keyFile = secretFileOption {
             example = "/run/secrets/etcd-client.key";
             description = "TLS client key for etcd: an absolute path string (a secret, never in the store), readable by user acme-renew.";
           };
-          usernameFile = mkOption {
-            type = nullOr types.str;
-            default = null;
+          usernameFile = secretFileOption {
             description = "File holding the etcd user name (with passwordFile): an absolute path string, readable by user acme-renew.";
           };
-          passwordFile = mkOption {
-            type = nullOr types.str;
-            default = null;
+          passwordFile = secretFileOption {
             example = "/run/secrets/etcd-password";
             description = "File holding the etcd password: an absolute path string (a secret), readable by user acme-renew.";
           };
@@ -1355,9 +1368,7 @@ in
           default = "/acme-renew";
           description = "Key prefix in etcd; the same on every host of the cluster.";
         };
-        encryptionKeyFile = mkOption {
-          type = nullOr types.str;
-          default = null;
+        encryptionKeyFile = secretFileOption {
           example = "/run/secrets/acme-renew-cluster.key";
           description = "Key that encrypts private keys stored in etcd (AES-256-GCM; never sent to etcd): the same file on every host, an absolute path string (a secret), readable by user acme-renew. Required.";
         };
