@@ -154,17 +154,18 @@ async function sync(x: Ctx, s: NonNullable<ReturnType<typeof syncable>>, shared:
   return installIssued(f, f.p.state, s.pending, s.issued, false, { ari: ariOf(shared.state?.st), from: s.rec.publishedBy });
 }
 
-/** A failure the cluster recorded (backoff, Retry-After) that binds every host. */
 /**
- * The cluster's backoff, if it holds this run. Not for a revoked certificate's replacement (as
- * locally, the revocation ends the backoff), except for the CA's own Retry-After.
+ * A failure the cluster recorded (backoff, Retry-After) that binds every host, if it holds this run.
+ * As locally, a revocation ends the backoff recorded before it — not the backoff of attempts at its
+ * replacement that failed since, nor the CA's own Retry-After.
  */
 export function sharedBackoff(f: Pick<Flow, "o" | "p">, shared: Pick<Shared, "state">): SharedState | null {
   const st = shared.state?.st;
   if (!st || f.o.force) return null;
   const t = f.o.now().getTime();
-  const revoked = f.p.decision.dueReasons.includes("revoked");
-  const until = Math.max(revoked ? 0 : (st.nextAttemptAt?.getTime() ?? 0), st.retryAfter?.getTime() ?? 0);
+  const revokedAt = f.p.decision.dueReasons.includes("revoked") ? f.p.state.revoked?.at.getTime() : undefined;
+  const endedByRevocation = revokedAt !== undefined && (st.lastAttempt?.getTime() ?? 0) < revokedAt;
+  const until = Math.max(endedByRevocation ? 0 : (st.nextAttemptAt?.getTime() ?? 0), st.retryAfter?.getTime() ?? 0);
   return until > t ? st : null;
 }
 

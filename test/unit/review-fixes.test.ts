@@ -27,12 +27,14 @@ test("an unknown DNS provider module is a config error naming dnsProvider, not a
   await assert.rejects(prepareProvider(cert, c, {}, () => {}), (e: unknown) => e instanceof ConfigError && e.field === "dnsProvider" && /no-such-provider/.test(e.message));
 });
 
-test("cluster backoff: holds a due certificate, not a revoked one's replacement; the CA's Retry-After binds both", () => {
+test("cluster backoff: holds a due certificate; a revocation ends the backoff before it, not that of failed replacements; the CA's Retry-After binds all", () => {
   const now = new Date("2030-01-01T00:00:00Z");
   const later = new Date("2030-01-01T06:00:00Z");
-  const flow = (dueReasons: string[]) => ({ o: { force: false, now: () => now }, p: { decision: { dueReasons } } }) as unknown as Pick<Flow, "o" | "p">;
-  const st = (o: { nextAttemptAt?: Date | null; retryAfter?: Date | null }) => ({ state: { entry: {}, st: { lastAttempt: now, lastError: null, consecutiveFailures: 3, nextAttemptAt: o.nextAttemptAt ?? null, retryAfter: o.retryAfter ?? null, updatedBy: "h1" } } }) as never;
+  const revokedAt = new Date("2029-12-31T23:00:00Z");
+  const flow = (dueReasons: string[]) => ({ o: { force: false, now: () => now }, p: { decision: { dueReasons }, state: { revoked: dueReasons.includes("revoked") ? { at: revokedAt, serial: "01", reason: "superseded" } : null } } }) as unknown as Pick<Flow, "o" | "p">;
+  const st = (o: { nextAttemptAt?: Date | null; retryAfter?: Date | null; lastAttempt?: Date }) => ({ state: { entry: {}, st: { lastAttempt: o.lastAttempt ?? new Date("2029-12-31T22:00:00Z"), lastError: null, consecutiveFailures: 3, nextAttemptAt: o.nextAttemptAt ?? null, retryAfter: o.retryAfter ?? null, updatedBy: "h1" } } }) as never;
   assert.ok(sharedBackoff(flow(["window"]), st({ nextAttemptAt: later })), "a due certificate waits for the cluster's next attempt");
-  assert.equal(sharedBackoff(flow(["revoked"]), st({ nextAttemptAt: later })), null, "a revoked one is replaced now");
-  assert.ok(sharedBackoff(flow(["revoked"]), st({ retryAfter: later })), "but not before the CA's Retry-After");
+  assert.equal(sharedBackoff(flow(["revoked"]), st({ nextAttemptAt: later })), null, "a revoked one is replaced now (the backoff is from before the revocation)");
+  assert.ok(sharedBackoff(flow(["revoked"]), st({ nextAttemptAt: later, lastAttempt: now })), "a replacement that failed since the revocation backs off like any renewal");
+  assert.ok(sharedBackoff(flow(["revoked"]), st({ retryAfter: later })), "not before the CA's Retry-After either");
 });
