@@ -48,6 +48,11 @@ export class AcmeFailure extends Error {
   }
 }
 
+/** An error as an AcmeFailure: itself, or a local failure carrying it as the cause. */
+export function asFailure(e: unknown): AcmeFailure {
+  return e instanceof AcmeFailure ? e : new AcmeFailure("local", (e as Error)?.message ?? String(e), { cause: e });
+}
+
 const PROBLEM_PREFIX = "urn:ietf:params:acme:error:";
 
 /** Maps an ACME problem type (RFC 8555 §6.7) and HTTP status to our class. */

@@ -5,7 +5,7 @@
  * any other, so daily dry runs do not register a new account each time.
  */
 import { X509Certificate } from "node:crypto";
-import { AcmeFailure, describe } from "../acme/errors.js";
+import { asFailure, describe } from "../acme/errors.js";
 import type { OpContext } from "../acme/transport.js";
 import type { CertConfig } from "../config/types.js";
 import { issue } from "../renew/issue.js";
@@ -37,7 +37,7 @@ export async function dryRun(c: CertConfig, server: string, o: RunOptions): Prom
     log.notice("dry-run-ok", msg, { requests: ctx.requests });
     return { name: c.name, outcome: "dry-run", code: EXIT.OK, message: msg, notAfter };
   } catch (e) {
-    const f = e instanceof AcmeFailure ? e : new AcmeFailure("local", (e as Error)?.message ?? String(e));
+    const f = asFailure(e);
     const msg = `dry run failed (${f.cls}): ${describe(f)}`;
     log.error("dry-run-failed", msg, { class: f.cls, requests: ctx.requests });
     return { name: c.name, outcome: "failure", code: f.cls === "config" ? EXIT.CONFIG : EXIT.FAILURE, message: msg };

@@ -10,7 +10,7 @@
  * locally, so no issued certificate is lost to a group lookup, a full disk or a crash.
  */
 import { randomInt, X509Certificate } from "node:crypto";
-import { AcmeFailure, describe } from "../acme/errors.js";
+import { AcmeFailure, asFailure, describe } from "../acme/errors.js";
 import type { OpContext } from "../acme/transport.js";
 import { certIdOrNull } from "../ari/cert-id.js";
 import { fetchAri } from "../ari/fetch.js";
@@ -184,7 +184,7 @@ export async function order(f: Flow, deadlineAt: number, signal: AbortSignal): P
     pending = { material, ...orderedWith, at: o.now() };
     issued = j.issued;
   } catch (e) {
-    const err = e instanceof AcmeFailure ? e : new AcmeFailure("local", (e as Error)?.message ?? String(e), { cause: e });
+    const err = asFailure(e);
     // An answer from the CA, or an order it created, cost it something; a request that never got there did not.
     return failed(f, p.state, err, err.extra.status !== undefined || ordered, pre, ctx.requests);
   }

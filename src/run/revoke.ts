@@ -5,11 +5,11 @@
  * Encrypt accepts keyCompromise only when the request proves possession of the key. Nothing on
  * disk changes unless the CA revoked it.
  */
-import { readFile } from "node:fs/promises";
 import { X509Certificate } from "node:crypto";
 import { accountFiles } from "../acme/account-files.js";
 import { readAccount } from "../acme/account.js";
-import { AcmeFailure, describe } from "../acme/errors.js";
+import { AcmeFailure, asFailure, describe } from "../acme/errors.js";
+import { readTextOrNullAsync } from "../util/read.js";
 import { revokeCert, type RevocationReason } from "../acme/revoke.js";
 import { AcmeSession, sessionFor } from "../acme/session.js";
 import { opContext } from "../acme/transport.js";
@@ -34,17 +34,10 @@ export interface RevokeOptions {
   reason: RevocationReason;
 }
 
-async function readOrNull(file: string): Promise<string | null> {
-  return readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
-    if (e.code === "ENOENT") return null;
-    throw e;
-  });
-}
-
 export async function revoke(c: CertConfig, o: RevokeOptions): Promise<ExitCode> {
   const log = o.log.child({ cert: c.name });
   const paths = certPaths(o.stateDir, c.name);
-  const [certPem, keyPem] = [await readOrNull(paths.cert), await readOrNull(paths.key)];
+  const [certPem, keyPem] = await Promise.all([readTextOrNullAsync(paths.cert), readTextOrNullAsync(paths.key)]);
   if (certPem === null) {
     log.error("revoke", `no certificate to revoke: ${paths.cert} does not exist`);
     return EXIT.FAILURE;
@@ -82,7 +75,8 @@ export async function revoke(c: CertConfig, o: RevokeOptions): Promise<ExitCode>
     });
     const account = await readAccount(accountFiles(o.stateDir, c.server, c.email), c.server);
     const byCertKey = o.reason === "keyCompromise" || !account.keyPem;
-    if (byCertKey && (keyPem === null || !keyMatches(keyPem, cert))) {
+    const certKey = keyPem !== null && keyMatches(keyPem, cert) ? keyPem : null;
+    if (byCertKey && !certKey) {
       const why = o.reason === "keyCompromise" ? "keyCompromise must be signed with the certificate's key" : `there is no ACME account for ${c.server}${c.email ? ` and ${c.email}` : ""}`;
       log.error("revoke", `${why}, and ${paths.key} ${keyPem === null ? "does not exist" : "does not belong to the certificate"}: nothing revoked`);
       return EXIT.FAILURE;
@@ -97,15 +91,15 @@ export async function revoke(c: CertConfig, o: RevokeOptions): Promise<ExitCode>
             return { outcome: await revokeCert(s, Buffer.from(cert.raw), o.reason), signer: `the account ${s.accountUrl}` };
           } catch (e) {
             // Deactivated, or not the account that ordered it: the certificate's key is authorized too.
-            if (!(e instanceof AcmeFailure && e.cls === "unauthorized" && keyPem !== null && keyMatches(keyPem, cert))) throw e;
+            if (!(e instanceof AcmeFailure && e.cls === "unauthorized" && certKey)) throw e;
             log.warn("revoke", `the CA refused the account (${describe(e)}); signing with the certificate's key instead`);
           }
         }
-        const s = await AcmeSession.withKey(so, keyPem!);
+        const s = await AcmeSession.withKey(so, certKey!);
         return { outcome: await revokeCert(s, Buffer.from(cert.raw), o.reason), signer: "the certificate's key" };
       }));
     } catch (e) {
-      const f = e instanceof AcmeFailure ? e : new AcmeFailure("local", (e as Error)?.message ?? String(e));
+      const f = asFailure(e);
       log.error("revoke", `not revoked (${f.cls}): ${describe(f)}; nothing changed`, { class: f.cls });
       return f.cls === "config" ? EXIT.CONFIG : EXIT.FAILURE;
     }

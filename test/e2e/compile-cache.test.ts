@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sandbox } from "../helpers/cli.js";
@@ -49,19 +49,16 @@ test(`check keeps its compiled code in CACHE_DIRECTORY${hasCache ? "" : " (Node 
   assert.deepEqual(files(shared), []);
 });
 
-test("a cache directory that cannot be written: the same check, nothing said about it", async (t) => {
+test("a cache directory that cannot be written: the same check, nothing said about it", async () => {
   const s = await valid();
-  const base = mkdtempSync(join(tmpdir(), "acme-renew-cache-"));
-  const blocked = join(base, "file");
-  mkdirSync(join(base, "ro"));
-  chmodSync(join(base, "ro"), 0o500);
-  writeFileSync(blocked, "not a directory");
+  // Ours and 0700 (so the program enables the cache), but a file stands where Node must make its
+  // directory: it cannot write — for root too.
+  const dir = mkdtempSync(join(tmpdir(), "acme-renew-cache-"));
+  writeFileSync(join(dir, "node-compile-cache"), "not a directory");
   const ref = await s.cli(["check", "a.example.com"], { env: { NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: "1" } });
-  for (const dir of [blocked, join(base, "ro")]) {
-    const r = await s.cli(["check", "a.example.com"], { env: { NODE_COMPILE_CACHE: undefined, CACHE_DIRECTORY: dir } });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, ref.stdout);
-    assert.equal(r.stderr, ref.stderr, `${dir}: nothing on stderr about the cache`);
-  }
-  t.diagnostic("a file in place of the cache directory, and a read-only one (for root: the file case decides)");
+  const r = await s.cli(["check", "a.example.com"], { env: { NODE_COMPILE_CACHE: undefined, CACHE_DIRECTORY: dir } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, ref.stdout);
+  assert.equal(r.stderr, ref.stderr, "nothing on stderr about the cache");
+  assert.equal(readFileSync(join(dir, "node-compile-cache"), "utf8"), "not a directory");
 });

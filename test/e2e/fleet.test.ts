@@ -38,6 +38,9 @@ for (const json of [false, true]) {
     else assert.equal(all.stdout, parts.map((p) => p.stdout).join(""));
     assert.equal(all.stderr, parts.map((p) => p.stderr).join(""));
     assert.equal(all.stderr.split("\n").filter(Boolean).length, 600);
+    // It did fan out (else this compares one thread with itself).
+    const debug = await runCli(["--config-dir", f.etc, "--state-dir", f.state, "check", "--all", ...extra], { env: { ACME_RENEW_DEBUG: "1" } });
+    assert.match(debug.stderr, /fanout.*600 certificates, \d+ chunk\(s\) by worker threads/);
   });
 }
 

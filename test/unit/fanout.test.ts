@@ -48,7 +48,7 @@ for (const [job, more] of [["check", { output: "line" }], ["check", { output: "j
 test("a worker that cannot start, or dies holding chunks it claimed: the main thread does them", async () => {
   const { names } = await fleet;
   const one = await fanout(names, await input("check", { output: "line" }), { threads: 1 });
-  const broken = await fanout(names, await input("check", { output: "line" }), { threads: 2, worker: helper("fanout-broken-worker.js") });
+  const broken = await fanout(names, await input("check", { output: "line" }), { threads: 2, worker: helper("fanout-broken-worker.js"), mainTakesPart: false });
   // Workers alone: the dying ones claim chunks first, and this thread does them at the end.
   const dying = await fanout(names, await input("check", { output: "line" }), { threads: 3, worker: helper("fanout-dying-worker.js"), mainTakesPart: false });
   assert.equal(broken.byWorkers, 0);

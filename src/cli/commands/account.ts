@@ -1,6 +1,6 @@
 /** `acme-renew account show [name]` and `acme-renew account deactivate <name> [--yes]`. */
 import { createInterface } from "node:readline/promises";
-import { AcmeFailure, describe } from "../../acme/errors.js";
+import { asFailure, describe } from "../../acme/errors.js";
 import { ConfigError } from "../../config/errors.js";
 import type { CertConfig } from "../../config/types.js";
 import { EXIT, type ExitCode } from "../../report/exit.js";
@@ -88,7 +88,7 @@ async function deactivate(ctx: Context, a: AccountArgs): Promise<ExitCode> {
     ctx.log.notice("account-deactivated", `deactivated ${r.url} (${what}); its key is kept in ${r.movedTo}; the next order registers a new account (acceptTerms)`);
     return EXIT.OK;
   } catch (e) {
-    const f = e instanceof AcmeFailure ? e : new AcmeFailure("local", (e as Error)?.message ?? String(e));
+    const f = asFailure(e);
     ctx.log.error("account", `not deactivated (${f.cls}): ${describe(f)}`);
     return f.cls === "config" ? EXIT.CONFIG : EXIT.FAILURE;
   }

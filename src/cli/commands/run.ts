@@ -47,7 +47,8 @@ export async function runCommand(a: RunArgs): Promise<ExitCode> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError("--concurrency must be a whole number from 1 to 64");
   if (a.timeout !== undefined && !(a.timeout >= 1 && a.timeout <= 86400)) throw new UsageError("--timeout must be between 1 and 86400 seconds");
   if (a.server !== undefined && !a.dryRun) throw new UsageError("--server is for --dry-run only (the config's server is where run orders)");
-  if (a.server !== undefined && checkHttpsUrl(a.server)) throw new UsageError(`--server ${a.server}: ${checkHttpsUrl(a.server)}`);
+  const badServer = a.server !== undefined ? checkHttpsUrl(a.server) : null;
+  if (badServer) throw new UsageError(`--server ${a.server}: ${badServer}`);
   if (a.dryRun && a.force) throw new UsageError("--dry-run orders whether or not a certificate is due: --force adds nothing");
   const results: RunResult[] = [];
   const configs: CertConfig[] = [];
