@@ -40,7 +40,7 @@ for (const json of [false, true]) {
     assert.equal(all.stderr.split("\n").filter(Boolean).length, 600);
     // It did fan out (else this compares one thread with itself).
     const debug = await runCli(["--config-dir", f.etc, "--state-dir", f.state, "check", "--all", ...extra], { env: { ACME_RENEW_DEBUG: "1" } });
-    assert.match(debug.stderr, /fanout.*600 certificates, \d+ chunk\(s\) by worker threads/);
+    assert.match(debug.stderr, /600 certificates, \d+ chunk\(s\) by worker threads \[event=fanout\]/);
   });
 }
 
