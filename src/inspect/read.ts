@@ -10,6 +10,8 @@ import { pemBlocks } from "./pem.js";
 import { certIdOrNull } from "../ari/cert-id.js";
 import { spkiKeyType } from "./der.js";
 import { isPlaceholder } from "./placeholder.js";
+import { derCertFacts } from "./cert-der.js";
+import { keyHoldsPublicKey } from "./key-der.js";
 import { recordedFacts } from "./recorded.js";
 import { readTextOrNull as readOrNull } from "../util/read.js";
 
@@ -37,6 +39,9 @@ export function sanNames(cert: X509Certificate): string[] {
   }
   return names;
 }
+
+/** An error's message without OpenSSL's code prefix ("error:03000072:digital envelope routines::decode error" → "decode error"). */
+const openSslMessage = (e: unknown) => String((e as Error).message ?? e).replace(/^error:[0-9A-F]+:[^:]*::/, "");
 
 export function inspect(paths: CertPaths): Inspection {
   // A version acme-renew installed carries the facts its install verified: trusted while its files
@@ -79,7 +84,35 @@ export function inspect(paths: CertPaths): Inspection {
   } catch {
     chainText = null;
   }
-  return factsOf({ cert: certText, key: keyText, chain: chainText }, { cert: paths.cert, key: paths.key }, provesPair(proof, keyText, certText));
+  return precheckFacts({ cert: certText, key: keyText, chain: chainText }, { cert: paths.cert, key: paths.key }, provesPair(proof, keyText, certText));
+}
+
+const PEM_BODY = /^-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END CERTIFICATE-----\r?\n$/;
+
+/**
+ * factsOf() as the pre-check needs it: read by our own DER walk (inspect/cert-der.ts, key-der.ts),
+ * about a third of node:crypto's cost; whatever that declines — anything unusual, a key that does not
+ * match — goes to factsOf(), whose answer stands.
+ */
+export function precheckFacts(t: { cert: string; key: string; chain: string | null }, labels: { cert: string; key: string }, pairProven = false): Inspection {
+  const body = PEM_BODY.exec(pemBlocks(t.cert, "CERTIFICATE")[0] ?? "")?.[1];
+  const der = body === undefined ? null : new Uint8Array(Buffer.from(body, "base64"));
+  const c = der && derCertFacts(der);
+  if (!der || !c || (!pairProven && keyHoldsPublicKey(t.key, c.publicKey) === null)) return factsOf(t, labels, pairProven);
+  return {
+    kind: "present",
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    names: c.names,
+    keyType: c.keyType,
+    keyMatches: true,
+    chainPresent: t.chain !== null && pemBlocks(t.chain, "CERTIFICATE").length > 0,
+    serialHex: c.serialHex,
+    issuer: c.issuer.replace(/\n/g, ", "),
+    fingerprint256: c.fingerprint256,
+    certId: certIdOrNull(der),
+    placeholder: false, // cert-der declines a subject that could be one
+  };
 }
 
 /**
@@ -93,27 +126,32 @@ export function factsOf(t: { cert: string; key: string; chain: string | null }, 
   try {
     cert = new X509Certificate(certPem);
   } catch (e) {
-    return { kind: "unreadable", what: `${labels.cert}: ${(e as Error).message}` };
+    return { kind: "unreadable", what: `${labels.cert}: ${openSslMessage(e)}` };
   }
-  let keyMatches: boolean;
-  if (pairProven) {
-    keyMatches = true;
-  } else {
-    let key: KeyObject;
+  let key: KeyObject | null = null;
+  if (!pairProven) {
     try {
       key = createPrivateKey(t.key);
     } catch (e) {
-      return { kind: "unreadable", what: `${labels.key}: not a private key (${(e as Error).message})` };
+      return { kind: "unreadable", what: `${labels.key}: not a private key (${openSslMessage(e)})` };
     }
-    keyMatches = cert.checkPrivateKey(key);
   }
   const raw = cert.raw;
+  let keyType: string;
+  let keyMatches: boolean;
+  try {
+    // Both decode the certificate's public key, which its parse left alone: a damaged one throws here.
+    keyType = spkiKeyType(raw) ?? keyTypeOf(cert.publicKey);
+    keyMatches = key === null || cert.checkPrivateKey(key);
+  } catch (e) {
+    return { kind: "unreadable", what: `${labels.cert}: public key: ${openSslMessage(e)}` };
+  }
   return {
     kind: "present",
     notBefore: new Date(cert.validFrom),
     notAfter: new Date(cert.validTo),
     names: sanNames(cert),
-    keyType: spkiKeyType(raw) ?? keyTypeOf(cert.publicKey),
+    keyType,
     keyMatches,
     chainPresent: t.chain !== null && pemBlocks(t.chain, "CERTIFICATE").length > 0,
     serialHex: cert.serialNumber.toLowerCase(),

@@ -112,6 +112,24 @@ test("check: corrupt PEM → unreadable, exit 1, one log line naming the file, n
   assert.match(JSON.parse(k.stdout)[0].reasons[0], /key\.pem: not a private key/);
 });
 
+test("check: a certificate whose public key cannot be decoded → unreadable naming cert.pem, exit 1, no stack trace (was an internal error)", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  const { dir, cert } = await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  // The SPKI's algorithm becomes an OID nobody knows: the certificate still parses, its key does not.
+  const der = Buffer.from(cert.rawData);
+  const at = der.indexOf(Buffer.from("2a8648ce3d0201", "hex"));
+  assert.ok(at > 0);
+  der[at + 6] = 0x09;
+  writeFileSync(join(dir, "cert.pem"), `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE-----\n`);
+  const r = await s.cli(["check", "a.example.com", "--json"]);
+  assert.equal(r.code, 1, r.stderr);
+  const out = JSON.parse(r.stdout)[0];
+  assert.equal(out.status, "unreadable");
+  assert.match(out.reasons[0], /cert\.pem: public key: /);
+  assert.doesNotMatch(r.stderr, /internal-error|\n\s+at |error:[0-9A-F]{8}/);
+});
+
 test("check: chain.pem missing → due (chain), usable", async () => {
   const { r, out } = await one("a.example.com", { names: NAMES, noChain: true });
   assert.equal(r.code, 0);
