@@ -1,11 +1,8 @@
 /** RFC 8555 §7.6: revokeCert, signed by whatever the session signs with (account URL or the certificate's key). */
 import { AcmeFailure, isProblem } from "./errors.js";
 import { resource } from "./directory.js";
+import { REVOCATION_REASONS, type RevocationReason } from "./reasons.js";
 import type { AcmeSession } from "./session.js";
-
-/** RFC 5280 §5.3.1 CRLReason codes of the reasons a subscriber may give (Let's Encrypt's list). */
-export const REVOCATION_REASONS = { unspecified: 0, keyCompromise: 1, superseded: 4, cessationOfOperation: 5 } as const;
-export type RevocationReason = keyof typeof REVOCATION_REASONS;
 
 /**
  * Asks the CA to revoke `certDer`. "already" when the CA says it already is (a repeated revoke, or

@@ -3,6 +3,7 @@
  * builds yargs (and so --help and the shell completion) from it, scripts/man.ts the man page.
  */
 import type { Options, PositionalOptions } from "yargs";
+import { REVOCATION_REASONS } from "../acme/reasons.js";
 
 export type HandlerName = "check" | "ready" | "run" | "validate" | "status" | "doctor" | "schema" | "import" | "delete" | "revoke" | "account" | "completion" | "serve-http01";
 
@@ -146,7 +147,7 @@ export const COMMANDS: CommandDef[] = [
     ],
     positionals: { name: { type: "string", describe: "the certificate (config file name without .json)" } },
     options: {
-      reason: { choices: ["unspecified", "keyCompromise", "superseded", "cessationOfOperation"], default: "unspecified", describe: "RFC 5280 revocation reason" },
+      reason: { choices: Object.keys(REVOCATION_REASONS), default: "unspecified", describe: "RFC 5280 revocation reason" },
     },
     examples: [
       ["acme-renew revoke example.com --reason superseded", "revoke, then let the next run replace it"],

@@ -128,6 +128,31 @@ describe("revoke and account", { timeout: 400_000 }, () => {
     assert.equal(disk(), was);
   });
 
+  test("the CA refuses the account (not the one that ordered it): the certificate's key signs instead, one warning", async () => {
+    const serial = cert().serialNumber.toLowerCase();
+    const before = revokes.length;
+    // Refused when signed by an account (kid), accepted when signed by the certificate's key (jwk).
+    proxy.setRule((req) => {
+      if (req.path !== "/revoke-cert") return { kind: "pass" };
+      const header = JSON.parse(Buffer.from((JSON.parse(req.body) as { protected: string }).protected, "base64url").toString()) as { kid?: string };
+      if (header.kid) return { kind: "status", status: 403, problem: "unauthorized", detail: "not the account of this certificate" };
+      return watch(req);
+    });
+    const r = await s.cli(["revoke", NAME, "--reason", "superseded"]);
+    proxy.setRule(watch);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /the CA refused the account \(.*\); signing with the certificate's key instead/);
+    assert.match(r.stderr, new RegExp(`revoked \\(superseded, signed with the certificate's key\\) the certificate with serial ${serial}`));
+    assert.equal(revokes.length, before + 1, "the account's request never reached Pebble; the certificate key's did");
+    assert.ok(revokes.at(-1)!.header.jwk && !revokes.at(-1)!.header.kid);
+    assert.equal(state().revoked.serial, serial);
+    // As after any revocation: the next run replaces it.
+    const run = await s.cli(["run", NAME]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.notEqual(cert().serialNumber.toLowerCase(), serial);
+    assert.equal((await check()).status, "valid");
+  });
+
   test("account show: the account of the certificate, as stored and as the CA sees it", async () => {
     const r = await s.cli(["account", "show", NAME]);
     assert.equal(r.code, 0, r.stderr);

@@ -1,7 +1,7 @@
 /** `acme-renew revoke <name> [--reason R]`: revoke the certificate on disk; the next run replaces it. */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { RevocationReason } from "../../acme/revoke.js";
+import type { RevocationReason } from "../../acme/reasons.js";
 import { ConfigError } from "../../config/errors.js";
 import { checkCertName } from "../../config/names.js";
 import { EXIT, type ExitCode } from "../../report/exit.js";
