@@ -11,7 +11,8 @@ const LEGACY_CN = "CN=acme-renew placeholder for ";
 
 export function isPlaceholder(cert: X509Certificate): boolean {
   const subject = cert.subject;
-  if (subject !== cert.issuer) return false;
+  // node:crypto gives undefined for an empty Name.
+  if (subject === undefined || subject !== cert.issuer) return false;
   const marked = subject.split("\n").includes(`O=${PLACEHOLDER_ORG}`) || subject.startsWith(LEGACY_CN);
   if (!marked) return false;
   try {

@@ -10,8 +10,6 @@ import { pemBlocks } from "./pem.js";
 import { certIdOrNull } from "../ari/cert-id.js";
 import { spkiKeyType } from "./der.js";
 import { isPlaceholder } from "./placeholder.js";
-import { derCertFacts } from "./cert-der.js";
-import { keyHoldsPublicKey } from "./key-der.js";
 import { recordedFacts } from "./recorded.js";
 import { readTextOrNull as readOrNull } from "../util/read.js";
 
@@ -84,35 +82,7 @@ export function inspect(paths: CertPaths): Inspection {
   } catch {
     chainText = null;
   }
-  return precheckFacts({ cert: certText, key: keyText, chain: chainText }, { cert: paths.cert, key: paths.key }, provesPair(proof, keyText, certText));
-}
-
-const PEM_BODY = /^-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END CERTIFICATE-----\r?\n$/;
-
-/**
- * factsOf() as the pre-check needs it: read by our own DER walk (inspect/cert-der.ts, key-der.ts),
- * about a third of node:crypto's cost; whatever that declines — anything unusual, a key that does not
- * match — goes to factsOf(), whose answer stands.
- */
-export function precheckFacts(t: { cert: string; key: string; chain: string | null }, labels: { cert: string; key: string }, pairProven = false): Inspection {
-  const body = PEM_BODY.exec(pemBlocks(t.cert, "CERTIFICATE")[0] ?? "")?.[1];
-  const der = body === undefined ? null : new Uint8Array(Buffer.from(body, "base64"));
-  const c = der && derCertFacts(der);
-  if (!der || !c || (!pairProven && keyHoldsPublicKey(t.key, c.publicKey) === null)) return factsOf(t, labels, pairProven);
-  return {
-    kind: "present",
-    notBefore: c.notBefore,
-    notAfter: c.notAfter,
-    names: c.names,
-    keyType: c.keyType,
-    keyMatches: true,
-    chainPresent: t.chain !== null && pemBlocks(t.chain, "CERTIFICATE").length > 0,
-    serialHex: c.serialHex,
-    issuer: c.issuer.replace(/\n/g, ", "),
-    fingerprint256: c.fingerprint256,
-    certId: certIdOrNull(der),
-    placeholder: false, // cert-der declines a subject that could be one
-  };
+  return factsOf({ cert: certText, key: keyText, chain: chainText }, { cert: paths.cert, key: paths.key }, provesPair(proof, keyText, certText));
 }
 
 /**
@@ -155,7 +125,7 @@ export function factsOf(t: { cert: string; key: string; chain: string | null }, 
     keyMatches,
     chainPresent: t.chain !== null && pemBlocks(t.chain, "CERTIFICATE").length > 0,
     serialHex: cert.serialNumber.toLowerCase(),
-    issuer: cert.issuer.replace(/\n/g, ", "),
+    issuer: (cert.issuer ?? "").replace(/\n/g, ", "), // undefined for an empty Name
     fingerprint256: cert.fingerprint256,
     certId: certIdOrNull(raw),
     placeholder: isPlaceholder(cert),

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { execFileSync } from "node:child_process";
 import { DAY, writeCertDir } from "../helpers/pki.js";
 import { sandbox } from "../helpers/cli.js";
 import { createCertificate } from "../../src/crypto/certs.js";
@@ -128,6 +129,19 @@ test("check: a certificate whose public key cannot be decoded → unreadable nam
   assert.equal(out.status, "unreadable");
   assert.match(out.reasons[0], /cert\.pem: public key: /);
   assert.doesNotMatch(r.stderr, /internal-error|\n\s+at |error:[0-9A-F]{8}/);
+});
+
+test("check: a certificate with an empty subject and issuer (node:crypto: undefined) → checked, no internal error (was one)", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  const { dir } = await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  execFileSync("openssl", ["req", "-x509", "-nodes", "-subj", "/", "-days", "30", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-addext", `subjectAltName=${NAMES.map((n) => `DNS:${n}`).join(",")}`, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
+  const r = await s.cli(["check", "a.example.com", "--json"]);
+  assert.doesNotMatch(r.stderr, /internal-error|\n\s+at /);
+  const out = JSON.parse(r.stdout)[0];
+  assert.equal(out.status, "valid", r.stderr);
+  assert.equal(out.issuer, "");
+  assert.equal(r.code, 0);
 });
 
 test("check: chain.pem missing → due (chain), usable", async () => {
