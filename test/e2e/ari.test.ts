@@ -7,7 +7,7 @@ import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { sandbox } from "../helpers/cli.js";
-import { pebbleCannotReplace, startPebble, type Pebble } from "../helpers/pebble.js";
+import { replaceableByPebble, startPebble, type Pebble } from "../helpers/pebble.js";
 import { startFaultProxy, pass, type Action, type FaultProxy } from "../helpers/fault-proxy.js";
 import { writeDnsHook } from "../helpers/acme-fixtures.js";
 import { writeCertDir } from "../helpers/pki.js";
@@ -50,9 +50,7 @@ describe("ARI", { timeout: 300_000 }, () => {
     const r = await s.cli(["run", NAME]);
     assert.equal(r.code, 0, r.stderr);
     // Tests here expect Pebble to accept `replaces` (test/helpers/pebble.ts).
-    const cert = join(s.stateDir, NAME, "cert.pem");
-    for (let i = 0; i < 5 && pebbleCannotReplace(cert); i++) assert.equal((await s.cli(["run", NAME, "--force"])).code, 0);
-    assert.ok(!pebbleCannotReplace(cert));
+    await replaceableByPebble(s, NAME);
     return s;
   }
   const renewalInfoGets = () => proxy.count((l) => /^GET .*renewalInfo\//.test(l));
