@@ -1,33 +1,39 @@
 /**
  * Just enough DER to read what node:crypto's X509Certificate does not give raw: the serial number's
  * content octets (with a leading 0x00 when the encoding has one) and the Authority Key Identifier's
- * keyIdentifier — the two halves of an ARI certID (RFC 9773 §4.1).
+ * keyIdentifier — the two halves of an ARI certID (RFC 9773 §4.1) — and the key type. The TLV walk
+ * is strict (definite, minimal lengths inside their parent) and also serves inspect/cert-der.ts.
  */
-interface Tlv {
+export interface Tlv {
   tag: number;
   start: number; // content start
   end: number; // content end (exclusive)
 }
 
-function tlv(b: Uint8Array, at: number): Tlv {
+/** The TLV at `at`, ending at or before `limit` (default: the buffer's end). Throws on anything but DER. */
+export function tlv(b: Uint8Array, at: number, limit = b.length): Tlv {
+  if (at + 2 > limit) throw new Error("truncated DER");
   const tag = b[at]!;
+  if ((tag & 0x1f) === 0x1f) throw new Error("unsupported DER tag");
   let len = b[at + 1]!;
   let p = at + 2;
   if (len & 0x80) {
     const n = len & 0x7f;
-    if (n === 0 || n > 4) throw new Error("unsupported DER length");
+    if (n === 0 || n > 4 || p + n > limit || b[p] === 0) throw new Error("unsupported DER length");
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + b[p + i]!;
     p += n;
+    if (len < 0x80) throw new Error("non-minimal DER length");
   }
-  if (p + len > b.length) throw new Error("truncated DER");
+  if (p + len > limit) throw new Error("truncated DER");
   return { tag, start: p, end: p + len };
 }
 
-function children(b: Uint8Array, parent: Tlv): Tlv[] {
+/** The TLVs filling `parent`'s content exactly. */
+export function children(b: Uint8Array, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
   for (let p = parent.start; p < parent.end; ) {
-    const t = tlv(b, p);
+    const t = tlv(b, p, parent.end);
     out.push(t);
     p = t.end;
   }
@@ -36,7 +42,7 @@ function children(b: Uint8Array, parent: Tlv): Tlv[] {
 
 const AKI_OID = Uint8Array.from([0x55, 0x1d, 0x23]); // 2.5.29.35
 
-function equal(b: Uint8Array, t: Tlv, v: Uint8Array): boolean {
+export function equal(b: Uint8Array, t: Tlv, v: Uint8Array): boolean {
   if (t.end - t.start !== v.length) return false;
   for (let i = 0; i < v.length; i++) if (b[t.start + i] !== v[i]) return false;
   return true;
@@ -50,7 +56,7 @@ export interface CertIdParts {
 }
 
 /** The TBSCertificate's fields, and the index of serialNumber (1 when the [0] version is present). */
-function tbsFields(der: Uint8Array): { fields: Tlv[]; i: number } {
+export function tbsFields(der: Uint8Array): { fields: Tlv[]; i: number } {
   const fields = children(der, children(der, tlv(der, 0))[0]!);
   return { fields, i: fields[0]!.tag === 0xa0 ? 1 : 0 };
 }
@@ -75,10 +81,10 @@ export function certIdParts(der: Uint8Array): CertIdParts {
   return { serial, authorityKeyId };
 }
 
-const OID_EC = Uint8Array.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]); // 1.2.840.10045.2.1
-const OID_P256 = Uint8Array.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]); // 1.2.840.10045.3.1.7
-const OID_P384 = Uint8Array.from([0x2b, 0x81, 0x04, 0x00, 0x22]); // 1.3.132.0.34
-const OID_RSA = Uint8Array.from([0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]); // 1.2.840.113549.1.1.1
+export const OID_EC = Uint8Array.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]); // 1.2.840.10045.2.1
+export const OID_P256 = Uint8Array.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]); // 1.2.840.10045.3.1.7
+export const OID_P384 = Uint8Array.from([0x2b, 0x81, 0x04, 0x00, 0x22]); // 1.3.132.0.34
+export const OID_RSA = Uint8Array.from([0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]); // 1.2.840.113549.1.1.1
 
 /**
  * The key type of a certificate's subjectPublicKeyInfo, in config terms ("ec256", "ec384",
