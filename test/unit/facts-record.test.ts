@@ -193,3 +193,29 @@ test("plain files adopted as a version carry no record: the full check, every ti
   await writeCertDir(plainRoot, NAME, { names: [NAME], wrongKey: true });
   assert.equal(judge(certPaths(plainRoot, NAME)).status, "mismatch");
 });
+
+test("installed and plain certificates in any order: each takes its record or its full check (the order inspect tries them in follows the last one)", async () => {
+  const a = await installed();
+  const b = await installed();
+  const plainRoot = mkdtempSync(join(tmpdir(), "acme-renew-facts-"));
+  await writeCertDir(plainRoot, NAME, { names: [NAME] });
+  const plain = certPaths(plainRoot, NAME);
+  // Records that say another serial show where they were used.
+  for (const v of [a.version, b.version]) {
+    const rec = JSON.parse(readFileSync(join(v, FACTS_FILE), "utf8"));
+    rec.facts.serialHex = "0badc0de";
+    writeFileSync(join(v, FACTS_FILE), JSON.stringify(rec));
+  }
+  const serial = (i: Inspection) => (i.kind === "present" ? i.serialHex : i.kind);
+  const plainFull = fullCheck(plain.dir);
+  for (const step of [a, plain, plain, a, b, plain, b, a]) {
+    if ("p" in step) assert.equal(serial(inspect(step.p)), "0badc0de", "installed: the record");
+    else assert.deepEqual(inspect(step), plainFull, "plain: the full check");
+  }
+  // A record whose file changed, right after one that was taken: the full check all the same.
+  assert.equal(serial(inspect(a.p)), "0badc0de");
+  const now = new Date();
+  utimesSync(join(b.version, "chain.pem"), now, now);
+  assert.deepEqual(inspect(b.p), fullCheck(b.version));
+  assert.equal(serial(inspect(a.p)), "0badc0de");
+});
