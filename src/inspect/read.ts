@@ -152,10 +152,14 @@ export function factsOf(t: { cert: string; key: string; chain: string | null }, 
   } catch (e) {
     return { kind: "unreadable", what: `${labels.cert}: public key: ${openSslMessage(e)}` };
   }
+  const notBefore = new Date(cert.validFrom);
+  const notAfter = new Date(cert.validTo);
+  // A time OpenSSL parses but cannot print (month 13…) reads as "Bad time value": no date to judge by.
+  if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) return { kind: "unreadable", what: `${labels.cert}: validity: bad time value` };
   return {
     kind: "present",
-    notBefore: new Date(cert.validFrom),
-    notAfter: new Date(cert.validTo),
+    notBefore,
+    notAfter,
     names: sanNames(cert),
     keyType,
     keyMatches,

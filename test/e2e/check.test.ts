@@ -144,6 +144,24 @@ test("check: a certificate with an empty subject and issuer (node:crypto: undefi
   assert.equal(r.code, 0);
 });
 
+test("check: a certificate whose validity OpenSSL cannot print (month 13) → unreadable naming cert.pem, exit 1 (was an internal error: Invalid Date)", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  const { dir, cert } = await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  // notBefore's UTCTime (17 0d YYMMDDhhmmssZ) gets month 13; the certificate still parses.
+  const der = Buffer.from(cert.rawData);
+  const at = der.indexOf(Buffer.from([0x17, 0x0d]));
+  assert.ok(at > 0);
+  der.write("13", at + 4, "latin1");
+  writeFileSync(join(dir, "cert.pem"), `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE-----\n`);
+  const r = await s.cli(["check", "a.example.com", "--json"]);
+  assert.doesNotMatch(r.stderr, /internal-error|\n\s+at /);
+  assert.equal(r.code, 1, r.stderr);
+  const out = JSON.parse(r.stdout)[0];
+  assert.equal(out.status, "unreadable");
+  assert.match(out.reasons[0], /cert\.pem: validity: /);
+});
+
 test("check: chain.pem missing → due (chain), usable", async () => {
   const { r, out } = await one("a.example.com", { names: NAMES, noChain: true });
   assert.equal(r.code, 0);
