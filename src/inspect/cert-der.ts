@@ -56,7 +56,11 @@ export function derCertFacts(der: Uint8Array): DerCertFacts | null {
   }
 }
 
+/** Far above any CA's certificate (a few KiB), far below OpenSSL's limits (a Name of 1 MiB, a serial's bignum). */
+const MAX_DER = 65536;
+
 function read(der: Uint8Array): DerCertFacts {
+  need(der.length <= MAX_DER);
   const top = tlv(der, 0);
   need(top.tag === 0x30 && top.end === der.length);
   const [tbs, sigAlg, sig, ...rest] = children(der, top);
@@ -244,7 +248,9 @@ function sanDnsNames(der: Uint8Array, octets: Tlv): string[] {
   const seq = tlv(der, octets.start, octets.end);
   need(seq.tag === 0x30 && seq.end === octets.end);
   const names: string[] = [];
-  for (const g of children(der, seq)) {
+  const all = children(der, seq);
+  need(all.length > 0); // SIZE (1..MAX): node:crypto 24+ cannot print an empty one
+  for (const g of all) {
     // GeneralNames OpenSSL decodes for sure: rfc822Name, dNSName, URI, iPAddress; the others decline.
     need(g.tag === 0x81 || g.tag === 0x82 || g.tag === 0x86 || (g.tag === 0x87 && (g.end - g.start === 4 || g.end - g.start === 16)));
     if (g.tag !== 0x82) continue;

@@ -16,8 +16,10 @@ import { strictPem } from "./pem-strict.js";
 const LABELS = ["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"];
 
 export function keyHoldsPublicKey(keyText: string, pub: PublicKeyParts): true | null {
+  // One block, nothing else in the file; no key of ours is near 16 KiB (RSA-4096 PKCS#8: ~2.4 KiB).
+  if (keyText.length > 16384) return null;
   const pem = strictPem(keyText, LABELS);
-  if (!pem || pem.end !== keyText.length) return null; // one block, nothing else in the file
+  if (!pem || pem.end !== keyText.length) return null;
   try {
     return shown(pem.der, pem.label, pub) ? true : null;
   } catch {
@@ -75,9 +77,24 @@ function ecKeyShown(der: Uint8Array, seq: Tlv, outerCurve: Tlv | null, pub: Extr
   return c !== null && validScalar(c, bytes(der, d)) && onCurve(c, bits) && equal(der, { tag: 3, start: point.start + 1, end: point.end }, pub.bits);
 }
 
-/** RSAPrivateKey (RFC 8017) of two primes: version 0, then n, e, d, p, q, dP, dQ, qInv. */
+/**
+ * RSAPrivateKey (RFC 8017) of two primes: version 0, then n, e, d, p, q, dP, dQ, qInv, each of its
+ * size: d below n, the others at most half n's length (OpenSSL 3.5 calls a key with a longer one no
+ * match for its certificate).
+ */
 function rsaKeyShown(der: Uint8Array, seq: Tlv, pub: Extract<PublicKeyParts, { kind: "rsa" }>): boolean {
   const parts = children(der, seq);
   if (parts.length !== 9 || !small(der, parts[0], 0) || !parts.slice(1).every((t) => positive(der, t))) return false;
-  return equal(der, parts[1]!, pub.n) && equal(der, parts[2]!, pub.e);
+  if (!equal(der, parts[1]!, pub.n) || !equal(der, parts[2]!, pub.e)) return false;
+  const nBytes = pub.n.length - (pub.n[0] === 0 ? 1 : 0);
+  const half = Math.ceil(nBytes / 2) + 1; // a leading 0x00 before a set top bit
+  return below(der, parts[3]!, pub.n) && parts.slice(4).every((t) => t.end - t.start <= half);
+}
+
+/** A minimal positive INTEGER's content below another's (both minimal: the longer is the larger). */
+function below(der: Uint8Array, t: Tlv, than: Uint8Array): boolean {
+  const len = t.end - t.start;
+  if (len !== than.length) return len < than.length;
+  for (let i = 0; i < len; i++) if (der[t.start + i] !== than[i]) return der[t.start + i]! < than[i]!;
+  return false;
 }

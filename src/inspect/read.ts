@@ -152,6 +152,15 @@ export function factsOf(t: { cert: string; key: string; chain: string | null }, 
   } catch (e) {
     return { kind: "unreadable", what: `${labels.cert}: public key: ${openSslMessage(e)}` };
   }
+  let names: string[];
+  try {
+    names = sanNames(cert);
+  } catch (e) {
+    // node:crypto 24+ throws for a subjectAltName it cannot decode (20 prints what it can).
+    return { kind: "unreadable", what: `${labels.cert}: subjectAltName: ${openSslMessage(e)}` };
+  }
+  // A serial too large for OpenSSL's bignums reads as undefined.
+  if (typeof cert.serialNumber !== "string") return { kind: "unreadable", what: `${labels.cert}: serial number: too large` };
   const notBefore = new Date(cert.validFrom);
   const notAfter = new Date(cert.validTo);
   // A time OpenSSL parses but cannot print (month 13…) reads as "Bad time value": no date to judge by.
@@ -160,7 +169,7 @@ export function factsOf(t: { cert: string; key: string; chain: string | null }, 
     kind: "present",
     notBefore,
     notAfter,
-    names: sanNames(cert),
+    names,
     keyType,
     keyMatches,
     chainPresent: t.chain !== null && pemBlocks(t.chain, "CERTIFICATE").length > 0,

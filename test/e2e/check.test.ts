@@ -7,6 +7,7 @@ import { DAY, writeCertDir } from "../helpers/pki.js";
 import { sandbox } from "../helpers/cli.js";
 import { createCertificate } from "../../src/crypto/certs.js";
 import { generateKeyPair } from "../../src/crypto/keys.js";
+import { extension, isSan, pemOf, rebuild, SAN_OID, T } from "../helpers/der-build.js";
 
 const NAMES = ["a.example.com", "www.a.example.com"];
 const cfg = { extraDomainNames: ["www.a.example.com"], webroot: "/var/www" };
@@ -160,6 +161,20 @@ test("check: a certificate whose validity OpenSSL cannot print (month 13) → un
   const out = JSON.parse(r.stdout)[0];
   assert.equal(out.status, "unreadable");
   assert.match(out.reasons[0], /cert\.pem: validity: /);
+});
+
+test("check: a subjectAltName node:crypto cannot decode → a verdict, never an internal error (Node 24+ threw in the full check)", async () => {
+  const s = sandbox();
+  s.writeConfig("a.example.com", cfg);
+  const { dir, cert, key } = await writeCertDir(s.stateDir, "a.example.com", { names: NAMES });
+  const der = rebuild(new Uint8Array(cert.rawData), key.pem, { extensions: (exts) => exts.map((e) => (isSan(e) ? extension(SAN_OID, T(0x30, [0x82, 0x05, 0x61])) : e)) });
+  writeFileSync(join(dir, "cert.pem"), pemOf(der));
+  const r = await s.cli(["check", "a.example.com", "--json"]);
+  assert.doesNotMatch(r.stderr, /internal-error|\n\s+at /);
+  const out = JSON.parse(r.stdout)[0];
+  // Node 20 prints what it can of it (no name of ours: due); 24 and 26 cannot: unreadable.
+  if (out.status === "unreadable") assert.match(out.reasons[0], /cert\.pem: subjectAltName: /);
+  else assert.deepEqual([out.status, r.code], ["due", 0]);
 });
 
 test("check: chain.pem missing → due (chain), usable", async () => {

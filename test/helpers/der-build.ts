@@ -53,13 +53,28 @@ export const name = (...atvs: Array<[string, number, Uint8Array | number[]]>) =>
   T(0x30, ...atvs.map(([k, tag, v]) => T(0x31, T(0x30, T(6, OIDS[k]!), T(tag, v)))));
 export const bmp = (s: string) => Buffer.from(s, "utf16le").swap16();
 
-/** A template certificate with issuer, subject or the outer signature algorithm replaced, signed again with `keyPem`. */
-export function rebuild(template: Uint8Array, keyPem: string, o: { issuer?: Uint8Array; subject?: Uint8Array; outerSigAlg?: Uint8Array }): Buffer {
+/** A template certificate with issuer, subject, extensions or the outer signature algorithm replaced, signed again with `keyPem`. */
+export function rebuild(
+  template: Uint8Array,
+  keyPem: string,
+  o: { issuer?: Uint8Array; subject?: Uint8Array; outerSigAlg?: Uint8Array; extensions?: (exts: Buffer[]) => Uint8Array[] },
+): Buffer {
   const top = parse(template);
   const [tbs, sigAlg] = kids(template, top);
-  const parts: Uint8Array[] = kids(template, tbs!).map((t) => raw(template, t));
+  const fields = kids(template, tbs!);
+  const parts: Uint8Array[] = fields.map((t) => raw(template, t));
   if (o.issuer) parts[3] = o.issuer;
   if (o.subject) parts[5] = o.subject;
+  if (o.extensions) {
+    const seq = kids(template, fields[7]!)[0]!; // [3] { SEQUENCE OF Extension }
+    parts[7] = T(0xa3, T(0x30, ...o.extensions(kids(template, seq).map((t) => raw(template, t)))));
+  }
   const newTbs = T(0x30, ...parts);
   return T(0x30, newTbs, o.outerSigAlg ?? raw(template, sigAlg!), T(3, [0], sign("sha256", newTbs, createPrivateKey(keyPem))));
 }
+
+/** An Extension of the given OID content octets and value. */
+export const extension = (oid: number[], value: Uint8Array) => T(0x30, T(6, oid), T(4, value));
+export const SAN_OID = [0x55, 0x1d, 0x11];
+/** Whether an encoded Extension is the subjectAltName. */
+export const isSan = (ext: Uint8Array) => Buffer.from(ext).includes(Buffer.from([6, 3, ...SAN_OID]));

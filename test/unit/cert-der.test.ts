@@ -17,7 +17,7 @@ import { strictPem } from "../../src/inspect/pem-strict.js";
 import { factsOf, precheckFacts } from "../../src/inspect/read.js";
 import { generateKeyPair } from "../../src/crypto/keys.js";
 import { makeLeaf } from "../helpers/pki.js";
-import { bmp, derOfPem, kids, name, parse, pemOf, raw, rebuild, T } from "../helpers/der-build.js";
+import { bmp, derOfPem, extension, isSan, kids, name, parse, pemOf, raw, rebuild, SAN_OID, T } from "../helpers/der-build.js";
 import type { KeyType } from "../../src/config/types.js";
 import type { Inspection } from "../../src/inspect/facts.js";
 
@@ -216,6 +216,10 @@ test("certificates beyond the narrow form are left to node:crypto: parameters, s
     "signature parameters constructed": rebuild(EC.der, EC.key, { outerSigAlg: T(0x30, T(6, ecdsa), T(0x24, T(4, [0x41]), T(4, [0x42]))) }),
     "signature parameters BOOLEAN": rebuild(EC.der, EC.key, { outerSigAlg: T(0x30, T(6, ecdsa), T(0x01, [0x01])) }),
   };
+  // A second review: OpenSSL's limits (a Name above 1 MiB), a subjectAltName node:crypto 24+ cannot print.
+  built["an issuer above 1 MiB"] = rebuild(EC.der, EC.key, { issuer: name(["CN", 0x0c, Buffer.alloc(1048577, 0x61)]) });
+  built["an empty subjectAltName"] = rebuild(EC.der, EC.key, { extensions: (exts) => exts.map((e) => (isSan(e) ? extension(SAN_OID, T(0x30)) : e)) });
+  built["a subjectAltName that does not decode"] = rebuild(EC.der, EC.key, { extensions: (exts) => exts.map((e) => (isSan(e) ? extension(SAN_OID, T(0x30, [0x82, 0x05, 0x61])) : e)) });
   // NULL (05 00) after sha256WithRSAEncryption and rsaEncryption, replaced by other tags (02 00 is an empty INTEGER).
   const rsaDer = Buffer.from(RSA.der);
   for (let i = 2; i < rsaDer.length - 1; i++) {
@@ -268,6 +272,9 @@ test("keys beyond their templates are left to node:crypto: extra, repeated or re
     "PKCS#1 d negative": pemOf(T(0x30, r(0), r(1), r(2), T(2, [0x80, 1]), ...rk.slice(4).map((t) => raw(r1, t))), "RSA PRIVATE KEY"),
     "PKCS#1 d padded": pemOf(T(0x30, r(0), r(1), r(2), T(2, [0, 1]), ...rk.slice(4).map((t) => raw(r1, t))), "RSA PRIVATE KEY"),
     "PKCS#8 RSA parameters an empty INTEGER": pemOf(T(0x30, raw(rp8, rpk[0]!), T(0x30, T(6, rsaOid), T(2, [])), raw(rp8, rpk[2]!)), "PRIVATE KEY"),
+    "PKCS#1 d above n (2^2048)": pemOf(T(0x30, r(0), r(1), r(2), T(2, [1, ...Buffer.alloc(256)]), ...rk.slice(4).map((t) => raw(r1, t))), "RSA PRIVATE KEY"),
+    "PKCS#1 qInv longer than half n": pemOf(T(0x30, ...rk.slice(0, 8).map((t) => raw(r1, t)), T(2, [1, ...Buffer.alloc(129)])), "RSA PRIVATE KEY"),
+    "PKCS#8 RSA, d above n inside": pemOf(T(0x30, raw(rp8, rpk[0]!), raw(rp8, rpk[1]!), T(4, T(0x30, r(0), r(1), r(2), T(2, [1, ...Buffer.alloc(256)]), ...rk.slice(4).map((t) => raw(r1, t))))), "PRIVATE KEY"),
     "PKCS#8 RSA without parameters": pemOf(T(0x30, raw(rp8, rpk[0]!), T(0x30, T(6, rsaOid)), raw(rp8, rpk[2]!)), "PRIVATE KEY"),
     "PKCS#8 RSA, PKCS#1 inside with a trailing INTEGER": pemOf(T(0x30, raw(rp8, rpk[0]!), raw(rp8, rpk[1]!), T(4, T(0x30, ...rk.map((t) => raw(r1, t)), T(2, [1])))), "PRIVATE KEY"),
   };
