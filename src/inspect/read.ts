@@ -1,4 +1,4 @@
-/** Reads cert.pem, key.pem and chain.pem of one certificate into CertFacts (node:crypto only: fast). */
+/** Reads cert.pem, key.pem and chain.pem of one certificate into CertFacts: the install's record, our own DER reading, or node:crypto. */
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { lstatSync, realpathSync } from "node:fs";
 import { join } from "node:path";
