@@ -8,11 +8,12 @@
  * node:crypto (test/unit/cert-der.test.ts compares the two on many certificates and mutated DER).
  */
 import { hash } from "node:crypto";
-import { children, equal, OID_EC, OID_RSA, spkiKeyType, tlv, type Tlv } from "./der.js";
-import { curveOf, onCurve } from "./ec-curve.js";
+import { children, equal, isNull, isPositiveInteger, OID_EC, OID_RSA, spkiKeyType, tlv, type Tlv } from "./der.js";
+import { curveOf, onCurve, type Curve } from "./ec-curve.js";
 
 /** The public key of a certificate as the key-pair check compares it (inspect/key-der.ts). */
-export type PublicKeyParts = { kind: "ec"; curve: Uint8Array; bits: Uint8Array } | { kind: "rsa"; n: Uint8Array; e: Uint8Array };
+/** `point`: on `curve` (checked here); `n`, `e`: content octets of minimal positive INTEGERs. */
+export type PublicKeyParts = { kind: "ec"; curve: Curve; point: Uint8Array } | { kind: "rsa"; n: Uint8Array; e: Uint8Array };
 
 export interface DerCertFacts {
   notBefore: Date;
@@ -106,8 +107,6 @@ function algorithm(der: Uint8Array, t: Tlv): void {
   objectId(der, oid);
 }
 
-const isNull = (t: Tlv) => t.tag === 0x05 && t.end === t.start;
-
 /** An OBJECT IDENTIFIER OpenSSL decodes: non-empty, no subidentifier padded with 0x80, the last one ended. */
 function objectId(der: Uint8Array, t: Tlv): void {
   need(t.tag === 0x06 && t.end > t.start && (der[t.end - 1]! & 0x80) === 0);
@@ -116,8 +115,7 @@ function objectId(der: Uint8Array, t: Tlv): void {
 
 /** A positive serial as node:crypto prints it (OpenSSL's BN_bn2hex: no leading zero bytes), lower-case. */
 function serialHex(der: Uint8Array, t: Tlv): string {
-  need(t.end > t.start && (der[t.start]! & 0x80) === 0);
-  need(t.end - t.start === 1 || der[t.start] !== 0 || (der[t.start + 1]! & 0x80) !== 0); // minimal, as OpenSSL insists
+  need(isPositiveInteger(der, t)); // minimal, as OpenSSL insists
   let p = t.start;
   while (p < t.end && der[p] === 0) p++;
   need(p < t.end);
@@ -202,19 +200,19 @@ function publicKeyOf(der: Uint8Array, spki: Tlv): PublicKeyParts {
   objectId(der, oid);
   if (equal(der, oid, OID_EC)) {
     need(params.tag === 0x06);
-    const curve = curveOf(der.subarray(params.start, params.end));
+    const curve = curveOf(der, params);
     const point = der.subarray(bits.start + 1, bits.end);
     need(curve !== null && onCurve(curve, point));
-    return { kind: "ec", curve: der.subarray(params.start, params.end), bits: point };
+    return { kind: "ec", curve, point };
   }
   need(equal(der, oid, OID_RSA) && isNull(params));
   const seq = tlv(der, bits.start + 1, bits.end);
   need(seq.tag === 0x30 && seq.end === bits.end);
   const [n, e, ...rest] = children(der, seq);
-  need(n?.tag === 0x02 && e?.tag === 0x02 && rest.length === 0 && equal(der, e, E_65537));
-  // Positive, minimal: 00 then a byte with its top bit set, of 2048, 3072 or 4096 bits.
+  need(n !== undefined && e?.tag === 0x02 && rest.length === 0 && equal(der, e, E_65537) && isPositiveInteger(der, n));
+  // 00 then a byte with its top bit set: 2048, 3072 or 4096 bits.
   const len = n.end - n.start;
-  need(der[n.start] === 0 && der[n.start + 1]! >= 0x80 && (len === 257 || len === 385 || len === 513));
+  need(der[n.start] === 0 && (len === 257 || len === 385 || len === 513));
   return { kind: "rsa", n: der.subarray(n.start, n.end), e: der.subarray(e.start, e.end) };
 }
 

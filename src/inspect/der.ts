@@ -40,6 +40,13 @@ export function children(b: Uint8Array, parent: Tlv): Tlv[] {
   return out;
 }
 
+/** NULL (05 00): AlgorithmIdentifier parameters of RSA. */
+export const isNull = (t: Tlv | undefined): boolean => t?.tag === 0x05 && t.end === t.start;
+
+/** A minimal, positive, non-empty INTEGER (OpenSSL refuses padding; a negative one we leave to it). */
+export const isPositiveInteger = (b: Uint8Array, t: Tlv): boolean =>
+  t.tag === 0x02 && t.end > t.start && (b[t.start]! & 0x80) === 0 && (b[t.start] !== 0 || (t.end - t.start > 1 && (b[t.start + 1]! & 0x80) !== 0));
+
 const AKI_OID = Uint8Array.from([0x55, 0x1d, 0x23]); // 2.5.29.35
 
 export function equal(b: Uint8Array, t: Tlv, v: Uint8Array): boolean {

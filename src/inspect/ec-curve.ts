@@ -4,9 +4,9 @@
  * below p (EC_POINT_oct2point), and — stricter than OpenSSL, so never looser — 0 < d < n.
  * Constants from SEC 2 / FIPS 186-4 (`openssl ecparam -name … -param_enc explicit -text` prints them).
  */
-import { OID_P256, OID_P384 } from "./der.js";
+import { equal, OID_P256, OID_P384, type Tlv } from "./der.js";
 
-interface Curve {
+export interface Curve {
   oid: Uint8Array;
   size: number; // bytes of a coordinate and of d
   p: bigint;
@@ -29,11 +29,9 @@ const P384: Curve = {
   n: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
 };
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
-
-/** The curve named by an OID's content octets, or null for any other. */
-export function curveOf(oid: Uint8Array): Curve | null {
-  return sameBytes(oid, P256.oid) ? P256 : sameBytes(oid, P384.oid) ? P384 : null;
+/** The curve an OBJECT IDENTIFIER names, or null for any other. */
+export function curveOf(der: Uint8Array, oid: Tlv): Curve | null {
+  return equal(der, oid, P256.oid) ? P256 : equal(der, oid, P384.oid) ? P384 : null;
 }
 
 const big = (b: Uint8Array) => (b.length === 0 ? 0n : BigInt(`0x${Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex")}`));

@@ -4,12 +4,12 @@
  * exponent), read from the DER without importing the key (createPrivateKey costs ~45 µs). It answers
  * only "yes, shown", and only for the exact templates: one PEM block as OpenSSL writes it, PKCS#8 of
  * exactly version 0, algorithm and key; SEC1 version 1 with d, [0] curve, [1] point in that order;
- * PKCS#1 version 0 with its 8 integers; every INTEGER minimal and positive, the EC point on its curve
- * and 0 < d < n. Anything else — a mismatch, an encrypted or unusual key — is null and the caller asks
+ * PKCS#1 version 0 with its 8 integers; every INTEGER minimal and positive, the EC point the
+ * certificate's (found on its curve there) and 0 < d < n. Anything else — a mismatch, an encrypted or unusual key — is null and the caller asks
  * node:crypto, whose answer stands.
  */
-import { children, equal, OID_EC, OID_RSA, tlv, type Tlv } from "./der.js";
-import { curveOf, onCurve, validScalar } from "./ec-curve.js";
+import { children, equal, isNull, isPositiveInteger, OID_EC, OID_RSA, tlv, type Tlv } from "./der.js";
+import { validScalar } from "./ec-curve.js";
 import type { PublicKeyParts } from "./cert-der.js";
 import { strictPem } from "./pem-strict.js";
 
@@ -28,12 +28,8 @@ export function keyHoldsPublicKey(keyText: string, pub: PublicKeyParts): true | 
 }
 
 const bytes = (b: Uint8Array, t: Tlv) => b.subarray(t.start, t.end);
-const isNull = (t: Tlv | undefined) => t?.tag === 0x05 && t.end === t.start;
 /** INTEGER with the one-byte value v. */
 const small = (b: Uint8Array, t: Tlv | undefined, v: number) => t?.tag === 0x02 && t.end - t.start === 1 && b[t.start] === v;
-/** A minimal, positive INTEGER (OpenSSL refuses padding; a negative one we leave to it). */
-const positive = (b: Uint8Array, t: Tlv) =>
-  t.tag === 0x02 && t.end > t.start && (b[t.start]! & 0x80) === 0 && (b[t.start] !== 0 || (t.end - t.start > 1 && (b[t.start + 1]! & 0x80) !== 0));
 
 function shown(der: Uint8Array, label: string, pub: PublicKeyParts): boolean {
   const top = tlv(der, 0);
@@ -71,10 +67,8 @@ function ecKeyShown(der: Uint8Array, seq: Tlv, outerCurve: Tlv | null, pub: Extr
   const wrapped = children(der, parts[i++]!);
   const point = wrapped[0];
   if (wrapped.length !== 1 || point?.tag !== 0x03 || point.end === point.start || der[point.start] !== 0 || i !== parts.length) return false;
-  if (curve === null || !equal(der, curve, pub.curve)) return false;
-  const c = curveOf(pub.curve);
-  const bits = der.subarray(point.start + 1, point.end);
-  return c !== null && validScalar(c, bytes(der, d)) && onCurve(c, bits) && equal(der, { tag: 3, start: point.start + 1, end: point.end }, pub.bits);
+  // The certificate's point, which cert-der.ts found on the curve: the same bytes need no second check.
+  return curve !== null && equal(der, curve, pub.curve.oid) && validScalar(pub.curve, bytes(der, d)) && equal(der, { tag: 3, start: point.start + 1, end: point.end }, pub.point);
 }
 
 /**
@@ -84,7 +78,7 @@ function ecKeyShown(der: Uint8Array, seq: Tlv, outerCurve: Tlv | null, pub: Extr
  */
 function rsaKeyShown(der: Uint8Array, seq: Tlv, pub: Extract<PublicKeyParts, { kind: "rsa" }>): boolean {
   const parts = children(der, seq);
-  if (parts.length !== 9 || !small(der, parts[0], 0) || !parts.slice(1).every((t) => positive(der, t))) return false;
+  if (parts.length !== 9 || !small(der, parts[0], 0) || !parts.slice(1).every((t) => isPositiveInteger(der, t))) return false;
   if (!equal(der, parts[1]!, pub.n) || !equal(der, parts[2]!, pub.e)) return false;
   const nBytes = pub.n.length - (pub.n[0] === 0 ? 1 : 0);
   const half = Math.ceil(nBytes / 2) + 1; // a leading 0x00 before a set top bit

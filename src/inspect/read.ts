@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { KeyType } from "../config/types.js";
 import { currentBase, type CertPaths } from "../store/paths.js";
 import { PROOF_FILE, provesPair } from "../store/pair-proof.js";
-import type { Inspection } from "./facts.js";
+import type { CertFacts, Inspection } from "./facts.js";
 import { pemBlocks } from "./pem.js";
 import { certIdOrNull } from "../ari/cert-id.js";
 import { spkiKeyType } from "./der.js";
@@ -94,17 +94,22 @@ export function inspect(paths: CertPaths): Inspection {
   return precheckFacts({ cert: certText, key: keyText, chain: chainText }, { cert: paths.cert, key: paths.key }, provesPair(proof, keyText, certText));
 }
 
-/**
- * factsOf()'s answer, from our own reading of the DER where it can give it (inspect/cert-der.ts,
- * key-der.ts: ~3× less work than node:crypto for a plain file). Anything it declines — PEM text not
- * as OpenSSL writes it, a certificate or key beyond its narrow templates, a key it cannot show to
- * match — goes to factsOf(), whose answer stands.
- */
+/** factsOf()'s answer: quickFacts() where it gives one, else node:crypto's. */
 export function precheckFacts(t: { cert: string; key: string; chain: string | null }, labels: { cert: string; key: string }, pairProven = false): Inspection {
+  return quickFacts(t, pairProven) ?? factsOf(t, labels, pairProven);
+}
+
+/**
+ * factsOf()'s answer from our own reading of the DER (inspect/cert-der.ts, key-der.ts: ~3× less work
+ * than node:crypto for a plain file), or null where it declines — PEM text not as OpenSSL writes it,
+ * a certificate or key beyond its narrow templates, a key it cannot show to match.
+ */
+export function quickFacts(t: { cert: string; key: string; chain: string | null }, pairProven = false): CertFacts | null {
   const pem = strictPem(t.cert, ["CERTIFICATE"]);
   // What follows the first block (a chain in the same file) is not read by either path.
-  const c = pem && (pem.end === t.cert.length || t.cert.startsWith("-----BEGIN ", pem.end)) ? derCertFacts(pem.der) : null;
-  if (!pem || !c || (!pairProven && keyHoldsPublicKey(t.key, c.publicKey) === null)) return factsOf(t, labels, pairProven);
+  if (!pem || (pem.end !== t.cert.length && !t.cert.startsWith("-----BEGIN ", pem.end))) return null;
+  const c = derCertFacts(pem.der);
+  if (!c || (!pairProven && keyHoldsPublicKey(t.key, c.publicKey) === null)) return null;
   return {
     kind: "present",
     notBefore: c.notBefore,

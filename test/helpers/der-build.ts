@@ -8,7 +8,13 @@ export interface Node {
   end: number;
 }
 
-const len = (n: number) => (n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 255]);
+/** A DER length: short form, else the fewest bytes of the long form. */
+const len = (n: number) => {
+  if (n < 0x80) return [n];
+  const b: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) b.unshift(v % 256);
+  return [0x80 | b.length, ...b];
+};
 
 /** One TLV of `tag` around the concatenated parts. */
 export function T(tag: number, ...parts: Array<Uint8Array | number[]>): Buffer {
@@ -53,16 +59,17 @@ export const name = (...atvs: Array<[string, number, Uint8Array | number[]]>) =>
   T(0x30, ...atvs.map(([k, tag, v]) => T(0x31, T(0x30, T(6, OIDS[k]!), T(tag, v)))));
 export const bmp = (s: string) => Buffer.from(s, "utf16le").swap16();
 
-/** A template certificate with issuer, subject, extensions or the outer signature algorithm replaced, signed again with `keyPem`. */
+/** A template certificate with serial, issuer, subject, extensions or the outer signature algorithm replaced, signed again with `keyPem`. */
 export function rebuild(
   template: Uint8Array,
   keyPem: string,
-  o: { issuer?: Uint8Array; subject?: Uint8Array; outerSigAlg?: Uint8Array; extensions?: (exts: Buffer[]) => Uint8Array[] },
+  o: { serial?: Uint8Array; issuer?: Uint8Array; subject?: Uint8Array; outerSigAlg?: Uint8Array; extensions?: (exts: Buffer[]) => Uint8Array[] },
 ): Buffer {
   const top = parse(template);
   const [tbs, sigAlg] = kids(template, top);
   const fields = kids(template, tbs!);
   const parts: Uint8Array[] = fields.map((t) => raw(template, t));
+  if (o.serial) parts[1] = o.serial;
   if (o.issuer) parts[3] = o.issuer;
   if (o.subject) parts[5] = o.subject;
   if (o.extensions) {

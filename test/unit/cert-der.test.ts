@@ -13,8 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { derCertFacts } from "../../src/inspect/cert-der.js";
 import { keyHoldsPublicKey } from "../../src/inspect/key-der.js";
-import { strictPem } from "../../src/inspect/pem-strict.js";
-import { factsOf, precheckFacts } from "../../src/inspect/read.js";
+import { factsOf, precheckFacts, quickFacts } from "../../src/inspect/read.js";
 import { generateKeyPair } from "../../src/crypto/keys.js";
 import { makeLeaf } from "../helpers/pki.js";
 import { bmp, derOfPem, extension, isSan, kids, name, parse, pemOf, raw, rebuild, SAN_OID, T } from "../helpers/der-build.js";
@@ -142,12 +141,8 @@ const RSA = seeds[1]!;
 const keyForm = (key: string, args: string[]) => execFileSync("openssl", args, { input: key, encoding: "utf8", stdio: ["pipe", "pipe", "ignore"] });
 const sec1 = keyForm(EC.key, ["ec"]);
 const pkcs1 = keyForm(RSA.key, ["rsa", "-traditional"]);
-/** Whether the quick path answered itself (true) or left it to node:crypto: precheckFacts()'s own test. */
-const quick = (cert: string, key: string) => {
-  const pem = strictPem(cert, ["CERTIFICATE"]);
-  const c = pem && (pem.end === cert.length || cert.startsWith("-----BEGIN ", pem.end)) ? derCertFacts(pem.der) : null;
-  return c !== null && keyHoldsPublicKey(key, c.publicKey) === true;
-};
+/** Whether the quick path answered itself (true) or left it to node:crypto. */
+const quick = (cert: string, key: string) => quickFacts({ cert, key, chain: null }) !== null;
 /**
  * Compared as JSON (an invalid Date, node:crypto's for a time it cannot read, would break the
  * reporter); of "unreadable" only the file: OpenSSL's reason text can be a leftover of an earlier call.
@@ -235,6 +230,14 @@ test("certificates beyond the narrow form are left to node:crypto: parameters, s
     assert.equal(quick(pemOf(der), key), false, what);
     same(what, pemOf(der), key);
   }
+});
+
+test("a serial too large for OpenSSL's bignums (node:crypto: undefined) is unreadable, not a crash (factsOf threw)", () => {
+  // 70,000,000 bytes: above OpenSSL's bignum limit (~64 MiB); the certificate itself still parses.
+  const der = rebuild(EC.der, EC.key, { serial: T(0x02, Buffer.alloc(70_000_000, 0x11)) });
+  const facts = factsOf({ cert: pemOf(der), key: EC.key, chain: null }, labels);
+  assert.deepEqual(facts, { kind: "unreadable", what: "cert.pem: serial number: too large" });
+  assert.equal(quickFacts({ cert: pemOf(der), key: EC.key, chain: null }), null, "above the quick path's 64 KiB");
 });
 
 test("keys beyond their templates are left to node:crypto: extra, repeated or reordered elements, bad scalars and points", () => {
