@@ -288,8 +288,16 @@ describe("ARI", { timeout: 300_000 }, () => {
     const a0 = state(s.stateDir);
     const oldSerial = JSON.parse((await s.cli(["check", NAME, "--json"])).stdout)[0].serial;
     writeFileSync(slow, "");
-    const forced = s.cli(["run", NAME, "--force"], { env });
-    for (let i = 0; i < 300 && !existsSync(inPresent); i++) await new Promise((r) => setTimeout(r, 100));
+    // Pebble 2.6.0 reuses a valid authorization 1 time in 100 even with PEBBLE_AUTHZREUSE=0: then the
+    // forced run has no challenge, never enters `present`, and renews at once — such a run is done again (≤ 3).
+    let forced = s.cli(["run", NAME, "--force"], { env });
+    for (let attempt = 1; attempt <= 3 && !existsSync(inPresent); attempt++) {
+      let renewedAtOnce = false;
+      void forced.then((r) => (renewedAtOnce = r.code === 0));
+      for (let i = 0; i < 300 && !existsSync(inPresent) && !renewedAtOnce; i++) await new Promise((r) => setTimeout(r, 100));
+      if (!existsSync(inPresent) && renewedAtOnce && attempt < 3) forced = s.cli(["run", NAME, "--force"], { env });
+      else break;
+    }
     assert.ok(existsSync(inPresent), "the forced run is inside its order");
     // Not due; its ARI answer is old at this (injected) time: it refreshes, while the forced run holds the lock.
     const later = new Date(Date.parse(a0.ari.nextRefreshAt) + 60_000).toISOString();
