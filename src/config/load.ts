@@ -82,7 +82,8 @@ export class ConfigLoader {
     const own = validateRaw(file, v, { defaults: false });
     const inherit = own.inheritDefaults !== false;
     const defaults = inherit ? this.loadDefaults() : null;
-    const merged: RawConfig = { ...(defaults ?? {}) };
+    if (!defaults) return build(name, file, own);
+    const merged: RawConfig = { ...defaults };
     if (CHALLENGE_FIELDS.some((c) => c in own)) for (const c of CHALLENGE_FIELDS) delete merged[c];
     Object.assign(merged, own);
     return build(name, file, merged);

@@ -67,8 +67,11 @@ function checkValue(file: string, path: string, spec: FieldSpec, v: unknown): vo
 export function validateRaw(file: string, v: unknown, opts: { defaults: boolean }): RawConfig {
   if (typeName(v) !== "object") throw new ConfigError(file, null, `expected a JSON object, got ${typeName(v)}`);
   const o = v as RawConfig;
-  const out: RawConfig = Object.create(null) as RawConfig;
-  for (const [k, val] of Object.entries(o)) {
+  // A plain object: only FIELDS' own names get here (an unknown key, "__proto__" too, has thrown).
+  const out: RawConfig = {};
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const val = o[k];
     if (IGNORED_KEYS.includes(k)) continue;
     // Own properties only: "constructor", "__proto__", "toString" … are unknown keys, not Object's.
     const f = Object.hasOwn(FIELDS, k) ? FIELDS[k] : undefined;

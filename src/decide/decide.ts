@@ -5,7 +5,7 @@
 import type { Inspection } from "../inspect/facts.js";
 import type { CertState } from "../state/model.js";
 import { renewalWindow, type Policy } from "./policy.js";
-import { DAY } from "../util/time.js";
+import { DAY, isoString as iso } from "../util/time.js";
 
 export type Status = "valid" | "due" | "missing" | "expired" | "not-yet-valid" | "mismatch" | "unreadable";
 
@@ -34,8 +34,6 @@ export interface Decision {
   /** validMinDays would leave less than a third of the lifetime: the lifetime-based window was used. */
   validMinDaysClamped?: boolean;
 }
-
-const iso = (d: Date) => d.toISOString();
 
 function clockReason(now: Date, floor: Date): string {
   return `the clock says ${iso(now)}, before this build of acme-renew (${iso(floor)}): not judging the certificate's dates and not renewing until the clock is right`;
@@ -113,11 +111,13 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
   }
   // What acme-renew recorded when it installed this very certificate (null for adopted files).
   const issued = state.issued && state.issued.serial === f.serialHex ? state.issued : null;
-  const have = new Set(f.names);
-  const want = new Set(policy.names);
-  const missing = policy.names.filter((n) => !have.has(n));
+  // The same names in the same order (the usual case): nothing missing, nothing extra, no sets built.
+  const same = f.names.length === policy.names.length && f.names.every((n, i) => n === policy.names[i]);
+  const have = same ? null : new Set(f.names);
+  const want = same ? null : new Set(policy.names);
+  const missing = same ? [] : policy.names.filter((n) => !have!.has(n));
   // A name the CA added on its own is no reason to renew; a name that was ordered and is no longer configured is.
-  const extra = f.names.filter((n) => !want.has(n) && (!issued || issued.names.includes(n)));
+  const extra = same ? [] : f.names.filter((n) => !want!.has(n) && (!issued || issued.names.includes(n)));
   if (missing.length || extra.length) {
     dueReasons.push("names");
     reasons.push(

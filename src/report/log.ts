@@ -5,6 +5,7 @@
 import { fstatSync } from "node:fs";
 import { writeErr } from "./stdio.js";
 import { createJournalSink, toJournalEntry, type JournalSink } from "../systemd/journal.js";
+import { isoString } from "../util/time.js";
 
 export type LogFormat = "auto" | "journal" | "json" | "text";
 export type Level = "error" | "warning" | "notice" | "info" | "debug";
@@ -13,10 +14,12 @@ const PRIORITY: Record<Level, number> = { error: 3, warning: 4, notice: 5, info:
 export type Fields = Record<string, string | number | boolean | null | undefined | Date>;
 
 const SECRET = /(hmac|secret|password|token|private|accountkey)/i;
+const CONTROL = /[\x00-\x1f\x7f]/;
+const CONTROLS = /[\x00-\x1f\x7f]/g;
 
 function fmtValue(v: Exclude<Fields[string], undefined>): string {
   // Dates, numbers, booleans and null print as they are (check --all formats 50,000 of them).
-  if (typeof v !== "string") return v instanceof Date ? v.toISOString() : String(v);
+  if (typeof v !== "string") return v instanceof Date ? isoString(v) : String(v);
   return /^[^\s"=\\]+$/.test(v) ? v : JSON.stringify(v);
 }
 
@@ -92,9 +95,10 @@ export class Logger {
         }
         break;
       case "text": {
-        const kv = Object.entries(clean).map(([k, v]) => `${k}=${fmtValue(v)}`).join(" ");
+        let kv = "";
+        for (const k in clean) kv += `${kv ? " " : ""}${k}=${fmtValue(clean[k]!)}`;
         // One event, one line: control characters (a newline in a config key, say) are escaped.
-        const msg = message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === "\n" ? "\\n" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+        const msg = CONTROL.test(message) ? message.replace(CONTROLS, (c) => (c === "\n" ? "\\n" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)) : message;
         line = `${level}: ${clean.cert !== undefined ? `${String(clean.cert)}: ` : ""}${msg}${kv ? ` [event=${event} ${kv}]` : ` [event=${event}]`}`;
         break;
       }

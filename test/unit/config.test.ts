@@ -7,7 +7,7 @@ import Ajv2020 from "ajv/dist/2020.js";
 import { ConfigLoader } from "../../src/config/load.js";
 import { ConfigError } from "../../src/config/errors.js";
 import { jsonSchema } from "../../src/config/schema.js";
-import { checkDomain, parseHostPort } from "../../src/config/names.js";
+import { checkDomain, domainProblem, parseHostPort } from "../../src/config/names.js";
 
 function dir(files: Record<string, unknown>) {
   const d = mkdtempSync(join(tmpdir(), "acme-renew-cfg-"));
@@ -165,6 +165,26 @@ test("domain name rules", () => {
   assert.deepEqual(parseHostPort("[::1]:443"), { host: "::1", port: 443 });
   assert.deepEqual(parseHostPort("127.0.0.1:8080"), { host: "127.0.0.1", port: 8080 });
   assert.equal(parseHostPort("::1:443"), null);
+});
+
+test("the one-test shortcut of checkDomain answers as the full rules do (edge names and 40,000 random ones)", () => {
+  const edge = ["a", "A.B", "a".repeat(63), "a".repeat(64), `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}`, `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(62)}`, "xn--bcher-kva.example", "ab--c.com", "a--b.com", "a.-b", "a.b-", "a..b", ".a", "a.", "1.2.3.4", "*.a.b", "a.*.b", "Ex-Ample.COM", "a_b.com", " a.com"];
+  const alphabet = "abcXYZ019-.*_ $é/";
+  let x = 7;
+  const rnd = (n: number) => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) % n);
+  const random = Array.from({ length: 40_000 }, () => {
+    // Mostly near-valid names: labels of a few letters and digits, with a random character now and then.
+    const len = rnd(8) === 0 ? 240 + rnd(20) : rnd(30);
+    let s = "";
+    for (let i = 0; i < len; i++) s += rnd(12) === 0 ? alphabet[rnd(alphabet.length)]! : rnd(5) === 0 ? "." : "abz09"[rnd(5)]!;
+    return s;
+  });
+  let shortcut = 0;
+  for (const name of [...edge, ...random]) {
+    assert.equal(checkDomain(name), domainProblem(name), JSON.stringify(name));
+    if (checkDomain(name) === null) shortcut++;
+  }
+  assert.ok(shortcut > 5000, `only ${shortcut} valid names generated`);
 });
 
 test("the published JSON Schema agrees with the validator on good and bad configs", () => {

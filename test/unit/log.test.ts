@@ -22,3 +22,14 @@ test("secret-looking field names are redacted", () => {
   log.info("x", "m", { hmacKey: "s3cr3t", accountKey: "k", token: "t" });
   assert.doesNotMatch(lines[0]!, /s3cr3t|"k"|"t"/);
 });
+
+test("a text line: level, certificate, message, then the event and fields in their order (dates as ISO, none undefined)", () => {
+  const { log, lines } = capture("text");
+  const at = new Date("2027-02-28T18:49:07.000Z");
+  log.info("check", "valid until x", { cert: "a.example", status: "valid", usable: true, not_after: at, renew_at: undefined, n: 3, z: null, s: 'two words "q"' });
+  log.notice("other", "no fields");
+  assert.deepEqual(lines, [
+    'info: a.example: valid until x [event=check cert=a.example status=valid usable=true not_after=2027-02-28T18:49:07.000Z n=3 z=null s="two words \\"q\\""]\n',
+    "notice: no fields [event=other]\n",
+  ]);
+});
