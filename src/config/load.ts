@@ -1,12 +1,12 @@
 /** Reads <config-dir>/<name>.json (+ defaults.json) into a validated CertConfig. */
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { ConfigError } from "./errors.js";
 import { CHALLENGE_FIELDS, FIELDS } from "./fields.js";
 import { canonicalProvider } from "./dns-providers.js";
 import { checkCertName, checkDomain, isWildcard, parseDnsResolvers, parseHostPort, type DnsServer } from "./names.js";
 import { allNames, DEFAULT_CLUSTER_PREFIX, LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING, type CertConfig, type Challenge, type ClusterConfig, type KeyType } from "./types.js";
 import { validateRaw, type RawConfig } from "./validate.js";
+import { joinPrefix } from "../util/path.js";
 import { readTextOrNull } from "../util/read.js";
 
 const DEFAULTS_FILE = "defaults.json";
@@ -32,11 +32,11 @@ function readJson(file: string, required: boolean): unknown {
 export class ConfigLoader {
   private defaults: RawConfig | null | undefined;
 
-  /** join(dir, f) for a plain file name f is prefix + f: join() once, not for each of 10,000 configs. */
+  /** <dir>/ as join() writes it (util/path.ts). */
   private readonly prefix: string;
 
   constructor(readonly dir: string) {
-    this.prefix = join(dir, "x").slice(0, -1);
+    this.prefix = joinPrefix(dir);
   }
 
   private loadDefaults(): RawConfig | null {

@@ -69,9 +69,7 @@ export function validateRaw(file: string, v: unknown, opts: { defaults: boolean 
   const o = v as RawConfig;
   // A plain object: only FIELDS' own names get here (an unknown key, "__proto__" too, has thrown).
   const out: RawConfig = {};
-  for (const k in o) {
-    if (!Object.hasOwn(o, k)) continue;
-    const val = o[k];
+  for (const [k, val] of Object.entries(o)) {
     if (IGNORED_KEYS.includes(k)) continue;
     // Own properties only: "constructor", "__proto__", "toString" … are unknown keys, not Object's.
     const f = Object.hasOwn(FIELDS, k) ? FIELDS[k] : undefined;

@@ -111,13 +111,11 @@ export function decide(inspection: Inspection, state: CertState, policy: Policy,
   }
   // What acme-renew recorded when it installed this very certificate (null for adopted files).
   const issued = state.issued && state.issued.serial === f.serialHex ? state.issued : null;
-  // The same names in the same order (the usual case): nothing missing, nothing extra, no sets built.
-  const same = f.names.length === policy.names.length && f.names.every((n, i) => n === policy.names[i]);
-  const have = same ? null : new Set(f.names);
-  const want = same ? null : new Set(policy.names);
-  const missing = same ? [] : policy.names.filter((n) => !have!.has(n));
+  const have = new Set(f.names);
+  const want = new Set(policy.names);
+  const missing = policy.names.filter((n) => !have.has(n));
   // A name the CA added on its own is no reason to renew; a name that was ordered and is no longer configured is.
-  const extra = same ? [] : f.names.filter((n) => !want!.has(n) && (!issued || issued.names.includes(n)));
+  const extra = f.names.filter((n) => !want.has(n) && (!issued || issued.names.includes(n)));
   if (missing.length || extra.length) {
     dueReasons.push("names");
     reasons.push(

@@ -14,8 +14,6 @@ const PRIORITY: Record<Level, number> = { error: 3, warning: 4, notice: 5, info:
 export type Fields = Record<string, string | number | boolean | null | undefined | Date>;
 
 const SECRET = /(hmac|secret|password|token|private|accountkey)/i;
-const CONTROL = /[\x00-\x1f\x7f]/;
-const CONTROLS = /[\x00-\x1f\x7f]/g;
 
 function fmtValue(v: Exclude<Fields[string], undefined>): string {
   // Dates, numbers, booleans and null print as they are (check --all formats 50,000 of them).
@@ -98,7 +96,7 @@ export class Logger {
         let kv = "";
         for (const k in clean) kv += `${kv ? " " : ""}${k}=${fmtValue(clean[k]!)}`;
         // One event, one line: control characters (a newline in a config key, say) are escaped.
-        const msg = CONTROL.test(message) ? message.replace(CONTROLS, (c) => (c === "\n" ? "\\n" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)) : message;
+        const msg = message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === "\n" ? "\\n" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
         line = `${level}: ${clean.cert !== undefined ? `${String(clean.cert)}: ` : ""}${msg}${kv ? ` [event=${event} ${kv}]` : ` [event=${event}]`}`;
         break;
       }

@@ -1,5 +1,6 @@
 /** Where one certificate's files live under the state dir (same names as NixOS security.acme). */
 import { join } from "node:path";
+import { joinPrefix } from "../util/path.js";
 
 export const PEM_FILES = ["cert.pem", "chain.pem", "fullchain.pem", "key.pem", "full.pem"] as const;
 export type PemFile = (typeof PEM_FILES)[number];
@@ -20,12 +21,12 @@ export interface CertPaths {
   pending: string;
 }
 
-/** join(stateDir, name) for a plain name is the normalised stateDir's prefix + name: join() once a directory, not for each of 10,000 names. */
+/** The last state dir's joinPrefix() (util/path.ts); a name with a "/", "." or ".." goes through join(). */
 let prefixOf = { stateDir: "", prefix: "" };
 const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
 export function certPaths(stateDir: string, name: string): CertPaths {
-  if (prefixOf.stateDir !== stateDir) prefixOf = { stateDir, prefix: join(stateDir, "x").slice(0, -1) };
+  if (prefixOf.stateDir !== stateDir) prefixOf = { stateDir, prefix: joinPrefix(stateDir) };
   const dir = PLAIN_NAME.test(name) ? prefixOf.prefix + name : join(stateDir, name);
   // `dir` is normalised and the names are plain: concatenation is join() without its cost (check --all).
   const at = (f: string) => (dir === "/" ? `/${f}` : `${dir}/${f}`);
